@@ -1,0 +1,286 @@
+"""The dithered Sign activation (DeSign): functional form, nn.Module, straight-through estimators, BN folding.
+
+Forward, for an input ``x`` of shape (N, C, H, W) and a threshold kernel ``T`` tiled over (H, W)::
+
+    b[n, c, i, j] = +1  if  x[n, c, i, j] >= s_c * T[c mod F, (i + pi) mod m, (j + pj) mod n]  else  -1
+
+with ``s_c = 1`` (the authors' TensorFlow code) or a per-channel scale such as the batch-norm gamma (their PyTorch
+code). ``sign(0) = +1`` (with ``T = 0`` this is plain Sign, never ``torch.sign``, which maps 0 to 0). NaN inputs
+compare false and give -1. The tile phase (pi, pj) is anchored at the top-left pixel by default;
+``phase="center"`` reproduces the authors' centre-cropped tiling for sizes that are not multiples of the kernel.
+
+Backward (straight-through estimators on ``d = x - s_c T``):
+
+* ``"hardtanh"`` (BinaryNet): ``dL/dx = dL/db * 1[|d| <= 1]``.
+* ``"approxsign"`` (Bi-Real Net's ApproxSign): ``dL/dx = dL/db * max(0, 2 - 2|d|)``.
+* ``"identity"``: ``dL/dx = dL/db``.
+
+The threshold receives ``-dL/dx`` summed over what it is broadcast across, so kernels can be learned.
+
+References:
+    Monroy et al., "Designed Dithering Sign Activation for Binary Neural Networks", arXiv:2405.02220.
+    Courbariaux et al., "Binarized Neural Networks", arXiv:1602.02830 (hard-tanh STE).
+    Liu et al., "Bi-Real Net", arXiv:1808.00278 (ApproxSign).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from dither_lab._checks import check_choice
+from dither_lab.kernels import Kernel, as_kernel, resolve_phase, tile
+
+STE_NAMES = ("hardtanh", "approxsign", "identity")
+
+
+def ste_window(d: torch.Tensor, ste: str) -> torch.Tensor:
+    """The surrogate derivative of the STE ``ste`` at ``d = x - threshold`` (see the module docstring)."""
+    if ste == "hardtanh":
+        return (d.abs() <= 1).to(d.dtype)
+    if ste == "approxsign":
+        return torch.clamp(2.0 - 2.0 * d.abs(), min=0.0)
+    if ste == "identity":
+        return torch.ones_like(d)
+    raise ValueError(f"ste must be one of {', '.join(map(repr, STE_NAMES))}, got {ste!r}")
+
+
+def _reduce_to(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """Sum a broadcast gradient back to ``shape``."""
+    while grad.dim() > len(shape):
+        grad = grad.sum(0)
+    for i, s in enumerate(shape):
+        if s == 1 and grad.shape[i] != 1:
+            grad = grad.sum(i, keepdim=True)
+    return grad
+
+
+class _DitheredSignFn(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, thr: torch.Tensor, ste: str) -> torch.Tensor:
+        ctx.save_for_backward(x, thr)
+        ctx.ste = ste
+        return _compare(x, thr)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None, None]:
+        x, thr = ctx.saved_tensors
+        g = grad * ste_window(x - thr, ctx.ste)
+        gx = g if ctx.needs_input_grad[0] else None
+        gt = _reduce_to(-g, thr.shape) if ctx.needs_input_grad[1] else None
+        return gx, gt, None
+
+
+def _compare(x: torch.Tensor, thr: torch.Tensor | float) -> torch.Tensor:
+    one = torch.ones((), dtype=x.dtype, device=x.device)
+    return torch.where(x >= thr, one, -one)
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_map(kernel: Kernel, channels: int, height: int, width: int, pi: int, pj: int,
+                dtype: torch.dtype, device: str) -> torch.Tensor:
+    c = channels if kernel.is_3d else None
+    t = tile(kernel, height, width, channels=c, phase=(pi, pj))
+    if t.ndim == 2:
+        t = t[None]
+    return torch.as_tensor(np.ascontiguousarray(t), dtype=dtype, device=device)
+
+
+def threshold_map(kernel: Any, channels: int, height: int, width: int, *, phase: Any = "origin",
+                  dtype: torch.dtype = torch.float32, device: Any = "cpu") -> torch.Tensor:
+    """The tiled threshold map as a tensor of shape (1, H, W) for 2-D kernels or (C, H, W) for 3-D kernels.
+
+    Maps of fixed kernels are cached (treat them as read-only); a kernel given as a tensor that requires grad
+    is tiled by indexing, so gradients reach its entries.
+    """
+    if isinstance(kernel, torch.Tensor) and kernel.requires_grad:
+        if kernel.dim() not in (2, 3):
+            raise ValueError(f"kernel must be 2-D (m, n) or 3-D (F, m, n), got shape {tuple(kernel.shape)}")
+        pi, pj = resolve_phase(phase, tuple(kernel.shape), height, width)
+        m, n = kernel.shape[-2:]
+        rows = (torch.arange(height, device=kernel.device) + pi) % m
+        cols = (torch.arange(width, device=kernel.device) + pj) % n
+        k3 = kernel if kernel.dim() == 3 else kernel[None]
+        if kernel.dim() == 3:
+            k3 = k3.index_select(0, torch.arange(channels, device=kernel.device) % kernel.shape[0])
+        return k3.index_select(1, rows).index_select(2, cols).to(dtype)
+    k = as_kernel(kernel)
+    pi, pj = resolve_phase(phase, k.shape, height, width)
+    return _cached_map(k, channels if k.is_3d else 1, height, width, pi, pj, dtype, str(torch.device(device)))
+
+
+def dithered_sign(x: Any, kernel: Any = "sign", *, scale: Any = None, phase: Any = "origin",
+                  ste: str = "hardtanh") -> Any:
+    """Dithered Sign: ``+1 where x >= scale_c * T (tiled) else -1`` (see the module docstring).
+
+    Args:
+        x: torch tensor or NumPy array, shaped (N, C, H, W), (C, H, W) or (H, W). Any H and W.
+        kernel: a Kernel, a spec string (batch-norm units, e.g. ``"preset:design-2x2-a"``), an array, or a
+            tensor (which may require grad, for learned kernels).
+        scale: optional per-channel scale of the thresholds, shape (C,) (e.g. the batch-norm gamma).
+        phase: ``"origin"``, ``"center"`` (the authors' centre crop) or an (pi, pj) offset.
+        ste: straight-through estimator for the backward pass: one of ``STE_NAMES``.
+
+    Returns:
+        Values in {-1, +1}, same type and shape as ``x``, floating dtype of ``x`` (float32 for integer input).
+
+    Raises:
+        ValueError: bad shape, kernel, scale, phase or ste name.
+
+    Examples:
+        >>> dithered_sign(np.zeros((2, 2)), [[0, 1], [1, 0]]).tolist()
+        [[1.0, -1.0], [-1.0, 1.0]]
+    """
+    check_choice("ste", ste, STE_NAMES)
+    is_numpy = isinstance(x, np.ndarray)
+    if is_numpy:
+        t = torch.from_numpy(np.ascontiguousarray(x))
+    elif isinstance(x, torch.Tensor):
+        t = x
+    else:
+        raise TypeError(f"x must be a torch.Tensor or numpy.ndarray, got {type(x).__name__}")
+    if t.dim() not in (2, 3, 4):
+        raise ValueError(f"x must be (N, C, H, W), (C, H, W) or (H, W), got shape {tuple(t.shape)}")
+    if t.numel() == 0:
+        raise ValueError(f"x must not be empty, got shape {tuple(t.shape)}")
+    if not t.is_floating_point():
+        t = t.to(torch.float32)
+    c = 1 if t.dim() == 2 else t.shape[-3]
+    h, w = t.shape[-2:]
+    thr = threshold_map(kernel, c, h, w, phase=phase, dtype=t.dtype, device=t.device)
+    if scale is not None:
+        s = torch.as_tensor(scale, dtype=t.dtype, device=t.device)
+        if s.dim() != 1 or s.shape[0] != c:
+            raise ValueError(f"scale must have shape ({c},) (one value per channel), got {tuple(s.shape)}")
+        thr = thr * s[:, None, None]
+    if t.dim() == 2:
+        thr = thr[0]
+    if t.requires_grad or thr.requires_grad:
+        out = _DitheredSignFn.apply(t, thr, ste)
+    else:
+        out = _compare(t, thr)
+    return out.numpy() if is_numpy else out
+
+
+class DitheredSign(nn.Module):
+    """Module form of :func:`dithered_sign`; ``forward`` only delegates.
+
+    Args:
+        kernel: as in :func:`dithered_sign`.
+        phase: as in :func:`dithered_sign`.
+        ste: as in :func:`dithered_sign`.
+        learnable: make the kernel values a trainable parameter (learned kernels; trained through the STE).
+
+    Shape:
+        Input (N, C, H, W), (C, H, W) or (H, W); output the same, in {-1, +1}.
+
+    Examples:
+        >>> act = DitheredSign("preset:design-2x2-a")
+        >>> act(torch.zeros(1, 1, 2, 2)).tolist()
+        [[[[-1.0, -1.0], [-1.0, -1.0]]]]
+    """
+
+    def __init__(self, kernel: Any = "sign", *, phase: Any = "origin", ste: str = "hardtanh",
+                 learnable: bool = False) -> None:
+        super().__init__()
+        self.ste = check_choice("ste", ste, STE_NAMES)
+        self.phase = phase
+        self.set_kernel(kernel, learnable=learnable)
+
+    def set_kernel(self, kernel: Any, *, learnable: bool | None = None) -> None:
+        """Swap the kernel (keeps learnability unless ``learnable`` is given)."""
+        if learnable is None:
+            learnable = isinstance(getattr(self, "weight", None), nn.Parameter)
+        if isinstance(kernel, torch.Tensor):
+            kernel = kernel.detach().cpu().numpy()
+        k = as_kernel(kernel)
+        self.kernel = k
+        if "weight" in self._parameters:
+            del self._parameters["weight"]
+        self.weight = nn.Parameter(torch.tensor(k.values, dtype=torch.float32)) if learnable else None
+
+    def current_kernel(self) -> Kernel:
+        """The kernel in use (a learned kernel's current values)."""
+        if self.weight is not None:
+            return Kernel(self.weight.detach().cpu().numpy(), spec="custom", domain="bn", name="learned")
+        return self.kernel
+
+    def forward(self, x: torch.Tensor, scale: torch.Tensor | None = None) -> torch.Tensor:
+        kernel = self.weight if self.weight is not None else self.kernel
+        return dithered_sign(x, kernel, scale=scale, phase=self.phase, ste=self.ste)
+
+    def extra_repr(self) -> str:
+        return f"kernel={self.kernel.spec!r}, shape={self.kernel.shape}, ste={self.ste!r}, learnable={self.weight is not None}"
+
+
+# ------------------------------------------------------------------------------------------------------ folding
+
+
+def fold_batchnorm_thresholds(bn: nn.BatchNorm2d, kernel: Any, height: int, width: int, *,
+                              scale_by_gamma: bool = False, phase: Any = "origin",
+                              dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Fold an eval-mode BatchNorm2d followed by the dithered Sign into one comparison.
+
+    With ``y = gamma (x - mu) / sqrt(var + eps) + beta`` and the output ``+1 iff y >= s_c T``, solving for
+    ``x`` gives a threshold per (channel, position). For ``gamma > 0``: ``+1 iff x >= theta``; for ``gamma < 0``:
+    ``+1 iff x <= theta``, written as ``-1 iff x >= nextafter(theta, inf)``; for ``gamma == 0`` the output is
+    the constant ``beta >= s_c T``, encoded with infinite thresholds.
+
+    Returns:
+        ``(theta, hi, lo)``: theta (C, H, W) and hi, lo (C, 1, 1), so that ``where(x >= theta, hi, lo)`` equals
+        ``dithered_sign(bn(x), kernel, scale=gamma if scale_by_gamma else None)``.
+    """
+    if not isinstance(bn, nn.BatchNorm2d):
+        raise TypeError(f"bn must be a torch.nn.BatchNorm2d, got {type(bn).__name__}")
+    c = bn.num_features
+    f64 = torch.float64
+    mu = bn.running_mean.to(f64) if bn.running_mean is not None else torch.zeros(c, dtype=f64)
+    var = bn.running_var.to(f64) if bn.running_var is not None else torch.ones(c, dtype=f64)
+    gamma = bn.weight.detach().to(f64) if bn.weight is not None else torch.ones(c, dtype=f64)
+    beta = bn.bias.detach().to(f64) if bn.bias is not None else torch.zeros(c, dtype=f64)
+    sd = torch.sqrt(var + bn.eps)
+    t = threshold_map(kernel, c, height, width, phase=phase, dtype=f64).expand(c, height, width)
+    s = gamma if scale_by_gamma else torch.ones(c, dtype=f64)
+    target = s[:, None, None] * t  # compare y >= target
+    g = gamma[:, None, None]
+    safe_g = torch.where(g == 0, torch.ones_like(g), g)
+    theta = (mu[:, None, None] + sd[:, None, None] * (target - beta[:, None, None]) / safe_g).to(dtype)
+    neg = (g < 0).expand_as(theta)
+    theta = torch.where(neg, torch.nextafter(theta, torch.full_like(theta, float("inf"))), theta)
+    zero = (g == 0).expand_as(theta)
+    const_on = beta[:, None, None].expand_as(target) >= target
+    inf = torch.full_like(theta, float("inf"))
+    theta = torch.where(zero, torch.where(const_on, -inf, inf), theta)
+    hi = torch.where(gamma < 0, -1.0, 1.0).to(dtype)[:, None, None]
+    return theta.contiguous(), hi, -hi
+
+
+class FoldedThreshold(nn.Module):
+    """Inference form of BatchNorm2d + dithered Sign: a single comparison per element, as cheap as Sign.
+
+    Built by :meth:`from_batchnorm`; ``forward(x) = where(x >= theta, hi, lo)``. When every gamma is positive
+    (the common case) ``hi, lo = +1, -1`` and the compare uses scalars.
+    """
+
+    def __init__(self, theta: torch.Tensor, hi: torch.Tensor, lo: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("theta", theta)
+        self.register_buffer("hi", hi)
+        self.register_buffer("lo", lo)
+        self.all_positive = bool(torch.all(hi > 0))
+
+    @classmethod
+    def from_batchnorm(cls, bn: nn.BatchNorm2d, kernel: Any, height: int, width: int, *,
+                       scale_by_gamma: bool = False, phase: Any = "origin") -> FoldedThreshold:
+        return cls(*fold_batchnorm_thresholds(bn, kernel, height, width, scale_by_gamma=scale_by_gamma, phase=phase))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-3:] != self.theta.shape:
+            raise ValueError(f"input must end in {tuple(self.theta.shape)} (C, H, W) for this folding, got {tuple(x.shape)}")
+        if self.all_positive:
+            return _compare(x, self.theta)
+        return torch.where(x >= self.theta, self.hi, self.lo)

@@ -1,0 +1,184 @@
+import numpy as np
+import pytest
+import torch
+
+from dither_lab import DitheredSign, FoldedThreshold, dithered_sign, make_kernel
+from dither_lab.activation import fold_batchnorm_thresholds, ste_window
+from dither_lab.bench import authors_threshold_map
+
+SPECS = ["sign", "bayer:2", "bayer:4", "preset:design-2x2-a", "preset:design-3x3-b", "random:3x3:seed=4",
+         "preset:design3d-2x2x4", "random:3x2x5:seed=1"]
+
+
+@pytest.mark.parametrize("spec", SPECS)
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (1, 5, 7, 9), (3, 1, 1, 1), (2, 4, 3, 13)])
+def test_outputs_binary_and_equal_to_authors_construction(spec, shape, gen):
+    x = torch.randn(*shape, generator=gen)
+    k = make_kernel(spec)
+    out = dithered_sign(x, k)
+    assert out.shape == x.shape and out.dtype == x.dtype
+    assert set(out.unique().tolist()) <= {-1.0, 1.0}
+    thr = authors_threshold_map(k.values, shape[2], shape[3])  # independent: transposed conv of ones
+    if k.is_3d:
+        thr = thr[torch.arange(shape[1]) % k.shape[0]]
+    expected = torch.where(x - thr >= 0, 1.0, -1.0)
+    torch.testing.assert_close(out, expected)
+
+
+def test_sign_of_zero_is_plus_one():
+    x = torch.zeros(1, 2, 3, 3)
+    assert torch.all(dithered_sign(x, "sign") == 1)
+    assert torch.all(dithered_sign(x, "constant:0") == 1)
+    # exact ties with a kernel threshold fire too
+    k = make_kernel("custom:0.5,-0.5;0.25,0")
+    x = torch.tensor(k.values, dtype=torch.float32)[None, None]
+    assert torch.all(dithered_sign(x, k) == 1)
+
+
+@pytest.mark.parametrize("c", [-0.7, 0.0, 0.3])
+def test_constant_kernel_equals_shifted_sign(c, gen):
+    x = torch.randn(4, 3, 5, 6, generator=gen)
+    out = dithered_sign(x, f"constant:{c}")
+    torch.testing.assert_close(out, torch.where(x - c >= 0, 1.0, -1.0))
+
+
+def test_3d_kernel_cycles_over_channels(gen):
+    k = make_kernel("preset:design3d-2x2x4")
+    x = torch.randn(2, 9, 4, 4, generator=gen)
+    out = dithered_sign(x, k)
+    for c in range(9):
+        torch.testing.assert_close(out[:, c], dithered_sign(x[:, c : c + 1], k.values[c % 4])[:, 0])
+
+
+def test_numpy_and_2d_inputs(rng):
+    x = rng.standard_normal((5, 7)).astype(np.float32)
+    out = dithered_sign(x, "bayer:2")
+    assert isinstance(out, np.ndarray) and out.shape == (5, 7)
+    t = dithered_sign(torch.from_numpy(x)[None, None], "bayer:2")[0, 0].numpy()
+    np.testing.assert_array_equal(out, t)
+    x3 = rng.standard_normal((3, 5, 7))
+    assert dithered_sign(x3, "bayer:2").dtype == np.float64
+
+
+def test_scale_per_channel(gen):
+    x = torch.randn(2, 3, 4, 4, generator=gen)
+    k = make_kernel("preset:design-2x2-a")
+    s = torch.tensor([0.5, 2.0, -1.0])
+    out = dithered_sign(x, k, scale=s)
+    thr = torch.tensor(np.tile(k.values, (2, 2)), dtype=torch.float32)
+    for c in range(3):
+        torch.testing.assert_close(out[:, c], torch.where(x[:, c] >= s[c] * thr, 1.0, -1.0))
+    with pytest.raises(ValueError, match="scale must have shape"):
+        dithered_sign(x, k, scale=torch.ones(2))
+
+
+def test_center_phase(gen):
+    x = torch.randn(1, 1, 5, 5, generator=gen)
+    k = make_kernel("preset:design-3x3-b")
+    full = authors_threshold_map(k.values, 6, 6)[0]  # authors: tile to 6x6 and centre-crop to 5x5
+    expected = torch.where(x[0, 0] - full[0:5, 0:5] >= 0, 1.0, -1.0)
+    torch.testing.assert_close(dithered_sign(x, k, phase="center")[0, 0], expected)
+
+
+def test_nan_and_inf_inputs():
+    x = torch.tensor([[[[float("nan"), float("inf"), -float("inf"), 0.0]]]])
+    assert dithered_sign(x, "sign").tolist() == [[[[-1.0, 1.0, -1.0, 1.0]]]]
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="must be \\(N, C, H, W\\)"):
+        dithered_sign(torch.zeros(3), "sign")
+    with pytest.raises(ValueError, match="ste must be one of"):
+        dithered_sign(torch.zeros(1, 1, 2, 2), "sign", ste="magic")
+    with pytest.raises(TypeError, match="torch.Tensor or numpy"):
+        dithered_sign([[1.0]], "sign")
+    with pytest.raises(ValueError, match="phase must be"):
+        dithered_sign(torch.zeros(1, 1, 2, 2), "sign", phase="middle")
+
+
+def test_int_input_becomes_float():
+    out = dithered_sign(torch.tensor([[-1, 0], [2, -3]]), "sign")
+    assert out.dtype == torch.float32 and out.tolist() == [[-1.0, 1.0], [1.0, -1.0]]
+
+
+@pytest.mark.parametrize("ste", ["hardtanh", "approxsign", "identity"])
+def test_ste_backward_matches_formula(ste, gen):
+    x = (torch.randn(2, 3, 6, 6, generator=gen) * 1.5).requires_grad_(True)
+    k = make_kernel("preset:design-2x2-a")
+    g = torch.randn(2, 3, 6, 6, generator=gen)
+    dithered_sign(x, k, ste=ste).backward(g)
+    d = (x - torch.tensor(np.tile(k.values, (3, 3)), dtype=torch.float32)).detach()
+    formula = {
+        "hardtanh": (d.abs() <= 1).float(),  # BinaryNet
+        "approxsign": torch.clamp(2 - 2 * d.abs(), min=0),  # Bi-Real ApproxSign
+        "identity": torch.ones_like(d),
+    }[ste]
+    torch.testing.assert_close(x.grad, g * formula)
+
+
+def test_learnable_kernel_gets_gradient(gen):
+    act = DitheredSign("preset:design-2x2-a", learnable=True, ste="identity")
+    x = torch.randn(4, 2, 6, 6, generator=gen)
+    act(x).sum().backward()
+    # identity STE: d out / d T = -1 for every element using that kernel entry (4*2*3*3 = 72 of them)
+    torch.testing.assert_close(act.weight.grad, torch.full((2, 2), -72.0))
+    assert act.current_kernel().name == "learned"
+
+
+def test_module_agrees_with_function(gen):
+    x = torch.randn(2, 5, 7, 7, generator=gen)
+    for spec in SPECS:
+        act = DitheredSign(spec, phase="center")
+        torch.testing.assert_close(act(x), dithered_sign(x, spec, phase="center"))
+    act = DitheredSign("sign")
+    act.set_kernel("bayer:2")
+    torch.testing.assert_close(act(x), dithered_sign(x, "bayer:2"))
+
+
+def test_ste_window_rejects_unknown():
+    with pytest.raises(ValueError, match="ste must be one of"):
+        ste_window(torch.zeros(1), "nope")
+
+
+def _bn(c, gen, gammas=None):
+    bn = torch.nn.BatchNorm2d(c).eval()
+    with torch.no_grad():
+        bn.running_mean.normal_(0, 1, generator=gen)
+        bn.running_var.uniform_(0.2, 3.0, generator=gen)
+        bn.weight.copy_(gammas if gammas is not None else torch.rand(c, generator=gen) + 0.2)
+        bn.bias.normal_(0, 0.5, generator=gen)
+    return bn
+
+
+@pytest.mark.parametrize("scale_by_gamma", [False, True])
+@pytest.mark.parametrize("spec", ["sign", "preset:design-2x2-a", "preset:design3d-2x2x4", "bayer:4"])
+def test_folding_equals_unfolded(spec, scale_by_gamma, gen):
+    gammas = torch.tensor([1.3, -0.7, 0.0, 0.5, -2.0, 0.9])  # negative and zero gamma included
+    bn = _bn(6, gen, gammas)
+    x = torch.randn(8, 6, 9, 10, generator=gen) * 2
+    k = make_kernel(spec)
+    with torch.no_grad():
+        y = bn(x)
+        ref = dithered_sign(y, k, scale=bn.weight if scale_by_gamma else None)
+    folded = FoldedThreshold.from_batchnorm(bn, k, 9, 10, scale_by_gamma=scale_by_gamma)
+    out = folded(x)
+    # Elements within float rounding of their threshold may legitimately differ; there must be none here.
+    s = bn.weight[:, None, None] if scale_by_gamma else 1.0
+    from dither_lab.activation import threshold_map
+
+    margin = (y - s * threshold_map(k, 6, 9, 10)).abs()
+    mismatch = out != ref
+    assert not torch.any(mismatch & (margin > 1e-5))
+    assert mismatch.float().mean() < 1e-3
+
+
+def test_folding_all_positive_uses_scalar_path(gen):
+    bn = _bn(4, gen)
+    f = FoldedThreshold.from_batchnorm(bn, "bayer:2", 4, 4)
+    assert f.all_positive
+    theta, hi, lo = fold_batchnorm_thresholds(bn, "bayer:2", 4, 4)
+    assert theta.shape == (4, 4, 4) and torch.all(hi == 1) and torch.all(lo == -1)
+    with pytest.raises(ValueError, match="input must end in"):
+        f(torch.zeros(1, 4, 5, 5))
+    with pytest.raises(TypeError, match="BatchNorm2d"):
+        fold_batchnorm_thresholds(torch.nn.Linear(2, 2), "sign", 2, 2)

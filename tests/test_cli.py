@@ -1,0 +1,89 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dither_lab.cli import main
+from dither_lab.io import save_image
+
+
+@pytest.fixture
+def ramp(tmp_path):
+    img = np.tile(np.linspace(0, 1, 64, dtype=np.float32), (32, 1))
+    return save_image(img, tmp_path / "ramp.png")
+
+
+def test_kernel_make_show_convert(tmp_path, capsys):
+    out = tmp_path / "k.json"
+    assert main(["kernel", "make", "preset:design-2x2-a", "--out", str(out)]) == 0
+    assert main(["kernel", "show", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert summary["shape"] == [2, 2] and summary["levels"] == [[1, 1], [0, 3]]
+    assert main(["kernel", "convert", str(out), "--out", str(tmp_path / "k.mat")]) == 0
+    assert main(["kernel", "show", str(tmp_path / "k.mat")]) == 0
+
+
+def test_existing_file_needs_force(tmp_path, capsys):
+    out = tmp_path / "k.json"
+    assert main(["kernel", "make", "bayer:2", "--out", str(out)]) == 0
+    assert main(["kernel", "make", "bayer:4", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and len(err.strip().splitlines()) == 1
+    assert main(["kernel", "make", "bayer:4", "--out", str(out), "--force"]) == 0
+
+
+def test_dither_json_prints_metrics(tmp_path, ramp, capsys):
+    out = tmp_path / "o.png"
+    assert main(["dither", str(ramp), "--kernel", "bayer:4", "--out", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    m = doc["metrics"]
+    assert set(m) == {"sign", "bayer:4"}
+    # On a ramp, ordered dithering keeps tone far better than one threshold.
+    assert m["bayer:4"]["tone_error"] < m["sign"]["tone_error"]
+    assert out.exists()
+    assert main(["metrics", str(ramp), str(out), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["psnr"] == pytest.approx(m["bayer:4"]["psnr"])
+
+
+def test_dither_error_diffusion(tmp_path, ramp):
+    assert main(["dither", str(ramp), "--kernel", "diffusion:floyd-steinberg", "--out", str(tmp_path / "fs.png")]) == 0
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        ([], "required"),
+        (["kernel"], "required"),
+        (["kernel", "make", "bogus:1", "--out", "x.json"], "unknown kernel generator"),
+        (["kernel", "make", "bayer:4"], "--out"),
+        (["kernel", "show", "missing.json"], "does not exist"),
+        (["dither", "missing.png", "--kernel", "bayer:4", "--out", "o.png"], "does not exist"),
+        (["dither", "x.png", "--kernel", "bayer:4", "--out", "o.png", "--mode", "cmyk"], "invalid choice"),
+        (["metrics", "a.png"], "required"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_errors_are_one_line_exit_2(argv, match, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert match in err
+    assert len(err.splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_module_entry_point_exit_code(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "dither_lab", "kernel", "make", "bayer:3", "--out", str(tmp_path / "k.json")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "power of two" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bench_quick_json(capsys):
+    assert main(["bench", "--quick", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    for key in ["dithered_sign_vs_sign", "folded_vs_sign", "authors_tconv_vs_sign", "ordered_dither_vs_compare",
+                "error_diffusion_512_s", "void_and_cluster_64_s", "void_and_cluster_64_low_high_ratio"]:
+        assert res[key] > 0

@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+from skimage import metrics as skm
+
+from dither_lab import metrics as M
+
+
+def test_psnr_ssim_mse_match_scikit_image(rng):
+    a = rng.random((32, 40))
+    b = np.clip(a + rng.normal(0, 0.1, a.shape), 0, 1)
+    assert M.psnr(a, b, data_range=1.0) == pytest.approx(skm.peak_signal_noise_ratio(a, b, data_range=1.0))
+    assert M.ssim(a, b, data_range=1.0) == pytest.approx(skm.structural_similarity(a, b, data_range=1.0))
+    assert M.mse(a, b) == pytest.approx(np.mean((a - b) ** 2))
+    assert M.psnr(a, a, data_range=1.0) == float("inf")
+
+
+def test_ssim_small_maps_and_channels(rng):
+    for shape in [(2, 2), (3, 3), (4, 6), (1, 9)]:
+        a = rng.random(shape)
+        v = M.ssim(a, a, data_range=1.0)
+        assert v == pytest.approx(1.0)
+        assert M.ssim(a, 1 - a, data_range=1.0) < 1.0
+    a = rng.random((3, 16, 16))
+    b = rng.random((3, 16, 16))
+    assert M.ssim(a, b, data_range=1.0) == pytest.approx(skm.structural_similarity(a, b, data_range=1.0, channel_axis=0))
+
+
+def test_data_range_must_be_explicit(rng):
+    a = rng.random((8, 8))
+    with pytest.raises(ValueError, match="data_range must be given"):
+        M.psnr(a, a, data_range=None)
+    with pytest.raises(ValueError, match="same shape"):
+        M.mse(a, a[:4])
+
+
+def test_total_variation_hand_computed():
+    x = np.array([[0.0, 1.0], [0.0, 1.0]])
+    assert M.total_variation(x) == pytest.approx(1.0)  # one interior pixel: dx=1, dy=0
+    assert M.total_variation(x, kind="anisotropic") == pytest.approx(1.0)
+    assert M.total_variation(x, kind="paper") == pytest.approx(0.5)  # (1 + 0 + 1 + 0) / 4 with zero border
+    checker = np.indices((8, 8)).sum(0) % 2
+    assert M.total_variation(checker) == pytest.approx(np.sqrt(2))
+    with pytest.raises(ValueError, match="kind must be one of"):
+        M.total_variation(x, kind="nope")
+
+
+def test_residual_correlation():
+    a = np.linspace(0, 1, 64).reshape(8, 8)
+    assert M.residual_correlation(a, a * 0.5) == pytest.approx(-1.0)
+    assert M.residual_correlation(a, a) == 0.0
+
+
+def test_csf_weighting_discounts_high_frequencies():
+    n = 64
+    ref = np.full((n, n), 0.5)
+    hi = ref + 0.2 * (np.indices((n, n)).sum(0) % 2 * 2 - 1)  # Nyquist checkerboard error
+    lo = ref + 0.2 * np.sin(2 * np.pi * np.arange(n) / n)[None, :]  # 1 cycle per image error
+    assert M.mse(ref, hi) > M.mse(ref, lo)
+    assert M.csf_weighted_mse(ref, hi) < 0.5 * M.csf_weighted_mse(ref, lo)  # A(22.6 cpd) ~ 0.41 of peak
+    assert M.csf_psnr(ref, hi, data_range=1.0) > M.csf_psnr(ref, lo, data_range=1.0)
+    assert M.csf_mannos_sakrison(np.array([0.0]))[0] == 1.0
+
+
+def test_radial_spectrum_and_ratio(rng):
+    white = rng.random((64, 64))
+    f, p = M.radial_power_spectrum(white)
+    assert f.min() > 0 and f.max() <= 0.5
+    assert p.mean() == pytest.approx(white.var(), rel=0.2)
+    assert 0.7 < M.low_high_ratio(white) < 1.3
+    smooth = np.add.outer(np.linspace(0, 1, 64), np.linspace(0, 1, 64))
+    assert M.low_high_ratio(smooth) > 10
+    with pytest.raises(ValueError, match="cutoff"):
+        M.low_high_ratio(white, cutoff=0.6)
+
+
+def test_density_and_tone_error():
+    assert M.density(np.array([[-1, 1], [1, 1]])) == 0.75
+    assert M.density(np.array([[0, 1], [0, 0]])) == 0.25
+    g = np.full((16, 16), 0.5)
+    checker = (np.indices((16, 16)).sum(0) % 2).astype(float)
+    assert M.tone_error(g, checker) < 0.01
+    assert M.tone_error(g, np.zeros((16, 16))) == pytest.approx(0.5)
+
+
+def test_detail_metrics_states_ranges(rng):
+    y = rng.standard_normal((16, 16))
+    b = np.where(y >= 0, 1.0, -1.0)
+    m = M.detail_metrics(y, b, value_range=(-3, 3), binary_values=(-1, 1))
+    assert m["value_range"] == [-3.0, 3.0] and m["binary_values"] == [-1.0, 1.0]
+    assert 0.4 < m["density"] < 0.6
+    ref = M.to_unit_range(y, value_range=(-3, 3))
+    assert m["psnr"] == pytest.approx(M.psnr(ref, (b + 1) / 2, data_range=1.0))
+    with pytest.raises(ValueError, match="lo < hi"):
+        M.to_unit_range(y, value_range=(1, 1))
