@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 MAX_KERNEL_SIDE = 256
+#: Generated rank kernels (the shipped 512x512 blue-noise mask) may be larger than hand-made ones.
+MAX_GENERATED_SIDE = 512
 
 
 def check_choice(name: str, value: Any, valid: Iterable[str]) -> str:
@@ -22,10 +24,10 @@ def check_choice(name: str, value: Any, valid: Iterable[str]) -> str:
     return value
 
 
-def check_kernel_values(values: Any, *, name: str = "kernel") -> np.ndarray:
+def check_kernel_values(values: Any, *, name: str = "kernel", max_side: int = MAX_KERNEL_SIDE) -> np.ndarray:
     """Validate threshold-kernel values and return them as a new float64 array.
 
-    A kernel is 2-D (m, n) or 3-D (F, m, n), each side 1..256, every entry a finite number.
+    A kernel is 2-D (m, n) or 3-D (F, m, n), each side 1..max_side (256), every entry a finite number.
     """
     if isinstance(values, (str, bytes)):
         raise TypeError(f"{name} must be an array of numbers, got {type(values).__name__}")
@@ -38,8 +40,8 @@ def check_kernel_values(values: Any, *, name: str = "kernel") -> np.ndarray:
         raise ValueError(f"{name} must be 2-D (m, n) or 3-D (F, m, n), got shape {arr.shape}")
     if arr.size == 0 or min(arr.shape) < 1:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    if max(arr.shape) > MAX_KERNEL_SIDE:
-        raise ValueError(f"{name} sides must be 1..{MAX_KERNEL_SIDE}, got shape {arr.shape}")
+    if max(arr.shape) > max_side:
+        raise ValueError(f"{name} sides must be 1..{max_side}, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         bad = int(np.count_nonzero(~np.isfinite(arr)))
         raise ValueError(f"{name} must contain only finite numbers, got {bad} NaN or infinite entr{'y' if bad == 1 else 'ies'}")

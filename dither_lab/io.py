@@ -50,6 +50,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], *, 
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -280,3 +283,71 @@ def save_image(image: np.ndarray, path: str | os.PathLike, *, force: bool = Fals
     """Save a core-layout image as PNG, atomically."""
     data = image_png_bytes(image)
     return atomic_write(path, lambda fh: fh.write(data), force=force)
+
+
+# ----------------------------------------------------------------------------------------------------- assets
+
+#: Shipped assets live beside the package, in the repository's assets/ folder.
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+MANIFEST_NAME = "MANIFEST.json"
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_manifest(assets_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The assets manifest: ``{"files": {relative path: {"sha256", "bytes", "made_by", ...}}}``."""
+    root = Path(assets_dir) if assets_dir is not None else ASSETS_DIR
+    p = root / MANIFEST_NAME
+    if not p.is_file():
+        return {"files": {}}
+    try:
+        doc = json.loads(p.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{p} is not valid JSON ({exc}); restore it with `make assets` or from git") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("files"), dict):
+        raise ValueError(f"{p} has no 'files' table; restore it with `make assets` or from git")
+    return doc
+
+
+def record_asset(relpath: str, *, made_by: str, assets_dir: str | os.PathLike | None = None, **info: Any) -> None:
+    """Add or update one file's entry (sha256, size, how it was made) in the manifest, atomically."""
+    root = Path(assets_dir) if assets_dir is not None else ASSETS_DIR
+    doc = read_manifest(root)
+    path = root / relpath
+    doc["files"][relpath] = {"sha256": sha256_file(path), "bytes": path.stat().st_size, "made_by": made_by, **info}
+    doc["files"] = dict(sorted(doc["files"].items()))
+    text = (json.dumps(doc, indent=2) + "\n").encode()
+    atomic_write(root / MANIFEST_NAME, lambda fh: fh.write(text), force=True)
+
+
+def verified_asset(relpath: str, *, assets_dir: str | os.PathLike | None = None) -> Path:
+    """Path of a shipped asset after checking its sha256 against the manifest.
+
+    Raises:
+        ValueError: the asset is missing, unlisted or damaged (the message says how to restore it).
+    """
+    root = Path(assets_dir) if assets_dir is not None else ASSETS_DIR
+    entry = read_manifest(root)["files"].get(relpath)
+    path = root / relpath
+    if entry is None:
+        raise ValueError(f"asset {relpath} is not listed in {root / MANIFEST_NAME}")
+    if not path.is_file():
+        raise ValueError(f"asset {path} is missing; restore it with `git checkout -- assets` or `{entry['made_by']}`")
+    if sha256_file(path) != entry["sha256"]:
+        raise ValueError(f"asset {path} is damaged (sha256 differs from the manifest); restore it with "
+                         f"`git checkout -- assets` or `{entry['made_by']}`")
+    return path
+
+
+def load_asset_array(relpath: str, *, assets_dir: str | os.PathLike | None = None) -> np.ndarray:
+    """Load a verified .npy asset (no pickle)."""
+    return np.load(verified_asset(relpath, assets_dir=assets_dir), allow_pickle=False)

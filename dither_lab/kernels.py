@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from dither_lab._checks import MAX_KERNEL_SIDE, check_choice, check_kernel_values, check_positive_int
+from dither_lab._checks import MAX_GENERATED_SIDE, MAX_KERNEL_SIDE, check_choice, check_kernel_values, check_positive_int
 
 DOMAINS = ("bn", "unit", "raw")
 
@@ -146,7 +146,7 @@ def blue_noise(n: int, *, seed: int = 0, sigma: float = 1.5) -> np.ndarray:
     phase 3 as void filling, which is the same choice as Ulichney's cluster removal on the inverted pattern).
 
     Args:
-        n: side, 2..256 (512 works but takes minutes; the shipped assets hold a 256 and a 512 mask).
+        n: side, 2..512 (512 takes about two minutes; the shipped assets hold 256 and 512 masks, seed 0).
         seed: seed of the initial pattern.
         sigma: Gaussian width in pixels, > 0 (Ulichney uses 1.5).
 
@@ -156,7 +156,7 @@ def blue_noise(n: int, *, seed: int = 0, sigma: float = 1.5) -> np.ndarray:
     References:
         Ulichney, "The void-and-cluster method for dither array generation", Proc. SPIE 1913, 1993.
     """
-    n = check_positive_int("blue-noise size", n, low=2, high=2 * MAX_KERNEL_SIDE)
+    n = check_positive_int("blue-noise size", n, low=2, high=MAX_GENERATED_SIDE)
     sigma = float(sigma)
     if not (math.isfinite(sigma) and sigma > 0):
         raise ValueError(f"blue-noise sigma must be a positive number, got {sigma}")
@@ -206,6 +206,27 @@ def blue_noise(n: int, *, seed: int = 0, sigma: float = 1.5) -> np.ndarray:
         score += bump(r, c)
         score[r, c] = inf
     return ranks
+
+
+@functools.lru_cache(maxsize=32)
+def _blue_noise_cached(n: int, seed: int, sigma: float) -> np.ndarray:
+    ranks = None
+    if n >= 256:  # large masks are shipped (generated once by scripts/make_assets.py)
+        from dither_lab.io import load_asset_array  # local: io imports this module
+
+        try:
+            ranks = load_asset_array(f"blue_noise/void_and_cluster_{n}_seed{seed}_sigma{sigma:g}.npy").astype(np.int64)
+        except ValueError:
+            ranks = None  # not shipped or damaged: generate (same result, slower)
+    if ranks is None:
+        ranks = blue_noise(n, seed=seed, sigma=sigma)
+    ranks.setflags(write=False)
+    return ranks
+
+
+def blue_noise_mask(n: int, *, seed: int = 0, sigma: float = 1.5) -> np.ndarray:
+    """Blue-noise ranks as :func:`blue_noise`, cached per process and read from the shipped masks when present."""
+    return _blue_noise_cached(int(n), int(seed), float(sigma)).copy()
 
 
 def random_uniform(shape: tuple[int, ...], *, seed: int = 0) -> np.ndarray:
@@ -273,7 +294,7 @@ class Kernel:
     levels: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        vals = check_kernel_values(self.values)
+        vals = check_kernel_values(self.values, max_side=MAX_GENERATED_SIDE)
         vals.setflags(write=False)
         object.__setattr__(self, "values", vals)
         check_choice("domain", self.domain, DOMAINS)
@@ -457,8 +478,8 @@ def make_kernel(spec: str, *, domain: str = "bn", allow_files: bool = True) -> K
         return ranked(cluster_dot(_int_arg(spec, arg)), f"cluster-dot {arg}x{arg}")
     if gen == "blue-noise":
         sigma = _num(spec, "sigma", opts.get("sigma", "1.5"), float)
-        n = check_positive_int("blue-noise size", _int_arg(spec, arg), low=2, high=MAX_KERNEL_SIDE)
-        return ranked(blue_noise(n, seed=seed, sigma=sigma), f"blue noise {n}x{n} (seed {seed})")
+        n = check_positive_int("blue-noise size", _int_arg(spec, arg), low=2, high=MAX_GENERATED_SIDE)
+        return ranked(blue_noise_mask(n, seed=seed, sigma=sigma), f"blue noise {n}x{n} (seed {seed})")
     if gen == "random":
         try:
             shape = tuple(int(s) for s in arg.lower().split("x"))
@@ -510,7 +531,7 @@ def as_kernel(kernel: Any, *, domain: str = "bn") -> Kernel:
             kernel = kernel.detach().cpu().numpy()
     except ImportError:  # pragma: no cover - torch is a hard dependency
         pass
-    return Kernel(np.asarray(kernel), spec="custom", domain="raw", name="custom")
+    return Kernel(check_kernel_values(kernel), spec="custom", domain="raw", name="custom")
 
 
 def list_specs() -> list[str]:

@@ -152,7 +152,14 @@ def test_file_spec_can_be_refused():
 )
 def test_custom_kernel_validation(values, match):
     with pytest.raises(ValueError, match=match):
-        K.Kernel(values)
+        K.as_kernel(values)
+
+
+def test_shipped_blue_noise_masks_load_and_match_generator():
+    k256 = K.make_kernel("blue-noise:256", domain="unit")
+    assert k256.shape == (256, 256)
+    assert K.make_kernel("blue-noise:512").shape == (512, 512)  # generated kernels may exceed 256
+    np.testing.assert_array_equal(K.blue_noise_mask(256), K.blue_noise(256, seed=0))
 
 
 def test_kernel_is_read_only_and_hashable():
