@@ -125,6 +125,72 @@ def _cmd_bench(a: argparse.Namespace) -> None:
                 print(f"{k:<40} {v if not isinstance(v, float) else f'{v:.4g}'}")
 
 
+def _load_eval_model(name: str) -> tuple[Any, str]:
+    from dither_lab.models import PRETRAINED, load_model, load_pretrained
+
+    if name in PRETRAINED:
+        model, meta = load_pretrained(name)
+        return model, meta["dataset"]
+    if Path(name).suffix == ".safetensors":
+        model, meta = load_model(name)
+        card = meta.get("card") or {}
+        dataset = card.get("dataset") or ("fashion-mnist" if model.config["in_channels"] == 1 else "cifar10")
+        return model, dataset
+    raise CliError(f"dither-lab evaluate: --model must be one of {', '.join(PRETRAINED)} or a .safetensors file, got {name!r}")
+
+
+def _cmd_evaluate(a: argparse.Namespace) -> None:
+    from dither_lab.data import embedded_subset, load_dataset
+    from dither_lab.evaluate import evaluate
+
+    model, dataset = _load_eval_model(a.model)
+    if a.full or a.data or dataset != "fashion-mnist":
+        data = load_dataset(dataset, "test", path=a.data)
+    else:
+        data = embedded_subset()
+    layers = None
+    if a.layers != "all":
+        try:
+            layers = [int(v) if v.strip().lstrip("-").isdigit() else v.strip() for v in a.layers.split(",")]
+        except ValueError:
+            raise CliError(f"dither-lab evaluate: --layers must be 'all' or a comma list, got {a.layers!r}") from None
+    kernel = None if a.kernel == "trained" else a.kernel
+    res = evaluate(model, data, kernel=kernel, layers=layers, count=a.count)
+    res["model"] = a.model
+    res["data"] = f"{data.name} {data.split}"
+    if a.json:
+        _print_json(res)
+    else:
+        print(f"{a.model} on {res['data']} ({res['count']} images), kernel {a.kernel}: accuracy {res['accuracy']:.4f}")
+
+
+def _cmd_train(a: argparse.Namespace) -> None:
+    from dither_lab.data import load_dataset
+    from dither_lab.train import Recipe, RunConfig, train
+
+    if a.threads:
+        import torch
+
+        torch.set_num_threads(a.threads)
+    cin, size = (1, 28) if a.dataset == "fashion-mnist" else (3, 32)
+    recipe = Recipe(epochs=a.epochs, batch_size=a.batch_size, optimizer=a.optimizer, lr=a.lr, seed=a.seed,
+                    weight_decay=a.weight_decay, label_smoothing=a.label_smoothing,
+                    crop_padding=2 if a.dataset == "fashion-mnist" else 4)
+    model = {"arch": a.arch, "in_channels": cin, "image_size": size, "width": a.width, "activation": a.activation,
+             "affine": not a.no_affine, "scale_by_gamma": a.scale_by_gamma}
+    if a.kernel:
+        model["kernel"] = a.kernel
+    run = RunConfig(model=model, dataset=a.dataset, recipe=recipe)
+    tr, te = load_dataset(a.dataset, "train", path=a.data), load_dataset(a.dataset, "test", path=a.data)
+    if a.limit:
+        tr, te = tr.subset(range(min(a.limit, len(tr)))), te.subset(range(min(a.limit, len(te))))
+    card = train(run, tr, te, a.out, resume=a.resume, device=a.device, export=a.export)
+    if a.json:
+        _print_json(card)
+    else:
+        print(f"test accuracy {card['test_accuracy']:.4f} after {card['epochs_done']} epochs; card in {a.out}/card.json")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     p = _Parser(prog="dither-lab", description="See, design and measure dithered binary activations.")
@@ -164,6 +230,41 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--mode", choices=["gray", "rgb"], default="gray")
     mp.add_argument("--json", action="store_true")
     mp.set_defaults(func=_cmd_metrics)
+
+    ep = sub.add_parser("evaluate", help="accuracy of a BNN with a kernel swapped in at test time")
+    ep.add_argument("--model", required=True, help="pretrained name (e.g. fashion-mnist-design) or .safetensors file")
+    ep.add_argument("--kernel", default="trained", help="kernel spec, or 'trained' (the kernels it was trained with)")
+    ep.add_argument("--layers", default="all", help="'all' or a comma list of binary-layer indices or names")
+    ep.add_argument("--count", type=int, default=None, help="evaluate on the first N images")
+    ep.add_argument("--full", action="store_true", help="the full test set instead of the embedded subset")
+    ep.add_argument("--data", default=None, help="dataset path (default: the data folder)")
+    ep.add_argument("--json", action="store_true")
+    ep.set_defaults(func=_cmd_evaluate)
+
+    tp = sub.add_parser("train", help="train a BNN (checkpoint each epoch, --resume, model card)")
+    tp.add_argument("--dataset", choices=["fashion-mnist", "cifar10"], required=True)
+    tp.add_argument("--arch", choices=["fmnist-net", "vgg-small", "resnet-20"], required=True)
+    tp.add_argument("--activation", default="sign", help="sign, rsign, design, design3d, learned, or a kernel spec")
+    tp.add_argument("--kernel", default=None, help="kernel of design/learned activations")
+    tp.add_argument("--width", type=float, default=1.0)
+    tp.add_argument("--no-affine", action="store_true", help="batch norm without learnable scale and shift")
+    tp.add_argument("--scale-by-gamma", action="store_true", help="thresholds scaled by the batch-norm gamma")
+    tp.add_argument("--epochs", type=int, default=10)
+    tp.add_argument("--batch-size", type=int, default=128)
+    tp.add_argument("--optimizer", choices=["adam", "sgd"], default="adam")
+    tp.add_argument("--lr", type=float, default=2e-3)
+    tp.add_argument("--weight-decay", type=float, default=5e-4)
+    tp.add_argument("--label-smoothing", type=float, default=0.1)
+    tp.add_argument("--seed", type=int, default=0)
+    tp.add_argument("--limit", type=int, default=0, help="use only the first N train and test images")
+    tp.add_argument("--threads", type=int, default=0)
+    tp.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    tp.add_argument("--data", default=None)
+    tp.add_argument("--out", required=True, help="run folder (checkpoint.pt, card.json)")
+    tp.add_argument("--export", default=None, help="also save the trained model as .safetensors")
+    tp.add_argument("--resume", action="store_true")
+    tp.add_argument("--json", action="store_true")
+    tp.set_defaults(func=_cmd_train)
 
     bp = sub.add_parser("bench", help="measure the core's speed figures")
     bp.add_argument("--json", action="store_true")

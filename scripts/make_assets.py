@@ -1,6 +1,7 @@
 """Produce the shipped assets with the project's own code and record them in assets/MANIFEST.json.
 
     python scripts/make_assets.py blue-noise [--sizes 256 512] [--seed 0]
+    python scripts/make_assets.py subset [--per-class 200] [--seed 0]
 
 Every asset is written atomically and listed with its sha256 and the command that made it.
 """
@@ -31,6 +32,20 @@ def make_blue_noise(sizes: list[int], seed: int, sigma: float) -> None:
         print(f"{rel}: {secs:.1f} s")
 
 
+def make_subset(per_class: int, seed: int) -> None:
+    from dither_lab.data import SUBSET_ASSET, balanced_indices, load_fashion_mnist
+
+    test = load_fashion_mnist("test")
+    idx = balanced_indices(test.labels, per_class, seed=seed)
+    (ASSETS_DIR / SUBSET_ASSET).parent.mkdir(parents=True, exist_ok=True)
+    images, labels = np.ascontiguousarray(test.images[idx]), test.labels[idx].astype(np.uint8)
+    atomic_write(ASSETS_DIR / SUBSET_ASSET,
+                 lambda fh: np.savez_compressed(fh, images=images, labels=labels, indices=idx.astype(np.int32)), force=True)
+    record_asset(SUBSET_ASSET, made_by=f"python scripts/make_assets.py subset --per-class {per_class} --seed {seed}",
+                 source="Fashion-MNIST test set (t10k), MIT licence, Zalando SE", count=int(idx.size), seed=seed)
+    print(f"{SUBSET_ASSET}: {idx.size} images")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="what", required=True)
@@ -38,9 +53,14 @@ def main() -> None:
     b.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--sigma", type=float, default=1.5)
+    s = sub.add_parser("subset", help="balanced held-out Fashion-MNIST test subset")
+    s.add_argument("--per-class", type=int, default=200)
+    s.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
     if a.what == "blue-noise":
         make_blue_noise(a.sizes, a.seed, a.sigma)
+    else:
+        make_subset(a.per_class, a.seed)
 
 
 if __name__ == "__main__":

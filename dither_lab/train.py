@@ -1,0 +1,236 @@
+"""Training of the BNNs: deterministic, resumable, with a model card per run.
+
+Recipe (``Recipe``): Adam or SGD, cosine learning rate with linear warm-up (per step), random-crop and flip
+augmentation, label smoothing, weight decay on real-valued weights only (the first convolution, shortcuts and the
+classifier; never the latent binary weights, batch-norm parameters or thresholds).
+
+Determinism: the model is initialized from ``seed``; epoch ``e`` draws its order and augmentation from a
+generator seeded with ``(seed, e)``, so a run resumed from the checkpoint of epoch ``e`` continues exactly as an
+uninterrupted one. A checkpoint is written atomically after every epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from dither_lab._checks import check_choice
+from dither_lab.data import Dataset, normalize
+from dither_lab.io import atomic_write, load_checkpoint, save_checkpoint
+from dither_lab.models import BinaryConv2d, build_model, save_model
+
+
+@dataclass
+class Recipe:
+    """Training options (all of them end up in the model card)."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    optimizer: str = "adam"
+    lr: float = 2e-3
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    warmup_epochs: float = 0.5
+    label_smoothing: float = 0.1
+    crop_padding: int = 2
+    flip: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_choice("optimizer", self.optimizer, ("adam", "sgd"))
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be >= 1, got {self.epochs} and {self.batch_size}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+
+
+@dataclass
+class RunConfig:
+    """What to train: model constructor arguments, the dataset, and the recipe."""
+
+    model: dict[str, Any]
+    dataset: str
+    recipe: Recipe = field(default_factory=Recipe)
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` -> CUDA when present, else CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {device!r}") from None
+
+
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """Weight decay on real-valued conv/linear weights only."""
+    binary = {id(m.weight) for m in model.modules() if isinstance(m, BinaryConv2d)}
+    decay, no_decay = [], []
+    for m in model.modules():
+        for name, p in m.named_parameters(recurse=False):
+            if not p.requires_grad:
+                continue
+            real_weight = name == "weight" and isinstance(m, (nn.Conv2d, nn.Linear)) and id(p) not in binary
+            (decay if real_weight else no_decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def lr_at(step: int, total: int, warmup: int, base: float) -> float:
+    """Linear warm-up to ``base`` then cosine decay to 0."""
+    if warmup > 0 and step < warmup:
+        return base * (step + 1) / warmup
+    t = (step - warmup) / max(1, total - warmup)
+    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+
+
+def augment(x: torch.Tensor, gen: torch.Generator, *, padding: int, flip: bool) -> torch.Tensor:
+    """Random crop with zero padding and random horizontal flip, per sample, vectorized."""
+    n, c, h, w = x.shape
+    if padding > 0:
+        xp = F.pad(x, (padding, padding, padding, padding))
+        oy = torch.randint(0, 2 * padding + 1, (n,), generator=gen)
+        ox = torch.randint(0, 2 * padding + 1, (n,), generator=gen)
+        rows = (oy[:, None] + torch.arange(h))[:, :, None]
+        cols = (ox[:, None] + torch.arange(w))[:, None, :]
+        x = xp[torch.arange(n)[:, None, None], :, rows, cols].permute(0, 3, 1, 2)
+    if flip:
+        mask = torch.rand(n, generator=gen) < 0.5
+        x = torch.where(mask[:, None, None, None], x.flip(-1), x)
+    return x
+
+
+@torch.inference_mode()
+def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray, dataset: str, *, batch_size: int = 500,
+             device: torch.device | str = "cpu") -> float:
+    """Top-1 accuracy in eval mode."""
+    model.eval()
+    correct = 0
+    for i in range(0, len(labels), batch_size):
+        x = normalize(np.asarray(images[i : i + batch_size]), dataset).to(device)
+        correct += int((model(x).argmax(1).cpu() == torch.as_tensor(labels[i : i + batch_size])).sum())
+    return correct / max(1, len(labels))
+
+
+def _git_commit() -> str:
+    try:
+        r = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                           cwd=Path(__file__).parent, timeout=5)
+        return r.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | Path, *, resume: bool = False,
+          device: str = "auto", progress: bool = True, export: str | Path | None = None,
+          stop_after_epoch: int | None = None) -> dict[str, Any]:
+    """Train a BNN; writes ``checkpoint.pt`` after every epoch and ``card.json`` at the end.
+
+    Args:
+        run: model arguments, dataset name and recipe.
+        train_set, test_set: data (uint8 arrays).
+        out_dir: the run folder.
+        resume: continue from ``out_dir/checkpoint.pt`` if present.
+        device: ``auto``, ``cpu`` or ``cuda``.
+        progress: show a tqdm bar with loss, accuracy and images/s.
+        export: also save the trained model (safetensors, bit-packed) to this path.
+        stop_after_epoch: stop after this many epochs in total (used to test resuming).
+
+    Returns:
+        The model card (also written to ``out_dir/card.json``).
+    """
+    from tqdm import tqdm
+
+    r = run.recipe
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    dev = resolve_device(device)
+    torch.manual_seed(r.seed)
+    model = build_model(**run.model).to(dev)
+    opt_cls = torch.optim.Adam if r.optimizer == "adam" else torch.optim.SGD
+    kw: dict[str, Any] = {"lr": r.lr} if r.optimizer == "adam" else {"lr": r.lr, "momentum": r.momentum, "nesterov": True}
+    opt = opt_cls(param_groups(model, r.weight_decay), **kw)
+    steps_per_epoch = math.ceil(len(train_set) / r.batch_size)
+    total = steps_per_epoch * r.epochs
+    warmup = int(r.warmup_epochs * steps_per_epoch)
+    start_epoch, history, wall = 0, [], 0.0
+    ckpt_path = out / "checkpoint.pt"
+    if resume and ckpt_path.exists():
+        ck = load_checkpoint(ckpt_path)
+        if json.loads(ck["run"]) != _run_json(run):
+            raise ValueError(f"{ckpt_path} was written for a different configuration; use another folder or no --resume")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        start_epoch, history, wall = int(ck["epoch"]), json.loads(ck["history"]), float(ck["wall_s"])
+    labels_all = torch.as_tensor(np.asarray(train_set.labels))
+    last_epoch = r.epochs if stop_after_epoch is None else min(r.epochs, stop_after_epoch)
+    for epoch in range(start_epoch, last_epoch):
+        model.train()
+        gen = torch.Generator().manual_seed(r.seed * 100_003 + epoch)
+        order = torch.randperm(len(train_set), generator=gen)
+        t0 = time.perf_counter()
+        seen = correct = 0
+        loss_sum = 0.0
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{r.epochs}", disable=not progress, leave=False)
+        for i in bar:
+            idx = order[i * r.batch_size : (i + 1) * r.batch_size]
+            x = normalize(np.asarray(train_set.images[idx.numpy()]), run.dataset)
+            x = augment(x, gen, padding=r.crop_padding, flip=r.flip).to(dev)
+            y = labels_all[idx].to(dev)
+            for g in opt.param_groups:
+                g["lr"] = lr_at(epoch * steps_per_epoch + i, total, warmup, r.lr)
+            logits = model(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=r.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            seen += len(y)
+            correct += int((logits.argmax(1) == y).sum())
+            loss_sum += float(loss.detach()) * len(y)
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}",
+                            ips=f"{seen / (time.perf_counter() - t0):.0f}")
+        secs = time.perf_counter() - t0
+        wall += secs
+        test_acc = accuracy(model, test_set.images, test_set.labels, run.dataset, device=dev)
+        history.append({"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
+                        "test_acc": test_acc, "seconds": secs})
+        if progress:
+            print(f"epoch {epoch + 1}/{r.epochs}: loss {loss_sum / seen:.4f} train {correct / seen:.4f} "
+                  f"test {test_acc:.4f} ({secs:.0f} s)", flush=True)
+        save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
+                         "history": json.dumps(history), "wall_s": wall, "run": json.dumps(_run_json(run))}, ckpt_path)
+    card = {
+        "model": run.model,
+        "dataset": run.dataset,
+        "train_split": f"{train_set.split} ({len(train_set)} images from {train_set.source})",
+        "test_split": f"{test_set.split} ({len(test_set)} images)",
+        "recipe": asdict(r),
+        "epochs_done": len(history),
+        "history": history,
+        "test_accuracy": history[-1]["test_acc"] if history else None,
+        "wall_time_s": round(wall, 1),
+        "device": str(dev) + ("" if dev.type != "cpu" else f" ({platform.processor() or platform.machine()}, "
+                                                           f"{torch.get_num_threads()} threads)"),
+        "torch": torch.__version__,
+        "commit": _git_commit(),
+    }
+    text = (json.dumps(card, indent=2) + "\n").encode()
+    atomic_write(out / "card.json", lambda fh: fh.write(text), force=True)
+    if export is not None and len(history) == r.epochs:
+        save_model(model.cpu(), export, metadata={"card": card}, force=True)
+    return card
+
+
+def _run_json(run: RunConfig) -> dict[str, Any]:
+    return json.loads(json.dumps({"model": run.model, "dataset": run.dataset, "recipe": asdict(run.recipe)}))

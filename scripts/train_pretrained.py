@@ -1,0 +1,64 @@
+"""Train the shipped pretrained BNNs with one recipe and seed, once with Sign and once with DeSign.
+
+    python scripts/train_pretrained.py --dataset fashion-mnist --activation sign   [--epochs 10] [--device auto]
+    python scripts/train_pretrained.py --dataset fashion-mnist --activation design
+    python scripts/train_pretrained.py --dataset cifar10 --data PATH/cifar10-jpg.tar.gz --activation sign
+
+Writes assets/models/<dataset>-<arch>-<activation>.safetensors (bit-packed binary layers) and a model card
+<same name>.card.json, and records both in assets/MANIFEST.json. The run folder (checkpoints) is runs/<name>/;
+rerunning with --resume continues an interrupted run exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import torch
+
+from dither_lab.data import load_dataset
+from dither_lab.io import ASSETS_DIR, atomic_write, record_asset
+from dither_lab.models import load_model, model_nbytes
+from dither_lab.train import Recipe, RunConfig, train
+
+ARCH = {"fashion-mnist": ("fmnist-net", 1, 28, 0.5), "cifar10": ("resnet-20", 3, 32, 1.0)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", choices=list(ARCH), required=True)
+    p.add_argument("--activation", choices=["sign", "design"], required=True)
+    p.add_argument("--data", default=None, help="dataset path (default: the data folder, see dither_lab.data)")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--resume", action="store_true")
+    a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    arch, cin, size, width = ARCH[a.dataset]
+    name = f"{a.dataset}-{arch}-{a.activation}"
+    recipe = Recipe(epochs=a.epochs, seed=a.seed, crop_padding=2 if a.dataset == "fashion-mnist" else 4)
+    run = RunConfig(model={"arch": arch, "in_channels": cin, "image_size": size, "width": width,
+                           "activation": a.activation}, dataset=a.dataset, recipe=recipe)
+    train_set, test_set = load_dataset(a.dataset, "train", path=a.data), load_dataset(a.dataset, "test", path=a.data)
+    out = ASSETS_DIR / "models"
+    out.mkdir(parents=True, exist_ok=True)
+    weights = out / f"{name}.safetensors"
+    card = train(run, train_set, test_set, f"runs/{name}", resume=a.resume, device=a.device, export=weights)
+    model, _ = load_model(weights)
+    card["bytes"] = model_nbytes(model)
+    card["weights_file_bytes"] = weights.stat().st_size
+    card["made_by"] = f"python scripts/train_pretrained.py --dataset {a.dataset} --activation {a.activation} " \
+                      f"--epochs {a.epochs} --seed {a.seed}"
+    text = (json.dumps(card, indent=2) + "\n").encode()
+    atomic_write(out / f"{name}.card.json", lambda fh: fh.write(text), force=True)
+    for rel in (f"models/{name}.safetensors", f"models/{name}.card.json"):
+        record_asset(rel, made_by=card["made_by"], test_accuracy=card["test_accuracy"])
+    print(f"{name}: test accuracy {card['test_accuracy']:.4f} after {card['epochs_done']} epochs, "
+          f"{card['wall_time_s']:.0f} s; weights {weights.stat().st_size} bytes")
+
+
+if __name__ == "__main__":
+    main()

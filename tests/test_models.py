@@ -1,0 +1,128 @@
+import numpy as np
+import pytest
+import torch
+
+from dither_lab import make_kernel
+from dither_lab.models import (
+    ACTIVATIONS,
+    BinaryActivation,
+    binary_layers,
+    build_model,
+    export_tensors,
+    import_tensors,
+    load_model,
+    model_nbytes,
+    record_taps,
+    save_model,
+    set_kernel,
+)
+
+
+def small(arch="fmnist-net", **kw):
+    cin, size = (1, 28) if arch == "fmnist-net" else (3, 32)
+    torch.manual_seed(0)
+    return build_model(arch, in_channels=cin, image_size=size, width=kw.pop("width", 0.125), **kw)
+
+
+@pytest.mark.parametrize("arch", ["fmnist-net", "vgg-small", "resnet-20"])
+@pytest.mark.parametrize("activation", [*ACTIVATIONS, "bayer:2"])
+def test_forward_shapes_and_binary_outputs(arch, activation):
+    m = small(arch, activation=activation)
+    x = torch.randn(2, m.config["in_channels"], m.config["image_size"], m.config["image_size"])
+    assert m(x).shape == (2, 10)
+    with record_taps(m) as taps:
+        m(x)
+    assert list(taps) == list(binary_layers(m))
+    for t in taps.values():
+        assert set(t["binary"].unique().tolist()) <= {-1.0, 1.0}
+        assert t["bn"].shape == t["binary"].shape
+
+
+def test_activation_registry_errors():
+    with pytest.raises(ValueError, match="unknown kernel generator"):
+        small(activation="magic")
+    with pytest.raises(ValueError, match="arch must be one of"):
+        build_model("alexnet", in_channels=1)
+
+
+def test_rsign_is_per_channel_learnable_threshold():
+    layer = BinaryActivation(4, "rsign")
+    assert layer.act.weight.shape == (4, 1, 1) and layer.act.weight.requires_grad
+
+
+def test_design_activation_uses_paper_kernel_and_taps_match():
+    m = small(activation="design")
+    for layer in binary_layers(m).values():
+        np.testing.assert_allclose(layer.kernel.values, make_kernel("preset:design-2x2-a").values)
+    x = torch.randn(3, 1, 28, 28)
+    with record_taps(m) as taps:
+        m(x)
+    first = taps["features.0"]
+    from dither_lab import dithered_sign
+
+    torch.testing.assert_close(first["binary"], dithered_sign(first["bn"], "preset:design-2x2-a"))
+
+
+def test_set_kernel_one_or_all_layers():
+    m = small(activation="sign")
+    names = list(binary_layers(m))
+    assert set_kernel(m, "bayer:2", layers=[0]) == [names[0]]
+    assert binary_layers(m)[names[0]].kernel.shape == (2, 2)
+    assert binary_layers(m)[names[1]].kernel.shape == (1, 1)
+    assert set_kernel(m, "preset:design-2x2-a") == names
+    with pytest.raises(ValueError, match="out of range"):
+        set_kernel(m, "sign", layers=[99])
+    with pytest.raises(ValueError, match="unknown layer"):
+        set_kernel(m, "sign", layers=["nope"])
+
+
+@pytest.mark.parametrize("arch", ["fmnist-net", "resnet-20"])
+@pytest.mark.parametrize("activation", ["sign", "design", "design3d", "rsign"])
+def test_folded_inference_equals_unfolded(arch, activation):
+    m = small(arch, activation=activation)
+    x = torch.randn(8, m.config["in_channels"], m.config["image_size"], m.config["image_size"])
+    m.train()
+    for _ in range(2):  # non-trivial running statistics
+        m(x)
+    m.eval()
+    with torch.no_grad():
+        m.train(False)
+        for layer in binary_layers(m).values():
+            layer.record = True  # recording forces the unfolded path
+        ref = m(x)
+        for layer in binary_layers(m).values():
+            layer.record = False
+        folded = m(x)
+    torch.testing.assert_close(folded, ref, atol=1e-4, rtol=1e-4)
+
+
+def test_packed_export_round_trip(tmp_path):
+    m = small("resnet-20", activation="design", width=0.25).eval()
+    x = torch.randn(4, 3, 32, 32)
+    with torch.no_grad():
+        ref = m(x)
+    path = save_model(m, tmp_path / "m.safetensors", metadata={"note": "test"})
+    m2, meta = load_model(path)
+    assert meta["note"] == "test" and meta["config"]["arch"] == "resnet-20"
+    with torch.no_grad():
+        torch.testing.assert_close(m2(x), ref)
+    sizes = model_nbytes(m)
+    assert sizes["binary_weights"] < sizes["total"]
+    packed = export_tensors(m)
+    assert any(k.endswith(".bits") for k in packed)
+
+
+def test_wrong_architecture_and_damaged_files(tmp_path):
+    m = small("fmnist-net")
+    other = small("fmnist-net", width=0.25)
+    with pytest.raises(ValueError, match="does not fit|does not match"):
+        import_tensors(other, export_tensors(m), source="x.safetensors")
+    path = save_model(m, tmp_path / "m.safetensors")
+    data = path.read_bytes()
+    (tmp_path / "trunc.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="trunc.safetensors"):
+        load_model(tmp_path / "trunc.safetensors")
+    with pytest.raises(ValueError, match="damaged"):
+        load_model(path, sha256="0" * 64)
+    with pytest.raises(FileExistsError):
+        save_model(m, path)

@@ -1,0 +1,98 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from dither_lab.data import Dataset, embedded_subset
+from dither_lab.evaluate import evaluate
+from dither_lab.models import binary_layers, build_model, load_model
+from dither_lab.train import Recipe, RunConfig, augment, lr_at, param_groups, train
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    ds = embedded_subset()
+    tr = ds.subset(np.arange(0, 2000, 10))  # 200 images
+    te = ds.subset(np.arange(5, 2000, 20))  # 100 images
+    return tr, te
+
+
+def _run(epochs=2, activation="design"):
+    return RunConfig(model={"arch": "fmnist-net", "in_channels": 1, "image_size": 28, "width": 0.125,
+                            "activation": activation}, dataset="fashion-mnist",
+                     recipe=Recipe(epochs=epochs, batch_size=50, seed=3))
+
+
+def test_train_writes_card_checkpoint_and_export(tmp_path, tiny):
+    tr, te = tiny
+    card = train(_run(), tr, te, tmp_path / "run", progress=False, export=tmp_path / "m.safetensors")
+    assert card["epochs_done"] == 2 and 0 <= card["test_accuracy"] <= 1
+    on_disk = json.loads((tmp_path / "run" / "card.json").read_text())
+    for key in ["model", "dataset", "recipe", "epochs_done", "wall_time_s", "device", "commit", "test_accuracy"]:
+        assert key in on_disk
+    model, meta = load_model(tmp_path / "m.safetensors")
+    assert meta["card"]["test_accuracy"] == card["test_accuracy"]
+    res = evaluate(model, te)
+    assert res["accuracy"] == pytest.approx(card["test_accuracy"])
+
+
+def test_resume_continues_exactly(tmp_path, tiny):
+    tr, te = tiny
+    full = train(_run(3), tr, te, tmp_path / "a", progress=False, export=tmp_path / "a.safetensors")
+    train(_run(3), tr, te, tmp_path / "b", progress=False, stop_after_epoch=1)
+    resumed = train(_run(3), tr, te, tmp_path / "b", progress=False, resume=True, export=tmp_path / "b.safetensors")
+    assert [h["train_loss"] for h in resumed["history"]] == [h["train_loss"] for h in full["history"]]
+    a, _ = load_model(tmp_path / "a.safetensors")
+    b, _ = load_model(tmp_path / "b.safetensors")
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert ka == kb and torch.equal(va, vb), ka
+
+
+def test_resume_refuses_other_config(tmp_path, tiny):
+    tr, te = tiny
+    train(_run(2), tr, te, tmp_path / "r", progress=False, stop_after_epoch=1)
+    with pytest.raises(ValueError, match="different configuration"):
+        train(_run(2, activation="sign"), tr, te, tmp_path / "r", progress=False, resume=True)
+
+
+def test_weight_decay_only_on_real_weights():
+    m = build_model("fmnist-net", in_channels=1, image_size=28, width=0.125, activation="learned")
+    decay, no_decay = param_groups(m, 1e-4)
+    ids = {id(p) for p in decay["params"]}
+    assert id(m.stem.weight) in ids and id(m.classifier.weight) in ids
+    for layer in binary_layers(m).values():
+        assert id(layer.act.weight) not in ids and id(layer.bn.weight) not in ids
+    assert len(decay["params"]) == 2
+
+
+def test_lr_schedule_and_augment():
+    assert lr_at(0, 100, 10, 1.0) == pytest.approx(0.1)
+    assert lr_at(10, 100, 10, 1.0) == pytest.approx(1.0)
+    assert lr_at(100, 100, 10, 1.0) == pytest.approx(0.0)
+    x = torch.arange(2 * 1 * 4 * 4, dtype=torch.float32).view(2, 1, 4, 4)
+    g1, g2 = torch.Generator().manual_seed(0), torch.Generator().manual_seed(0)
+    a, b = augment(x, g1, padding=1, flip=True), augment(x, g2, padding=1, flip=True)
+    assert torch.equal(a, b) and a.shape == x.shape
+    assert torch.equal(augment(x, g1, padding=0, flip=False), x)
+
+
+def test_evaluate_swaps_kernel_on_a_copy():
+    m = build_model("fmnist-net", in_channels=1, image_size=28, width=0.125, activation="sign").eval()
+    ds = embedded_subset()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    res = evaluate(m, ds, kernel="preset:design-2x2-a", layers=[0], count=50)
+    assert res["count"] == 50 and res["layers"] == ["features.0"]
+    assert sum(sum(r) for r in res["confusion"]) == 50
+    assert set(res["per_class"]) == set(ds.classes)
+    for layer in binary_layers(m).values():
+        assert layer.kernel.shape == (1, 1)
+    for k, v in m.state_dict().items():
+        assert torch.equal(v, before[k])
+    with pytest.raises(ValueError, match="count must be"):
+        evaluate(m, ds, count=0)
+
+
+def test_dataset_subset_keeps_metadata():
+    ds = Dataset("x", "test", np.zeros((4, 1, 2, 2), np.uint8), np.arange(4), ["a"] * 4, "mem")
+    assert len(ds.subset([1, 2])) == 2
