@@ -2,14 +2,21 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="dither_lab", page_icon="▦", layout="wide")
+st.set_page_config(page_title="dither_lab", page_icon=":material/blur_on:", layout="wide")
 
 pages = [
     st.Page("pages/image_lab.py", title="Image lab", icon=":material/image:", default=True),
+    st.Page("pages/kernel_designer.py", title="Kernel designer", icon=":material/grid_on:"),
+    st.Page("pages/feature_maps.py", title="Feature maps", icon=":material/layers:"),
+    st.Page("pages/accuracy.py", title="Accuracy", icon=":material/speed:"),
+    st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
 ]
 with st.sidebar:
+    st.markdown("### dither_lab")
     st.caption(
-        "**dither_lab** shows what a dithered Sign keeps that plain Sign loses: one threshold against a small, "
-        "periodic threshold kernel (DeSign, arXiv:2405.02220)."
+        "See, design and measure dithered binary activations. Plain Sign uses one threshold; a dithered Sign "
+        "tiles a small threshold kernel over each feature map (DeSign, Monroy et al., arXiv:2405.02220), "
+        "which is ordered dithering inside a binary network at no extra inference cost."
     )
+    st.caption("New here? Start with **Learn**.")
 st.navigation(pages).run()

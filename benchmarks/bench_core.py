@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dither_lab.bench import run
@@ -33,7 +33,7 @@ def main() -> int:
     except OSError:
         commit = ""
     res["commit"] = commit
-    res["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    res["date"] = datetime.now(UTC).isoformat(timespec="seconds")
     ok = True
     for key, value in res.items():
         if not isinstance(value, float):

@@ -318,3 +318,25 @@ def normalize(images: Any, dataset: str) -> Any:
 
 __all__ = ["Dataset", "load_dataset", "load_fashion_mnist", "load_cifar10", "embedded_subset", "balanced_indices",
            "normalize", "data_root", "read_idx", "load_asset_array"]
+
+
+def prepare_image(image: np.ndarray, dataset: str) -> np.ndarray:
+    """A float image in [0, 1] ((H, W) or (C, H, W)) resized to the dataset's input: uint8 (1, C, H, W)."""
+    from PIL import Image
+
+    check_choice("dataset", dataset, DATASETS)
+    size, channels = (28, 1) if dataset == "fashion-mnist" else (32, 3)
+    img = np.asarray(image, dtype=np.float32)
+    if img.ndim == 2:
+        img = img[None]
+    if img.ndim != 3:
+        raise ValueError(f"image must be (H, W) or (C, H, W), got shape {img.shape}")
+    if channels == 1 and img.shape[0] != 1:
+        img = img[:3].mean(0, keepdims=True)
+    elif channels == 3 and img.shape[0] == 1:
+        img = np.repeat(img, 3, axis=0)
+    out = []
+    for plane in img:
+        u8 = (np.clip(plane, 0, 1) * 255 + 0.5).astype(np.uint8)
+        out.append(np.asarray(Image.fromarray(u8).resize((size, size), Image.Resampling.BILINEAR)))
+    return np.stack(out)[None]

@@ -20,6 +20,7 @@ from typing import Any
 
 import numba
 import numpy as np
+
 from dither_lab._checks import check_choice, check_image
 from dither_lab.kernels import as_kernel, make_kernel, resolve_phase, tile
 

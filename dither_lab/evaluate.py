@@ -80,3 +80,14 @@ def evaluate(model: nn.Module, data: Dataset, *, kernel: Any = None, layers: Any
         "layers": swapped if kernel is not None else [],
         "seconds": secs,
     }
+
+
+@torch.inference_mode()
+def layer_maps(model: nn.Module, images: np.ndarray, dataset: str) -> dict[str, dict[str, np.ndarray]]:
+    """Batch-norm outputs and binary outputs of every binary layer for uint8 images (N, C, H, W)."""
+    from dither_lab.models import record_taps
+
+    model.eval()
+    with record_taps(model) as taps:
+        model(normalize(np.asarray(images), dataset))
+    return {n: {"bn": t["bn"].numpy(), "binary": t["binary"].numpy()} for n, t in taps.items()}

@@ -232,25 +232,84 @@ def to_float_image(array: np.ndarray) -> np.ndarray:
     return np.moveaxis(f, -1, 0).copy() if f.ndim == 3 else f
 
 
-def read_image_bytes(data: bytes, *, mode: str = "gray", source: str = "image") -> np.ndarray:
-    """Decode image bytes (PNG, JPEG, WebP, BMP, TIFF, GIF; decided by content) to float32 in [0, 1].
+#: Uploads larger than this are refused before decoding (decompression bombs); larger photos are downscaled.
+MAX_IMAGE_PIXELS = 80_000_000
 
-    Args:
-        mode: ``"gray"`` -> (H, W); ``"rgb"`` -> (3, H, W).
+
+def decode_image(data: bytes, *, mode: str = "gray", max_side: int | None = None,
+                 source: str = "image") -> tuple[np.ndarray, dict[str, Any]]:
+    """Decode image bytes (PNG, JPEG, WebP, BMP, TIFF, GIF; by content, not name) to float32 in [0, 1].
+
+    EXIF rotation is applied (shown upright), animations give their first frame, transparency is composited on
+    white, 16-bit and float data keep their precision. Images with a longer side than ``max_side`` are
+    downscaled (area averaging).
+
+    Returns:
+        ``(image, info)``: (H, W) for ``mode="gray"`` or (3, H, W) for ``"rgb"``; info has ``format``,
+        ``original_size`` (W, H), ``frames``, ``downscaled`` and ``notes`` (sentences for the user).
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     check_choice("mode", mode, ("gray", "rgb"))
     if not data:
         raise ValueError(f"{source} is empty (0 bytes)")
+    notes: list[str] = []
     try:
         with Image.open(_io.BytesIO(data)) as im:
+            w, h = im.size
+            if w * h > MAX_IMAGE_PIXELS:
+                raise ValueError(f"{source} declares {w}x{h} pixels, more than the {MAX_IMAGE_PIXELS // 1_000_000} "
+                                 "megapixels this app accepts")
+            fmt = im.format or "unknown"
+            frames = int(getattr(im, "n_frames", 1) or 1)
+            if frames > 1:
+                im.seek(0)
+                notes.append(f"{source} is animated ({frames} frames): the first frame is used.")
+            im.load()
             im = ImageOps.exif_transpose(im)
-            im = im.convert("L" if mode == "gray" else "RGB")
-            arr = np.asarray(im)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise ValueError(f"{source} is not a readable image ({exc})") from None
-    return to_float_image(arr)
+            if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+                arr = np.asarray(im, dtype=np.float32)
+                if im.mode.startswith("I;16"):
+                    arr = arr / 65535.0
+                else:
+                    lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+                    arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
+                    notes.append(f"{source} holds {im.mode} values; they were scaled from [{lo:g}, {hi:g}] to [0, 1].")
+                gray = np.nan_to_num(arr, nan=0.0)
+                img = gray if mode == "gray" else np.stack([gray] * 3)
+            else:
+                if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+                    rgba = im.convert("RGBA")
+                    bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                    im = Image.alpha_composite(bg, rgba)
+                    notes.append(f"{source} has transparency: it is shown on white.")
+                img = to_float_image(np.asarray(im.convert("L" if mode == "gray" else "RGB")))
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"{source} is not a readable image ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
+    downscaled = False
+    if max_side is not None and max(img.shape[-2:]) > max_side:
+        img = _downscale(img, max_side)
+        downscaled = True
+        notes.append(f"{source} is {w}x{h}; it was downscaled to {img.shape[-1]}x{img.shape[-2]} for computing.")
+    return img, {"format": fmt, "original_size": (w, h), "frames": frames, "downscaled": downscaled, "notes": notes}
+
+
+def _downscale(img: np.ndarray, max_side: int) -> np.ndarray:
+    from PIL import Image
+
+    h, w = img.shape[-2:]
+    f = max_side / max(h, w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    planes = img[None] if img.ndim == 2 else img
+    out = np.stack([np.asarray(Image.fromarray(p.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
+                    for p in planes])
+    out = np.clip(out, 0.0, 1.0).astype(np.float32)
+    return out[0] if img.ndim == 2 else out
+
+
+def read_image_bytes(data: bytes, *, mode: str = "gray", source: str = "image") -> np.ndarray:
+    """Decode image bytes to float32 in [0, 1]; see :func:`decode_image`."""
+    return decode_image(data, mode=mode, source=source)[0]
 
 
 def load_image(path: str | os.PathLike, *, mode: str = "gray") -> np.ndarray:

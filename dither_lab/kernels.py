@@ -41,7 +41,13 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from dither_lab._checks import MAX_GENERATED_SIDE, MAX_KERNEL_SIDE, check_choice, check_kernel_values, check_positive_int
+from dither_lab._checks import (
+    MAX_GENERATED_SIDE,
+    MAX_KERNEL_SIDE,
+    check_choice,
+    check_kernel_values,
+    check_positive_int,
+)
 
 DOMAINS = ("bn", "unit", "raw")
 

@@ -92,7 +92,7 @@ def ssim(reference: Any, test: Any, *, data_range: float) -> float:
     r = _range(data_range)
     side = min(a.shape[-2:])
     if side < 3:
-        planes = zip(a.reshape(-1, *a.shape[-2:]), b.reshape(-1, *b.shape[-2:]))
+        planes = zip(a.reshape(-1, *a.shape[-2:]), b.reshape(-1, *b.shape[-2:]), strict=True)
         return float(np.mean([_global_ssim(p, q, r) for p, q in planes]))
     win = min(7, side if side % 2 else side - 1)
     kw = {"channel_axis": 0} if a.ndim == 3 else {}

@@ -1,21 +1,71 @@
-"""Image lab: Sign against ordered dithering on a test image."""
+"""Image lab: Sign against ordered dithering (and error diffusion) on one image, side by side, with metrics."""
 
-import numpy as np
+import json
+
 import streamlit as st
 
-from dither_lab import detail_metrics, make_kernel, ordered_dither
+from dither_lab.compare import error_map, metrics_table
+from dither_lab.dither import DIFFUSION_KERNELS
+from dither_lab.io import image_png_bytes
+from dither_lab.ui import cached, plots, state, widgets
 
+state.init()
 st.title("Image lab")
-ramp = np.tile(np.linspace(0, 1, 256, dtype=np.float32), (64, 1))
-spec = st.text_input("Kernel spec", "bayer:4", help="e.g. bayer:4, blue-noise:64, preset:design-2x2-a")
+st.markdown(
+    "**Sign** binarizes every pixel against one threshold, so smooth tones collapse into flat areas. "
+    "**Ordered dithering** tiles a small threshold kernel over the image, so neighbouring pixels use different "
+    "thresholds and the local share of white pixels follows the tone. Pick an image and kernels below; pan and "
+    "zoom one panel and the others follow."
+)
+if (msg := state.url_error()) is not None:
+    st.warning(msg)
+
+mode = st.radio("Colour", ["gray", "rgb"], horizontal=True, format_func={"gray": "gray", "rgb": "per-channel colour"}.get,
+                key="lab_mode", help="Colour dithers each of R, G and B on its own with the same kernel.")
+image, label = widgets.image_input("lab", mode=mode)
+kernels = widgets.kernel_choice("Kernels to compare with Sign", "lab_kernels")
+diffusion = st.multiselect("Error diffusion, as the sequential reference", list(DIFFUSION_KERNELS), key="lab_diffusion",
+                           help="Error diffusion is sequential: good quality, but it cannot run inside a parallel network layer.")
+specs = tuple(s for _, s in kernels) + tuple(f"diffusion:{m}" for m in diffusion)
+if kernels:
+    state.set_current_kernel(kernels[-1][1])
+
 try:
-    kernel = make_kernel(spec, domain="unit", allow_files=False)
+    with st.spinner("Dithering..."):
+        outputs = cached.compare_image(image, specs)
 except ValueError as exc:
-    st.error(str(exc))
+    widgets.show_error(exc)
     st.stop()
-sign = ordered_dither(ramp, make_kernel("sign", domain="unit"))
-out = ordered_dither(ramp, kernel)
-c1, c2 = st.columns(2)
-c1.image(sign * 255, caption="Sign (one threshold)", clamp=True)
-c2.image(out * 255, caption=kernel.name, clamp=True)
-st.dataframe({"Sign": detail_metrics(ramp, sign), kernel.name: detail_metrics(ramp, out)})
+
+panels = [(f"input: {label}", image)] + [(o.label, o.binary) for o in outputs]
+st.plotly_chart(plots.side_by_side(panels), config={"scrollZoom": True, "displaylogo": False}, key="lab_panels")
+if not kernels and not diffusion:
+    st.info("Choose at least one kernel above to compare it with Sign.")
+
+st.subheader("Metrics against the input")
+rows = metrics_table(outputs)
+widgets.metric_table(rows)
+st.caption("Every output is compared with the input on one [0, 1] scale. PSNR, SSIM: pixel fidelity. "
+           "CSF-PSNR: error filtered by the eye's contrast sensitivity (Mannos-Sakrison, 32 px/degree). "
+           "TV ratio: total variation of the output over the input's. Tone error: mean difference after a "
+           "Gaussian blur (sigma 2), i.e. how well local brightness is kept.")
+
+tab_spec, tab_err, tab_dl = st.tabs(["Power spectrum", "Error maps", "Downloads"])
+with tab_spec:
+    st.plotly_chart(plots.spectra([(o.label, *o.spectrum) for o in outputs]), key="lab_spectrum")
+    st.caption("Blue noise puts its error energy at high frequencies, where the eye is least sensitive; "
+               "Bayer shows peaks at its period; Sign's error follows the image content.")
+with tab_err:
+    st.caption("Blurred output minus blurred input: red is too bright, blue too dark.")
+    cols = st.columns(min(3, len(outputs)))
+    for i, o in enumerate(outputs):
+        cols[i % len(cols)].plotly_chart(plots.heatmap(error_map(image, o.binary), title=o.label, zmid=0.0),
+                                         key=f"lab_err_{i}")
+with tab_dl:
+    for i, o in enumerate(outputs):
+        st.download_button(f"{o.label} (PNG)", image_png_bytes(o.binary), file_name=f"{o.spec.replace(':', '_')}.png",
+                           mime="image/png", key=f"lab_dl_{i}")
+    csv_lines = [",".join(rows[0].keys())] + [",".join(str(v) for v in r.values()) for r in rows]
+    st.download_button("Metrics (CSV)", "\n".join(csv_lines) + "\n", file_name="metrics.csv", mime="text/csv")
+    st.download_button("Metrics (JSON)", json.dumps({o.spec: o.metrics for o in outputs}, indent=2, default=str),
+                       file_name="metrics.json", mime="application/json")

@@ -23,7 +23,7 @@ def _idx(arr: np.ndarray) -> bytes:
 def _fashion_folder(path, n=20, rng=None):
     rng = rng or np.random.default_rng(0)
     path.mkdir(parents=True)
-    for split, (img_f, lab_f) in D.FASHION_FILES.items():
+    for img_f, lab_f in D.FASHION_FILES.values():
         (path / img_f).write_bytes(gzip.compress(_idx(rng.integers(0, 256, (n, 28, 28)))))
         (path / lab_f).write_bytes(gzip.compress(_idx(np.arange(n) % 10)))
     return path

@@ -1,0 +1,118 @@
+"""Side-by-side comparison of binarizations of one image: Sign, ordered dithering with kernels, error diffusion.
+
+The app's image lab and the Learn page are thin views over :func:`compare`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dither_lab._checks import check_image
+from dither_lab.dither import DIFFUSION_KERNELS, error_diffusion, ordered_dither
+from dither_lab.kernels import Kernel, make_kernel
+from dither_lab.metrics import detail_metrics, radial_power_spectrum
+
+METRIC_LABELS = {
+    "psnr": "PSNR (dB)",
+    "ssim": "SSIM",
+    "csf_psnr": "CSF-PSNR (dB)",
+    "tv_ratio": "TV ratio",
+    "density": "density of 1s",
+    "tone_error": "tone error",
+    "residual_correlation": "residual corr.",
+}
+
+
+@dataclass
+class Output:
+    """One binarization: its label, the spec that made it, the {0, 1} image, metrics and spectrum."""
+
+    label: str
+    spec: str
+    binary: np.ndarray
+    metrics: dict[str, Any]
+    spectrum: tuple[np.ndarray, np.ndarray] = field(repr=False)
+
+
+def binarize(image: np.ndarray, spec: str | Kernel) -> tuple[str, str, np.ndarray]:
+    """Binarize with a kernel spec (image units) or ``diffusion:METHOD``; returns (label, spec, {0, 1} image)."""
+    if isinstance(spec, str) and spec.startswith("diffusion:"):
+        method = spec.partition(":")[2]
+        if method not in DIFFUSION_KERNELS:
+            raise ValueError(f"unknown error-diffusion method {method!r}; valid: {', '.join(DIFFUSION_KERNELS)}")
+        return f"error diffusion ({method})", spec, error_diffusion(image, method=method, serpentine=True)
+    k = spec if isinstance(spec, Kernel) else make_kernel(spec, domain="unit", allow_files=False)
+    label = "Sign (one threshold)" if k.spec == "sign" else k.name
+    return label, k.spec, ordered_dither(image, k)
+
+
+def compare(image: np.ndarray, specs: list[str | Kernel], *, include_sign: bool = True) -> list[Output]:
+    """Binarize ``image`` with Sign (first, if asked) and each spec; measure each against the image.
+
+    Args:
+        image: float32 in [0, 1], (H, W) or (C, H, W).
+        specs: kernel specs in image units, Kernels, or ``diffusion:METHOD``.
+        include_sign: put plain Sign (threshold 0.5) first.
+    """
+    img = check_image(image)
+    todo: list[str | Kernel] = (["sign"] if include_sign else []) + [s for s in specs if not (include_sign and s == "sign")]
+    outputs = []
+    for spec in todo:
+        label, canon, binary = binarize(img, spec)
+        outputs.append(Output(label, canon, binary, detail_metrics(img, binary), radial_power_spectrum(binary)))
+    return outputs
+
+
+def metrics_table(outputs: list[Output]) -> list[dict[str, Any]]:
+    """Rows for a table/CSV: output label, spec, and the headline metrics."""
+    rows = []
+    for o in outputs:
+        row: dict[str, Any] = {"output": o.label, "spec": o.spec}
+        row.update({METRIC_LABELS[k]: o.metrics[k] for k in METRIC_LABELS})
+        rows.append(row)
+    return rows
+
+
+def error_map(image: np.ndarray, binary: np.ndarray, *, sigma: float = 1.5) -> np.ndarray:
+    """Signed local tone error ``blur(binary) - blur(image)`` (gray; colour averaged), what the eye sees as wrong."""
+    from scipy import ndimage
+
+    img = check_image(image)
+    a = img if img.ndim == 2 else img.mean(0)
+    b = binary.astype(np.float32) if binary.ndim == 2 else binary.astype(np.float32).mean(0)
+    return (ndimage.gaussian_filter(b, sigma, mode="wrap") - ndimage.gaussian_filter(a, sigma, mode="wrap")).astype(np.float32)
+
+
+def compare_activation(real: np.ndarray, kernel: Any, *, value_range: tuple[float, float] = (-3.0, 3.0),
+                       channel: int = 0) -> dict[str, Any]:
+    """Sign and dithered Sign of one real-valued map (a batch-norm output), with metrics against it.
+
+    Args:
+        real: the map, (H, W).
+        kernel: kernel in batch-norm units (spec, Kernel or array); a 3-D kernel uses slice ``channel mod F``.
+        value_range: the range of ``real`` mapped to [0, 1] for the metrics (stated in the result).
+        channel: the channel this map came from.
+
+    Returns:
+        dict with ``sign`` and ``dithered`` ({-1, +1} maps), ``thresholds`` (the tiled map) and ``metrics`` for both.
+    """
+    from dither_lab.activation import dithered_sign
+    from dither_lab.kernels import as_kernel, tile
+
+    r = np.asarray(real, dtype=np.float32)
+    if r.ndim != 2:
+        raise ValueError(f"real must be a 2-D map (H, W), got shape {r.shape}")
+    k = as_kernel(kernel)
+    values = k.values[channel % k.shape[0]] if k.is_3d else k.values
+    sign = np.where(r >= 0, 1.0, -1.0).astype(np.float32)
+    dithered = dithered_sign(r, values)
+    opts = {"value_range": value_range, "binary_values": (-1.0, 1.0)}
+    return {
+        "sign": sign,
+        "dithered": dithered,
+        "thresholds": tile(values, *r.shape),
+        "metrics": {"Sign": detail_metrics(r, sign, **opts), "dithered": detail_metrics(r, dithered, **opts)},
+    }

@@ -1,0 +1,69 @@
+"""Cached wrappers of core calls: ``st.cache_data`` for arrays and tables (copied per session, so no session
+can change another's), ``st.cache_resource`` for models only (shared and never mutated: kernel swaps work on
+copies, see :func:`dither_lab.evaluate.with_kernel`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from dither_lab.compare import Output, compare, compare_activation
+from dither_lab.data import Dataset, embedded_subset
+from dither_lab.evaluate import evaluate, layer_maps, with_kernel
+from dither_lab.io import decode_image
+from dither_lab.models import load_pretrained
+from dither_lab.samples import sample_image
+
+#: Uploads are computed at most this large (longer side, pixels); the notice says so.
+MAX_SIDE = 1024
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def sample(name: str, mode: str) -> np.ndarray:
+    return sample_image(name, mode=mode)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def decode_upload(data: bytes, mode: str, name: str) -> tuple[np.ndarray, dict[str, Any]]:
+    return decode_image(data, mode=mode, max_side=MAX_SIDE, source=name)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _binarize(image: np.ndarray, spec: str) -> Output:
+    return compare(image, [spec], include_sign=False)[0]
+
+
+def compare_image(image: np.ndarray, specs: tuple[str, ...]) -> list[Output]:
+    """Sign and each spec, each cached on its own so changing one kernel recomputes only that output."""
+    return [_binarize(image, s) for s in ("sign", *[s for s in specs if s != "sign"])]
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the model...")
+def model(name: str) -> tuple[Any, dict[str, Any]]:
+    return load_pretrained(name)
+
+
+@st.cache_data(show_spinner=False)
+def subset() -> Dataset:
+    return embedded_subset()
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def accuracy(model_name: str, kernel: str | None, layers: tuple[int, ...] | None, count: int) -> dict[str, Any]:
+    m, _ = model(model_name)
+    return evaluate(m, subset(), kernel=kernel, layers=None if layers is None else list(layers), count=count)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def maps(model_name: str, image: np.ndarray, kernel: str | None) -> dict[str, dict[str, np.ndarray]]:
+    m, meta = model(model_name)
+    if kernel is not None:
+        m, _ = with_kernel(m, kernel)
+    return layer_maps(m, image, meta["dataset"])
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def activation_compare(real: np.ndarray, kernel: str, channel: int) -> dict[str, Any]:
+    return compare_activation(real, kernel, channel=channel)

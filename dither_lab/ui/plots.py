@@ -1,0 +1,95 @@
+"""Plotly figures for the pages (no computation beyond drawing)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dither_lab.io import image_png_bytes
+
+LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}}
+
+
+def _data_uri(image: np.ndarray) -> str:
+    return "data:image/png;base64," + base64.b64encode(image_png_bytes(image)).decode()
+
+
+def side_by_side(panels: Sequence[tuple[str, np.ndarray]], *, height: int = 420) -> go.Figure:
+    """Images (title, core-layout array) in one row with linked pan and zoom, at the same scale.
+
+    Images travel as PNG (uint8), not as numbers, so large images stay light in the browser.
+    """
+    n = len(panels)
+    fig = make_subplots(rows=1, cols=n, subplot_titles=[t for t, _ in panels], shared_xaxes="all",
+                        shared_yaxes="all", horizontal_spacing=0.01)
+    for i, (_, img) in enumerate(panels, start=1):
+        fig.add_trace(go.Image(source=_data_uri(img), hoverinfo="skip"), row=1, col=i)
+        fig.update_xaxes(showticklabels=False, row=1, col=i)
+        fig.update_yaxes(showticklabels=False, scaleanchor=f"x{'' if i == 1 else i}", row=1, col=i)
+    fig.update_layout(height=height, dragmode="pan", **LAYOUT)
+    return fig
+
+
+def heatmap(values: np.ndarray, *, title: str = "", colorscale: str = "RdBu_r", zmid: float | None = None,
+            text: bool = False, height: int = 320) -> go.Figure:
+    """A 2-D array as a heat map (row 0 at the top), optionally with the numbers written in the cells."""
+    v = np.asarray(values, dtype=float)
+    fig = go.Figure(go.Heatmap(z=v, colorscale=colorscale, zmid=zmid, text=np.round(v, 3) if text else None,
+                               texttemplate="%{text}" if text else None, colorbar={"thickness": 12}))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=v.shape[0] <= 16)
+    fig.update_xaxes(showticklabels=v.shape[1] <= 16)
+    fig.update_layout(title=title, height=height, **LAYOUT)
+    return fig
+
+
+def spectra(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], *, title: str = "Radially averaged power spectrum",
+            height: int = 320) -> go.Figure:
+    """Power against frequency (cycles/pixel), log scale, one line per output."""
+    fig = go.Figure()
+    for name, f, p in curves:
+        fig.add_trace(go.Scatter(x=f, y=np.maximum(p, 1e-12), mode="lines", name=name))
+    fig.update_yaxes(type="log", title="power")
+    fig.update_xaxes(title="frequency (cycles/pixel)", range=[0, 0.5])
+    fig.update_layout(title=title, height=height, legend={"orientation": "h", "y": -0.3}, **LAYOUT)
+    return fig
+
+
+def histogram(values: np.ndarray, *, thresholds: Sequence[tuple[str, float]] = (), title: str = "",
+              height: int = 300) -> go.Figure:
+    """Histogram of values with labelled vertical threshold lines."""
+    fig = go.Figure(go.Histogram(x=np.asarray(values).ravel(), nbinsx=80, marker={"color": "#7f8c8d"}))
+    for label, t in thresholds:
+        fig.add_vline(x=t, line={"dash": "dash", "width": 1.5}, annotation_text=label, annotation_position="top")
+    fig.update_layout(title=title, height=height, bargap=0.02, showlegend=False, **LAYOUT)
+    return fig
+
+
+def bars(labels: Sequence[str], values: Sequence[float], *, title: str = "", height: int = 320,
+         range_y: tuple[float, float] = (0, 1)) -> go.Figure:
+    fig = go.Figure(go.Bar(x=list(labels), y=list(values), text=[f"{v:.2f}" for v in values], textposition="auto"))
+    fig.update_yaxes(range=list(range_y))
+    fig.update_layout(title=title, height=height, **LAYOUT)
+    return fig
+
+
+def grouped_bars(labels: Sequence[str], series: dict[str, Sequence[float]], *, title: str = "",
+                 height: int = 340) -> go.Figure:
+    fig = go.Figure([go.Bar(name=n, x=list(labels), y=list(v)) for n, v in series.items()])
+    fig.update_yaxes(range=[0, 1])
+    fig.update_layout(barmode="group", title=title, height=height, legend={"orientation": "h", "y": -0.25}, **LAYOUT)
+    return fig
+
+
+def confusion(matrix: np.ndarray, classes: Sequence[str], *, title: str = "Confusion matrix",
+              height: int = 420) -> go.Figure:
+    m = np.asarray(matrix)
+    fig = go.Figure(go.Heatmap(z=m, x=list(classes), y=list(classes), colorscale="Blues", text=m,
+                               texttemplate="%{text}", colorbar={"thickness": 12}))
+    fig.update_yaxes(autorange="reversed", title="true")
+    fig.update_xaxes(title="predicted")
+    fig.update_layout(title=title, height=height, **LAYOUT)
+    return fig

@@ -1,0 +1,82 @@
+"""One session-state scheme for every page: the current kernel, the session's kernel library, the model.
+
+Keys live under the ``dl_`` prefix. A kernel spec, a sample and a model can arrive in the URL
+(``?kernel=bayer:8&sample=zone-plate&model=fashion-mnist-design``) and are applied once per new value, so a
+link opens a page preset; changing the kernel writes it back to the URL so the view can be shared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from dither_lab.kernels import make_kernel
+
+DEFAULT_LIBRARY: dict[str, str] = {
+    "Sign": "sign",
+    "Bayer 4x4": "bayer:4",
+    "Blue noise 64": "blue-noise:64",
+    "Cluster-dot 4x4": "cluster-dot:4",
+    "DeSign 2x2 (paper)": "preset:design-2x2-a",
+    "DeSign 3x3 (paper)": "preset:design-3x3-a",
+}
+DEFAULT_KERNEL = "bayer:4"
+K_KERNEL, K_LIBRARY, K_MODEL, K_SAMPLE = "dl_kernel", "dl_library", "dl_model", "dl_sample"
+URL_KEYS = {"kernel": K_KERNEL, "sample": K_SAMPLE, "model": K_MODEL}
+
+
+def init() -> None:
+    """Create the shared keys and apply URL parameters that are new since the last run."""
+    ss = st.session_state
+    ss.setdefault(K_LIBRARY, dict(DEFAULT_LIBRARY))
+    ss.setdefault(K_KERNEL, DEFAULT_KERNEL)
+    for param, key in URL_KEYS.items():
+        value = st.query_params.get(param)
+        if not value or ss.get(f"dl_url_{param}") == value:
+            continue
+        ss[f"dl_url_{param}"] = value
+        if param == "kernel":
+            try:
+                make_kernel(value, allow_files=False)
+            except ValueError as exc:
+                ss["dl_url_error"] = f"The link's kernel was not used: {exc}"
+                continue
+        ss[key] = value
+
+
+def url_error() -> str | None:
+    """A message about a bad URL parameter, shown once."""
+    return st.session_state.pop("dl_url_error", None)
+
+
+def current_kernel() -> str:
+    return st.session_state[K_KERNEL]
+
+
+def set_current_kernel(spec: str) -> None:
+    """Make ``spec`` the shared current kernel and put it in the URL."""
+    st.session_state[K_KERNEL] = spec
+    st.session_state["dl_url_kernel"] = spec
+    st.query_params["kernel"] = spec
+
+
+def library() -> dict[str, str]:
+    """The session's kernel library: name -> spec."""
+    return st.session_state[K_LIBRARY]
+
+
+def add_to_library(name: str, spec: str) -> str:
+    """Add a kernel under ``name`` (made unique, never overwriting another); returns the name used."""
+    lib = library()
+    base, i = name.strip() or "kernel", 2
+    final = base
+    while final in lib and lib[final] != spec:
+        final = f"{base} ({i})"
+        i += 1
+    lib[final] = spec
+    return final
+
+
+def get(key: str, default: Any = None) -> Any:
+    return st.session_state.get(key, default)

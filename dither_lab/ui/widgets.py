@@ -1,0 +1,78 @@
+"""Widgets shared by the pages: image source, kernel choice, model choice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from dither_lab.models import PRETRAINED, available_pretrained
+from dither_lab.samples import SAMPLES
+from dither_lab.ui import cached, state
+
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
+
+
+def image_input(key: str, *, mode: str = "gray", default_sample: str = "zone-plate") -> tuple[np.ndarray, str]:
+    """Sample or upload; returns (float image in [0, 1], a label). Bad uploads fall back to the sample with a message."""
+    ss_sample = state.get(state.K_SAMPLE)
+    samples = list(SAMPLES)
+    default = ss_sample if ss_sample in samples else default_sample
+    c1, c2 = st.columns([1, 1])
+    name = c1.selectbox("Sample image", samples, index=samples.index(default), key=f"{key}_sample",
+                        help="Test charts drawn by dither_lab, and photos that scikit-image ships.")
+    st.session_state[state.K_SAMPLE] = name
+    upload = c2.file_uploader("...or upload an image", type=UPLOAD_TYPES, key=f"{key}_upload",
+                              help="PNG, JPEG, WebP, BMP, TIFF or GIF. Large photos are downscaled for computing.")
+    if upload is not None:
+        try:
+            img, info = cached.decode_upload(upload.getvalue(), mode, upload.name)
+        except ValueError as exc:
+            st.error(f"{exc}. Showing the sample image instead.")
+        else:
+            for note in info["notes"]:
+                st.info(note)
+            return img, upload.name
+    return cached.sample(name, mode), name
+
+
+def kernel_choice(label: str, key: str, *, default: list[str] | None = None, help: str | None = None) -> list[tuple[str, str]]:
+    """Pick kernels from the session library; returns [(name, spec)]."""
+    lib = state.library()
+    names = list(lib)
+    current = state.current_kernel()
+    if default is None:
+        default = [n for n, s in lib.items() if s == current] or names[1:2]
+        if current not in lib.values():
+            name = state.add_to_library("current kernel", current)
+            names = list(lib)
+            default = [name]
+    picked = st.multiselect(label, names, default=[d for d in default if d in names], key=key,
+                            help=help or "Kernels of this session's library. Make more on the Kernel designer page.")
+    return [(n, lib[n]) for n in picked]
+
+
+def model_choice(key: str) -> str | None:
+    """Pick a shipped pretrained model; None (with a message) when none is installed."""
+    names = available_pretrained()
+    if not names:
+        st.warning("No pretrained model is installed: the files listed in assets/MANIFEST.json are missing. "
+                   "Restore them with `git checkout -- assets`, or train them with scripts/train_pretrained.py.")
+        return None
+    wanted = state.get(state.K_MODEL)
+    index = names.index(wanted) if wanted in names else 0
+    labels = {n: f"{PRETRAINED[n][1]} · trained with {'DeSign (paper 2x2)' if n.endswith('design') else 'Sign'}"
+              for n in names}
+    name = st.selectbox("Pretrained model", names, index=index, key=key, format_func=labels.get,
+                        help="The same network and recipe trained twice: once with Sign, once with DeSign.")
+    st.session_state[state.K_MODEL] = name
+    return name
+
+
+def show_error(exc: Exception) -> None:
+    st.error(str(exc))
+
+
+def metric_table(rows: list[dict[str, Any]]) -> None:
+    st.dataframe(rows, hide_index=True, width="stretch")

@@ -1,0 +1,56 @@
+"""Accuracy: a pretrained BNN on the held-out subset with kernels swapped in at test time."""
+
+import streamlit as st
+
+from dither_lab.models import binary_layers
+from dither_lab.ui import cached, plots, state, widgets
+
+state.init()
+st.title("Accuracy")
+st.markdown(
+    "Swap a kernel into the binary layers of a pretrained network and measure accuracy on the held-out "
+    "subset (2,000 Fashion-MNIST test images shipped with dither_lab). "
+)
+st.info("A kernel swapped in at test time is not the same as a kernel the network was trained with: the "
+        "weights were learned for the trained thresholds. The trained-with result is shown beside every swap.",
+        icon=":material/info:")
+name = widgets.model_choice("acc_model")
+if name is None:
+    st.stop()
+try:
+    model, meta = cached.model(name)
+except ValueError as exc:
+    widgets.show_error(exc)
+    st.stop()
+if meta["dataset"] != "fashion-mnist":
+    st.warning("Live accuracy runs on the embedded Fashion-MNIST subset; choose a Fashion-MNIST model.")
+    st.stop()
+names = list(binary_layers(model))
+kernels = widgets.kernel_choice("Kernels to swap in", "acc_kernels")
+c1, c2 = st.columns(2)
+which = c1.multiselect("Layers that take the kernel (none chosen = all)", list(range(len(names))), key="acc_layers",
+                       format_func=lambda i: f"{i + 1}: {names[i]}")
+count = c2.select_slider("Images", [200, 500, 1000, 2000], value=1000, key="acc_count")
+layers = tuple(which) if which else None
+
+if st.button("Run accuracy", type="primary", key="acc_run") or st.session_state.get("acc_ran"):
+    st.session_state["acc_ran"] = True
+    bar = st.progress(0.0, text="Evaluating...")
+    jobs = [("trained kernels", None)] + [(n, s) for n, s in kernels]
+    results = {}
+    for i, (label, spec) in enumerate(jobs):
+        results[label] = cached.accuracy(name, spec, None if spec is None else layers, count)
+        bar.progress((i + 1) / len(jobs), text=f"Evaluated {label}")
+    bar.empty()
+    base = results["trained kernels"]["accuracy"]
+    rows = [{"kernel": label, "spec": spec or "(as trained)", "accuracy": r["accuracy"],
+             "change vs trained (points)": 100 * (r["accuracy"] - base), "seconds": r["seconds"]}
+            for (label, spec), r in zip(jobs, results.values(), strict=True)]
+    widgets.metric_table(rows)
+    classes = results["trained kernels"]["classes"]
+    st.plotly_chart(plots.grouped_bars(classes, {k: list(r["per_class"].values()) for k, r in results.items()},
+                                       title="Per-class accuracy"), key="acc_bars")
+    pick = st.selectbox("Confusion matrix of", list(results), key="acc_conf")
+    st.plotly_chart(plots.confusion(results[pick]["confusion"], classes), key="acc_confusion")
+else:
+    st.caption("Press **Run accuracy** to evaluate (about a second per kernel for 1,000 images).")

@@ -1,0 +1,80 @@
+"""Feature maps: a pretrained BNN's batch-norm output at one layer and channel, binarized by Sign and by a kernel."""
+
+import numpy as np
+import streamlit as st
+
+from dither_lab.data import prepare_image
+from dither_lab.ui import cached, plots, state, widgets
+
+state.init()
+st.title("Feature maps")
+st.markdown(
+    "Inside a binary network every binary layer sees a batch-normalized map and keeps only its sign. Here you "
+    "pick an input, a layer and a channel, and compare what **Sign** keeps with what a **dithered Sign** keeps "
+    "— the same comparison as in the image lab, on real activations (values in batch-norm units)."
+)
+name = widgets.model_choice("fm_model")
+if name is None:
+    st.stop()
+try:
+    model, meta = cached.model(name)
+except ValueError as exc:
+    widgets.show_error(exc)
+    st.stop()
+dataset = meta["dataset"]
+data = cached.subset() if dataset == "fashion-mnist" else None
+
+c1, c2 = st.columns([1, 1])
+source = c1.radio("Input", ["held-out image", "upload"], horizontal=True, key="fm_source") if data is not None else "upload"
+image = None
+if source == "held-out image":
+    idx = c1.slider("Image index", 0, len(data) - 1, 0, key="fm_index")
+    image = np.asarray(data.images[idx : idx + 1])
+    c1.caption(f"class: **{data.classes[int(data.labels[idx])]}**")
+else:
+    up = c1.file_uploader("Image", type=["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"], key="fm_upload",
+                          help="Resized to the model's input size.")
+    if up is not None:
+        try:
+            img, _ = cached.decode_upload(up.getvalue(), "gray" if dataset == "fashion-mnist" else "rgb", up.name)
+            image = prepare_image(img, dataset)
+        except ValueError as exc:
+            widgets.show_error(exc)
+if image is None:
+    st.info("Upload an image, or pick a held-out image.")
+    st.stop()
+c2.image(np.moveaxis(image[0], 0, -1) if image.shape[1] == 3 else image[0, 0], caption="model input", width=140)
+
+with st.spinner("Running the model..."):
+    maps = cached.maps(name, image, None)
+layers = list(maps)
+layer = c2.selectbox("Binary layer", layers, key="fm_layer", format_func=lambda n: f"{layers.index(n) + 1}: {n}")
+bn = maps[layer]["bn"][0]
+channel = c2.number_input("Channel", 0, bn.shape[0] - 1, 0, key="fm_channel")
+kernels = widgets.kernel_choice("Kernel for the dithered Sign", "fm_kernel", help="Thresholds in batch-norm units.")
+if not kernels:
+    st.info("Choose a kernel to compare with Sign.")
+    st.stop()
+kname, spec = kernels[0]
+try:
+    res = cached.activation_compare(bn[channel], spec, int(channel))
+except ValueError as exc:
+    widgets.show_error(exc)
+    st.stop()
+
+real = bn[channel]
+h1, h2 = st.columns(2)
+h1.plotly_chart(plots.heatmap(real, title=f"batch-norm output, channel {channel}", zmid=0.0), key="fm_real")
+lines = [("Sign: 0", 0.0)] + [(f"{t:.2f}", float(t)) for t in np.unique(res["thresholds"]) if t != 0][:6]
+h2.plotly_chart(plots.histogram(real, thresholds=lines, title="values and thresholds"), key="fm_hist")
+to01 = {k: (res[k] + 1) / 2 for k in ("sign", "dithered")}
+lo, hi = -3.0, 3.0
+st.plotly_chart(plots.side_by_side([("batch-norm output (clipped to ±3)", np.clip((real - lo) / (hi - lo), 0, 1)),
+                                    ("Sign", to01["sign"]), (f"dithered: {kname}", to01["dithered"])], height=360),
+                key="fm_panels")
+rows = [{"output": n, **{k: m[k] for k in ("psnr", "ssim", "csf_psnr", "tv_ratio", "density", "tone_error")}}
+        for n, m in res["metrics"].items()]
+widgets.metric_table(rows)
+st.caption("Metrics compare each binary map ({-1, +1} -> {0, 1}) with the real map mapped linearly from "
+           "[-3, 3] to [0, 1] (clipped). The model's own binary output at this layer used its trained kernel; "
+           "the panels above apply the chosen kernel to the same batch-norm output.")

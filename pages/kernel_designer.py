@@ -1,0 +1,142 @@
+"""Kernel designer: start from a generator or a file, edit the grid, preview, save to the session library."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dither_lab.activation import dithered_sign
+from dither_lab.io import kernel_bytes, read_kernel_bytes
+from dither_lab.kernels import PRESET_HELP, PRESETS, Kernel, format_values, make_kernel, tile
+from dither_lab.metrics import radial_power_spectrum
+from dither_lab.ui import plots, state, widgets
+
+state.init()
+st.title("Kernel designer")
+st.markdown(
+    "A threshold kernel is a small grid of thresholds tiled over the whole map. Start from a generator or a "
+    "file, edit the numbers, and watch the tiled map, its histogram and spectrum, and what it does to a ramp. "
+    "Values are in **batch-norm units** (a dithered Sign compares a standardized activation with them); "
+    "the image lab reads generator kernels in image units by itself."
+)
+
+ss = st.session_state
+GENERATORS = {"Bayer": "bayer", "Blue noise": "blue-noise", "Cluster-dot": "cluster-dot", "Random": "random",
+              "Paper preset": "preset", "Sign (all zeros)": "sign", "Current kernel": "current"}
+
+with st.expander("Start from a generator", expanded="dl_designer" not in ss):
+    g = st.selectbox("Generator", list(GENERATORS), key="des_gen")
+    gen = GENERATORS[g]
+    c1, c2, c3 = st.columns(3)
+    if gen == "bayer":
+        spec = f"bayer:{c1.select_slider('Size', [2, 4, 8, 16], value=4, key='des_bayer')}"
+    elif gen == "blue-noise":
+        n = c1.select_slider("Size", [4, 8, 16], value=8, key="des_bn")
+        seed = c2.number_input("Seed", 0, 10_000, 0, key="des_bn_seed")
+        sigma = c3.number_input("Sigma", 0.5, 4.0, 1.5, step=0.1, key="des_bn_sigma")
+        spec = f"blue-noise:{n}:seed={seed}:sigma={sigma:g}"
+    elif gen == "cluster-dot":
+        spec = f"cluster-dot:{c1.select_slider('Size', [2, 3, 4, 6, 8, 12, 16], value=4, key='des_cd')}"
+    elif gen == "random":
+        m = c1.number_input("Rows", 2, 16, 3, key="des_r_m")
+        n = c2.number_input("Columns", 2, 16, 3, key="des_r_n")
+        seed = c3.number_input("Seed", 0, 10_000, 0, key="des_r_seed")
+        spec = f"random:{m}x{n}:seed={seed}"
+    elif gen == "preset":
+        name = c1.selectbox("Preset", list(PRESETS), format_func=lambda p: PRESET_HELP[p], key="des_preset")
+        spec = f"preset:{name}"
+    elif gen == "sign":
+        spec = "sign"
+    else:
+        spec = state.current_kernel()
+    if gen in ("bayer", "blue-noise", "cluster-dot", "random"):
+        strength = c1.slider("Strength", 0.0, 2.0, 1.0, 0.05, key="des_strength",
+                             help="Scales the thresholds; 0 gives plain Sign.")
+        if strength != 1.0:
+            spec += f":strength={strength:g}"
+    if st.button("Load into the editor", type="primary", key="des_load"):
+        try:
+            k = make_kernel(spec, allow_files=False)
+            ss["dl_designer"] = {"values": np.array(k.values if k.is_3d else k.values[None]), "spec": k.spec, "name": k.name}
+            ss["des_editor_version"] = ss.get("des_editor_version", 0) + 1
+        except ValueError as exc:
+            widgets.show_error(exc)
+
+with st.expander("Load a kernel file (JSON, .npy, or the DeSign authors' .mat)"):
+    up = st.file_uploader("Kernel file", type=["json", "npy", "mat"], key="des_upload")
+    if up is not None and ss.get("des_upload_seen") != (up.name, up.size):
+        ss["des_upload_seen"] = (up.name, up.size)
+        try:
+            k = read_kernel_bytes(up.getvalue(), source=up.name)
+            ss["dl_designer"] = {"values": np.array(k.values if k.is_3d else k.values[None]), "spec": k.spec, "name": k.name}
+            ss["des_editor_version"] = ss.get("des_editor_version", 0) + 1
+            st.success(f"Loaded {up.name}: shape {list(k.shape)}.")
+        except ValueError as exc:
+            widgets.show_error(exc)
+
+if "dl_designer" not in ss:
+    k0 = make_kernel("preset:design-2x2-a")
+    ss["dl_designer"] = {"values": np.array(k0.values[None]), "spec": k0.spec, "name": k0.name}
+work = ss["dl_designer"]
+vals = work["values"]
+
+st.subheader("Edit")
+c1, c2, c3, c4 = st.columns(4)
+rows = c1.number_input("Rows", 1, 16, int(vals.shape[1]), key=f"des_rows_{ss.get('des_editor_version', 0)}")
+cols = c2.number_input("Columns", 1, 16, int(vals.shape[2]), key=f"des_cols_{ss.get('des_editor_version', 0)}")
+slices = c3.number_input("Channel slices (3-D)", 1, 8, int(vals.shape[0]), key=f"des_f_{ss.get('des_editor_version', 0)}",
+                         help="A 3-D kernel gives channel c the slice c mod F (DeSign3D).")
+if vals.shape != (slices, rows, cols):
+    grown = np.zeros((slices, rows, cols))
+    f, m, n = (min(a, b) for a, b in zip(vals.shape, (slices, rows, cols), strict=True))
+    grown[:f, :m, :n] = vals[:f, :m, :n]
+    work["values"] = vals = grown
+    work["spec"] = "custom"
+s = c4.number_input("Slice shown", 0, int(slices) - 1, 0, key="des_slice") if slices > 1 else 0
+
+version = ss.get("des_editor_version", 0)
+edited = st.data_editor(pd.DataFrame(vals[s]), key=f"des_grid_{version}_{s}_{rows}_{cols}", width="stretch",
+                        column_config={c: st.column_config.NumberColumn(format="%.4f") for c in range(int(cols))})
+candidate = vals.copy()
+error = None
+try:
+    candidate[s] = edited.to_numpy(dtype=float)
+    kernel = Kernel(candidate[0] if slices == 1 else candidate, spec="custom", domain="raw", name=work["name"])
+    if not np.array_equal(candidate, vals):
+        work["values"] = candidate
+        work["spec"] = "custom"
+        work["name"] = "custom"
+    ss["dl_designer_valid"] = kernel
+except (ValueError, TypeError) as exc:
+    error = str(exc)
+    kernel = ss.get("dl_designer_valid") or Kernel(vals[0] if slices == 1 else vals)
+if error:
+    st.error(f"{error}. The preview keeps the last valid kernel; your edit is kept in the grid.")
+
+spec = work["spec"] if work["spec"] != "custom" else "custom:" + format_values(kernel.values)
+
+st.subheader("Preview")
+p1, p2 = st.columns(2)
+shown = kernel.values[s] if kernel.is_3d else kernel.values
+p1.plotly_chart(plots.heatmap(tile(shown, 32, 32), title="Tiled threshold map (32x32)", zmid=0.0), key="des_tiled")
+p2.plotly_chart(plots.histogram(kernel.values, title="Threshold values", thresholds=[("Sign", 0.0)]), key="des_hist")
+ramp = np.tile(np.linspace(-2.5, 2.5, 256, dtype=np.float32), (48, 1))
+p3, p4 = st.columns(2)
+out = (dithered_sign(ramp, shown) + 1) / 2
+sign = (dithered_sign(ramp, "sign") + 1) / 2
+p3.plotly_chart(plots.side_by_side([("Sign on a ramp -2.5..2.5", sign), ("this kernel", out)], height=260), key="des_ramp")
+f, p = radial_power_spectrum(tile(shown, 64, 64))
+p4.plotly_chart(plots.spectra([("tiled map", f, p)], title="Spectrum of the tiled map"), key="des_spec")
+
+st.subheader("Keep it")
+k1, k2, k3 = st.columns([2, 1, 1])
+name = k1.text_input("Name in the session library", value=work["name"], key="des_name")
+if k2.button("Save to library", disabled=error is not None, key="des_save"):
+    used = state.add_to_library(name, spec)
+    st.success(f"Saved as {used!r}: every page can use it now.")
+if k3.button("Use as current kernel", disabled=error is not None, key="des_use"):
+    state.set_current_kernel(spec)
+    st.success("It is the current kernel (in the URL too, so the view can be shared).")
+d1, d2, d3 = st.columns(3)
+for col, fmt in zip((d1, d2, d3), ("json", "npy", "mat"), strict=True):
+    col.download_button(f"Download .{fmt}", kernel_bytes(kernel, fmt), file_name=f"kernel.{fmt}", key=f"des_dl_{fmt}")
+st.caption(f"Spec: `{spec}`")

@@ -1,0 +1,66 @@
+"""Learn: one threshold, ordered dithering, Bayer versus blue noise, error diffusion, the dithered Sign in a BNN."""
+
+import streamlit as st
+
+from dither_lab.compare import compare
+from dither_lab.ui import cached, plots, state
+
+state.init()
+st.title("Learn: from one threshold to a dithered Sign")
+st.markdown("Five short steps. Each has a live example and a link that opens another page preset to show it.")
+ramp = cached.sample("gray-ramp", "gray")
+
+st.header("1. One threshold")
+st.markdown("Binarizing with one threshold keeps only which side of it each pixel falls on:")
+st.latex(r"b_{ij} = \begin{cases} 1 & x_{ij} \ge t \\ 0 & \text{otherwise} \end{cases}\qquad t = 0.5")
+t = st.slider("Threshold t", 0.0, 1.0, 0.5, 0.05, key="learn_t")
+st.plotly_chart(plots.side_by_side([("gray ramp", ramp), (f"one threshold at {t:.2f}", (ramp >= t).astype("uint8"))],
+                                   height=220), key="learn_1")
+st.markdown("A whole ramp of tones becomes one hard edge: every tone below t is black, every tone above is white.")
+st.page_link("pages/image_lab.py", label="See it on a photo", icon=":material/arrow_forward:",
+             query_params={"kernel": "sign", "sample": "camera"})
+
+st.header("2. Ordered dithering")
+st.markdown("Tile a small kernel of thresholds T over the image, so neighbours use different thresholds:")
+st.latex(r"b_{ij} = \mathbb{1}\left[x_{ij} \ge T_{(i \bmod m),\,(j \bmod n)}\right], \qquad "
+         r"T = \frac{r + 0.5}{mn} \text{ for ranks } r = 0, \dots, mn-1")
+n = st.select_slider("Bayer size", [2, 4, 8], value=4, key="learn_n")
+out = compare(ramp, [f"bayer:{n}"])
+st.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in out], height=220), key="learn_2")
+st.markdown(f"Now the share of white pixels follows the tone: an {n}x{n} kernel renders {n * n + 1} gray levels.")
+st.page_link("pages/image_lab.py", label="Compare on a zone plate", icon=":material/arrow_forward:",
+             query_params={"kernel": f"bayer:{n}", "sample": "zone-plate"})
+
+st.header("3. Bayer versus blue noise")
+st.markdown("Bayer's recursive kernel spreads thresholds evenly but regularly, which shows as a cross-hatch. "
+            "Blue noise (void-and-cluster) spreads them irregularly, with no low-frequency energy:")
+bn = compare(cached.sample("camera", "gray"), ["bayer:8", "blue-noise:64"], include_sign=False)
+c1, c2 = st.columns(2)
+c1.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in bn], height=300), key="learn_3a")
+c2.plotly_chart(plots.spectra([(o.label, *o.spectrum) for o in bn]), key="learn_3b")
+st.caption("The low/high-frequency power ratio of a blue-noise mask is below 0.05 (white noise: about 1).")
+st.page_link("pages/kernel_designer.py", label="Design a blue-noise kernel", icon=":material/arrow_forward:",
+             query_params={"kernel": "blue-noise:16"})
+
+st.header("4. Error diffusion")
+st.markdown("Error diffusion quantizes pixels in order and pushes each error onto unvisited neighbours "
+            "(Floyd-Steinberg weights 7, 3, 5, 1 over 16). It is the quality reference, but it is sequential, "
+            "so it cannot run inside a parallel network layer; ordered dithering can.")
+ed = compare(ramp, ["diffusion:floyd-steinberg"], include_sign=False)
+st.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in ed], height=220), key="learn_4")
+
+st.header("5. The dithered Sign inside a BNN")
+st.markdown("A binary layer normalizes its input with batch norm, then keeps the sign. DeSign shifts the threshold "
+            "per pixel by a tiled kernel in batch-norm units, exactly like ordered dithering:")
+st.latex(r"b_{c,i,j} = \operatorname{sign}\!\left(y_{c,i,j} - s_c\,T_{(i \bmod m),(j \bmod n)}\right),\qquad "
+         r"y = \gamma_c \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}} + \beta_c")
+st.markdown("At inference the batch norm and the kernel fold into one threshold per (channel, position), so it "
+            "costs the same comparison as Sign. The paper's 2x2 kernel is [[1,1],[0,3]] in levels, that is "
+            "[[0.631, 0.631], [0.312, 0.967]] in batch-norm units.")
+c1, c2 = st.columns(2)
+with c1:
+    st.page_link("pages/feature_maps.py", label="See it on real feature maps", icon=":material/arrow_forward:",
+                 query_params={"kernel": "preset:design-2x2-a", "model": "fashion-mnist-sign"})
+with c2:
+    st.page_link("pages/accuracy.py", label="Measure what it does to accuracy", icon=":material/arrow_forward:",
+                 query_params={"kernel": "preset:design-2x2-a", "model": "fashion-mnist-design"})
