@@ -28,13 +28,14 @@ METRIC_LABELS = {
 
 @dataclass
 class Output:
-    """One binarization: its label, the spec that made it, the {0, 1} image, metrics and spectrum."""
+    """One binarization: its label, the spec that made it, the {0, 1} image, metrics, spectrum and error map."""
 
     label: str
     spec: str
     binary: np.ndarray
     metrics: dict[str, Any]
     spectrum: tuple[np.ndarray, np.ndarray] = field(repr=False)
+    error: np.ndarray = field(repr=False)
 
 
 def binarize(image: np.ndarray, spec: str | Kernel) -> tuple[str, str, np.ndarray]:
@@ -62,7 +63,8 @@ def compare(image: np.ndarray, specs: list[str | Kernel], *, include_sign: bool 
     outputs = []
     for spec in todo:
         label, canon, binary = binarize(img, spec)
-        outputs.append(Output(label, canon, binary, detail_metrics(img, binary), radial_power_spectrum(binary)))
+        outputs.append(Output(label, canon, binary, detail_metrics(img, binary), radial_power_spectrum(binary),
+                              error_map(img, binary)))
     return outputs
 
 

@@ -320,7 +320,7 @@ def load_image(path: str | os.PathLike, *, mode: str = "gray") -> np.ndarray:
     return read_image_bytes(p.read_bytes(), mode=mode, source=str(p))
 
 
-def image_png_bytes(image: np.ndarray) -> bytes:
+def image_png_bytes(image: np.ndarray, *, compress_level: int = 6) -> bytes:
     """Encode a core-layout image ((H, W) or (C, H, W); float in [0, 1] or {0, 1} uint8) as PNG bytes."""
     from PIL import Image
 
@@ -334,7 +334,7 @@ def image_png_bytes(image: np.ndarray) -> bytes:
         if a8.shape[-1] == 1:
             a8 = a8[..., 0]
     buf = _io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(a8)).save(buf, format="PNG")
+    Image.fromarray(np.ascontiguousarray(a8)).save(buf, format="PNG", compress_level=compress_level)
     return buf.getvalue()
 
 

@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from dither_lab.compare import error_map, metrics_table
+from dither_lab.compare import metrics_table
 from dither_lab.dither import DIFFUSION_KERNELS
 from dither_lab.io import image_png_bytes
 from dither_lab.ui import cached, plots, state, widgets
@@ -37,7 +37,7 @@ except ValueError as exc:
     widgets.show_error(exc)
     st.stop()
 
-panels = [(f"input: {label}", image)] + [(o.label, o.binary) for o in outputs]
+panels = [(f"input: {label}", cached.png_uri(image))] + [(o.label, cached.png_uri(o.binary)) for o in outputs]
 st.plotly_chart(plots.side_by_side(panels), config={"scrollZoom": True, "displaylogo": False}, key="lab_panels")
 if not kernels and not diffusion:
     st.info("Choose at least one kernel above to compare it with Sign.")
@@ -59,7 +59,7 @@ with tab_err:
     st.caption("Blurred output minus blurred input: red is too bright, blue too dark.")
     cols = st.columns(min(3, len(outputs)))
     for i, o in enumerate(outputs):
-        cols[i % len(cols)].plotly_chart(plots.heatmap(error_map(image, o.binary), title=o.label, zmid=0.0),
+        cols[i % len(cols)].plotly_chart(plots.heatmap(o.error, title=o.label, zmid=0.0),
                                          key=f"lab_err_{i}")
 with tab_dl:
     for i, o in enumerate(outputs):

@@ -119,13 +119,13 @@ p1, p2 = st.columns(2)
 shown = kernel.values[s] if kernel.is_3d else kernel.values
 p1.plotly_chart(plots.heatmap(tile(shown, 32, 32), title="Tiled threshold map (32x32)", zmid=0.0), key="des_tiled")
 p2.plotly_chart(plots.histogram(kernel.values, title="Threshold values", thresholds=[("Sign", 0.0)]), key="des_hist")
-ramp = np.tile(np.linspace(-2.5, 2.5, 256, dtype=np.float32), (48, 1))
-p3, p4 = st.columns(2)
+ramp = np.tile(np.linspace(-2.5, 2.5, 512, dtype=np.float32), (64, 1))
 out = (dithered_sign(ramp, shown) + 1) / 2
 sign = (dithered_sign(ramp, "sign") + 1) / 2
-p3.plotly_chart(plots.side_by_side([("Sign on a ramp -2.5..2.5", sign), ("this kernel", out)], height=260), key="des_ramp")
+st.plotly_chart(plots.side_by_side([("Sign on a ramp from -2.5 to 2.5", sign), ("this kernel on the same ramp", out)],
+                                   height=220), key="des_ramp")
 f, p = radial_power_spectrum(tile(shown, 64, 64))
-p4.plotly_chart(plots.spectra([("tiled map", f, p)], title="Spectrum of the tiled map"), key="des_spec")
+st.plotly_chart(plots.spectra([("tiled map", f, p)], title="Spectrum of the tiled map"), key="des_spec")
 
 st.subheader("Keep it")
 k1, k2, k3 = st.columns([2, 1, 1])

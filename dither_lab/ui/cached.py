@@ -40,6 +40,14 @@ def compare_image(image: np.ndarray, specs: tuple[str, ...]) -> list[Output]:
     return [_binarize(image, s) for s in ("sign", *[s for s in specs if s != "sign"])]
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def png_uri(image: np.ndarray) -> str:
+    """PNG data URI of an image, cached: the input and Sign panels do not change when the kernel does."""
+    from dither_lab.ui.plots import data_uri
+
+    return data_uri(image)
+
+
 @st.cache_resource(max_entries=4, show_spinner="Loading the model...")
 def model(name: str) -> tuple[Any, dict[str, Any]]:
     return load_pretrained(name)

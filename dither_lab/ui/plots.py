@@ -7,31 +7,40 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dither_lab.io import image_png_bytes
 
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}}
 
 
-def _data_uri(image: np.ndarray) -> str:
-    return "data:image/png;base64," + base64.b64encode(image_png_bytes(image)).decode()
+def data_uri(image: np.ndarray) -> str:
+    """A core-layout image as a PNG data URI (uint8, fast compression)."""
+    return "data:image/png;base64," + base64.b64encode(image_png_bytes(image, compress_level=1)).decode()
 
 
-def side_by_side(panels: Sequence[tuple[str, np.ndarray]], *, height: int = 420) -> go.Figure:
-    """Images (title, core-layout array) in one row with linked pan and zoom, at the same scale.
+def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int = 420) -> dict:
+    """Images (title, core-layout array or a ready :func:`data_uri`) in one row with linked pan and zoom.
 
-    Images travel as PNG (uint8), not as numbers, so large images stay light in the browser.
+    Images travel as PNG (uint8), not as numbers, so large images stay light in the browser. The figure is built
+    as a plain plotly dict (no per-call validation), which ``st.plotly_chart`` takes as it is.
     """
     n = len(panels)
-    fig = make_subplots(rows=1, cols=n, subplot_titles=[t for t, _ in panels], shared_xaxes="all",
-                        shared_yaxes="all", horizontal_spacing=0.01)
-    for i, (_, img) in enumerate(panels, start=1):
-        fig.add_trace(go.Image(source=_data_uri(img), hoverinfo="skip"), row=1, col=i)
-        fig.update_xaxes(showticklabels=False, row=1, col=i)
-        fig.update_yaxes(showticklabels=False, scaleanchor=f"x{'' if i == 1 else i}", row=1, col=i)
-    fig.update_layout(height=height, dragmode="pan", **LAYOUT)
-    return fig
+    gap = 0.01
+    width = (1 - gap * (n - 1)) / n
+    data, layout = [], {"height": height, "dragmode": "pan", "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+                        "annotations": [], "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)"}
+    for i, (title, img) in enumerate(panels):
+        sfx = "" if i == 0 else str(i + 1)
+        data.append({"type": "image", "source": img if isinstance(img, str) else data_uri(img), "hoverinfo": "skip",
+                     "xaxis": f"x{sfx}", "yaxis": f"y{sfx}"})
+        x0 = i * (width + gap)
+        layout[f"xaxis{sfx}"] = {"domain": [x0, x0 + width], "showticklabels": False, "showgrid": False,
+                                 "zeroline": False, **({"matches": "x"} if i else {})}
+        layout[f"yaxis{sfx}"] = {"showticklabels": False, "showgrid": False, "zeroline": False, "autorange": "reversed",
+                                 "scaleanchor": f"x{sfx}", **({"matches": "y"} if i else {})}
+        layout["annotations"].append({"text": title, "x": x0 + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
+                                      "xanchor": "center", "yanchor": "bottom", "showarrow": False})
+    return {"data": data, "layout": layout}
 
 
 def heatmap(values: np.ndarray, *, title: str = "", colorscale: str = "RdBu_r", zmid: float | None = None,
