@@ -30,7 +30,7 @@ def main() -> int:
         out = compare(img, [spec], include_sign=False)[0]  # metrics, spectrum and error map
         # the input and Sign panels are cached (unchanged by a kernel change): only the new panel is encoded
         uris = [data_uri(img), data_uri(sign.binary)]
-        t_fig = median_time(lambda o=out: side_by_side([("input", uris[0]), ("Sign", uris[1]), ("k", data_uri(o.binary))]),
+        t_fig = median_time(lambda o=out, u=uris: side_by_side([("input", u[0]), ("Sign", u[1]), ("k", data_uri(o.binary))]),
                             repeats=7)
         total = t_compare + t_fig
         res[spec] = {"compare_s": t_compare, "figure_s": t_fig, "total_s": total, "vs_budget": total / BUDGET_S}

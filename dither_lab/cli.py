@@ -191,6 +191,13 @@ def _cmd_train(a: argparse.Namespace) -> None:
         print(f"test accuracy {card['test_accuracy']:.4f} after {card['epochs_done']} epochs; card in {a.out}/card.json")
 
 
+def _cmd_data_download(a: argparse.Namespace) -> None:
+    from dither_lab.data import CIFAR10_MD5, CIFAR10_URL, download_cifar10
+
+    out = download_cifar10(a.dest, url=a.url or CIFAR10_URL, md5=a.md5 or CIFAR10_MD5)
+    print(f"CIFAR-10 is ready in {out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     p = _Parser(prog="dither-lab", description="See, design and measure dithered binary activations.")
@@ -230,6 +237,15 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--mode", choices=["gray", "rgb"], default="gray")
     mp.add_argument("--json", action="store_true")
     mp.set_defaults(func=_cmd_metrics)
+
+    dap = sub.add_parser("data", help="get datasets")
+    das = dap.add_subparsers(dest="data_command", parser_class=_Parser, required=True)
+    dd = das.add_parser("download", help="download the official CIFAR-10 archive (MD5-checked, resumable)")
+    dd.add_argument("dataset", choices=["cifar10"])
+    dd.add_argument("--dest", default=None, help="data folder (default: $DITHER_LAB_DATA or ~/.cache/dither_lab)")
+    dd.add_argument("--url", default=None, help="a mirror of the official archive")
+    dd.add_argument("--md5", default=None, help="expected MD5 (default: the official archive's)")
+    dd.set_defaults(func=_cmd_data_download)
 
     ep = sub.add_parser("evaluate", help="accuracy of a BNN with a kernel swapped in at test time")
     ep.add_argument("--model", required=True, help="pretrained name (e.g. fashion-mnist-design) or .safetensors file")

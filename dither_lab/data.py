@@ -340,3 +340,29 @@ def prepare_image(image: np.ndarray, dataset: str) -> np.ndarray:
         u8 = (np.clip(plane, 0, 1) * 255 + 0.5).astype(np.uint8)
         out.append(np.asarray(Image.fromarray(u8).resize((size, size), Image.Resampling.BILINEAR)))
     return np.stack(out)[None]
+
+
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR10_MD5 = "c58f30108f718f92721af3b95e74349a"
+
+
+def download_cifar10(dest: str | os.PathLike | None = None, *, url: str = CIFAR10_URL, md5: str = CIFAR10_MD5,
+                     progress: bool = True) -> Path:
+    """Download the official CIFAR-10 python archive (MD5-checked, resumable) and unpack ``cifar-10-batches-py``.
+
+    Returns the batches folder, which :func:`load_cifar10` reads.
+    """
+    from dither_lab.io import download
+
+    root = data_root(dest)
+    archive = download(url, root / "cifar-10-python.tar.gz", md5=md5, progress=progress)
+    out = root / "cifar-10-batches-py"
+    if not (out / "test_batch").exists():
+        try:
+            with tarfile.open(archive, "r:gz") as tf:
+                tf.extractall(root, filter="data")
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise ValueError(f"{archive} could not be unpacked ({exc})") from None
+    if not (out / "test_batch").exists():
+        raise ValueError(f"{archive} did not contain cifar-10-batches-py/test_batch")
+    return out

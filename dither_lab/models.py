@@ -95,6 +95,7 @@ class BinaryActivation(nn.Module):
             k, learnable = make_kernel(activation), False  # any kernel spec
         self.act = DitheredSign(k, ste=ste, learnable=learnable)
         self.record = False
+        self.fold = True  # False keeps batch norm and threshold apart at inference (the baseline in benchmarks)
         self.taps: dict[str, torch.Tensor] = {}
         self._folded: dict[tuple[int, int], FoldedThreshold] = {}
 
@@ -119,7 +120,7 @@ class BinaryActivation(nn.Module):
         return f
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training and not torch.is_grad_enabled() and not self.record:
+        if self.fold and not self.training and not torch.is_grad_enabled() and not self.record:
             return self._folded_for(x.shape[-2], x.shape[-1])(x)
         y = self.bn(x)
         b = self.act(y, scale=self.bn.weight if self.scale_by_gamma else None)

@@ -27,6 +27,9 @@ if meta["dataset"] != "fashion-mnist":
     st.stop()
 names = list(binary_layers(model))
 kernels = widgets.kernel_choice("Kernels to swap in", "acc_kernels")
+if st.toggle("Compare every kernel in the library", key="acc_all",
+             help="Sign and every kernel of this session's library, each swapped into the chosen layers."):
+    kernels = list(state.library().items())
 c1, c2 = st.columns(2)
 which = c1.multiselect("Layers that take the kernel (none chosen = all)", list(range(len(names))), key="acc_layers",
                        format_func=lambda i: f"{i + 1}: {names[i]}")

@@ -1,0 +1,65 @@
+"""Evaluation speed: 1,000 Fashion-MNIST images (target < 1 s) and 1,000 CIFAR-10-sized images (target < 3 s).
+
+Inference mode, batches of 500, batch norm + dithered Sign folded into one comparison; the ratio is against
+the same network with batch norm and threshold kept apart, measured in the same run.
+
+    python benchmarks/bench_eval.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dither_lab.bench import median_time
+from dither_lab.data import Dataset
+from dither_lab.evaluate import evaluate
+from dither_lab.models import available_pretrained, binary_layers, build_model, load_pretrained
+
+TARGETS = {"fashion-mnist": 1.0, "cifar10": 3.0}
+ARCH = {"fashion-mnist": ("fmnist-net", 1, 28, 0.5), "cifar10": ("resnet-20", 3, 32, 1.0)}
+
+
+def _model(dataset: str, activation: str):
+    name = f"{dataset}-{activation}"
+    if name in available_pretrained():
+        return load_pretrained(name)[0], name
+    arch, cin, size, width = ARCH[dataset]
+    torch.manual_seed(0)
+    m = build_model(arch, in_channels=cin, image_size=size, width=width, activation=activation).eval()
+    return m, f"{arch} (untrained, same shape as {name})"
+
+
+def main() -> int:
+    rng = np.random.default_rng(0)
+    res, ok = {}, True
+    for dataset, target in TARGETS.items():
+        arch, cin, size, _ = ARCH[dataset]
+        data = Dataset(dataset, "bench", rng.integers(0, 256, (1000, cin, size, size), dtype=np.uint8),
+                       rng.integers(0, 10, 1000), [str(i) for i in range(10)], "random")
+        for activation in ("sign", "design"):
+            model, label = _model(dataset, activation)
+            t_fold = median_time(lambda m=model: evaluate(m, data), repeats=5, warmup=1)
+            for layer in binary_layers(model).values():
+                layer.fold = False
+            t_plain = median_time(lambda m=model: evaluate(m, data), repeats=5, warmup=1)
+            for layer in binary_layers(model).values():
+                layer.fold = True
+            met = t_fold < target
+            ok &= met
+            res[f"{dataset}-{activation}"] = {"model": label, "seconds_1000": t_fold, "unfolded_seconds_1000": t_plain,
+                                             "folded_vs_unfolded": t_fold / t_plain, "target_s": target}
+            print(f"{dataset:<14} {activation:<7} 1,000 images {t_fold:6.3f} s (target < {target} s, "
+                  f"{'met' if met else 'MISSED'}); unfolded {t_plain:6.3f} s; folded/unfolded {t_fold / t_plain:.2f}"
+                  f"  [{label}]")
+    res["threads"] = torch.get_num_threads()
+    (Path(__file__).parent / "results" / "eval.json").write_text(json.dumps(res, indent=2) + "\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
