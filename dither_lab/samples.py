@@ -20,11 +20,11 @@ def gray_ramp(height: int = 128, width: int = 512) -> np.ndarray:
 
 
 def zone_plate(size: int = 512) -> np.ndarray:
-    """Circular zone plate ``0.5 + 0.5 cos(pi r^2 / size)``: frequency rises from 0 at the centre to 0.5 cycles/pixel
-    at the edge midpoints, so aliasing of every kind shows up."""
+    """Circular zone plate ``0.5 + 0.5 cos(pi r^2 / (2 size))``: the local frequency ``r / (2 size)`` rises from 0 at
+    the centre to 0.25 cycles/pixel at the edge midpoints, so every kernel's aliasing rings show up."""
     c = (np.arange(size) - size / 2).astype(np.float64)
     r2 = c[:, None] ** 2 + c[None, :] ** 2
-    return (0.5 + 0.5 * np.cos(np.pi * r2 / size)).astype(np.float32)
+    return (0.5 + 0.5 * np.cos(np.pi * r2 / (2 * size))).astype(np.float32)
 
 
 def siemens_star(size: int = 512, spokes: int = 36) -> np.ndarray:

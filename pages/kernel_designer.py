@@ -94,8 +94,10 @@ if vals.shape != (slices, rows, cols):
 s = c4.number_input("Slice shown", 0, int(slices) - 1, 0, key="des_slice") if slices > 1 else 0
 
 version = ss.get("des_editor_version", 0)
-edited = st.data_editor(pd.DataFrame(vals[s]), key=f"des_grid_{version}_{s}_{rows}_{cols}", width="stretch",
-                        column_config={c: st.column_config.NumberColumn(format="%.4f") for c in range(int(cols))})
+col_names = [f"col {j}" for j in range(int(cols))]
+grid = pd.DataFrame(vals[s], columns=col_names, index=[f"row {i}" for i in range(int(rows))])
+edited = st.data_editor(grid, key=f"des_grid_{version}_{s}_{rows}_{cols}", width="stretch",
+                        column_config={c: st.column_config.NumberColumn(c, format="%.4f") for c in col_names})
 candidate = vals.copy()
 error = None
 try:
