@@ -198,6 +198,49 @@ def _cmd_data_download(a: argparse.Namespace) -> None:
     print(f"CIFAR-10 is ready in {out}")
 
 
+def _design_images(source: str, count: int, data_path: str | None) -> Any:
+    from dither_lab.data import embedded_subset, load_dataset
+    from dither_lab.design import gray_images
+    from dither_lab.io import load_image
+
+    if source == "subset":
+        return gray_images(embedded_subset().images[:count])
+    if source in ("fashion-mnist", "cifar10"):
+        return gray_images(load_dataset(source, "test", path=data_path).images[:count])
+    folder = Path(source)
+    if not folder.is_dir():
+        raise CliError(f"dither-lab design: --images must be subset, fashion-mnist, cifar10 or a folder, got {source!r}")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"))[:count]
+    if not files:
+        raise CliError(f"dither-lab design: no images in {folder}")
+    imgs = [load_image(f) for f in files]
+    h = min(i.shape[0] for i in imgs)
+    w = min(i.shape[1] for i in imgs)
+    return np.stack([i[:h, :w] for i in imgs])
+
+
+def _cmd_design(a: argparse.Namespace) -> None:
+    from dither_lab.design import search, simulate_responses
+
+    try:
+        m, n = (int(v) for v in a.size.lower().split("x"))
+    except ValueError:
+        raise CliError(f"dither-lab design: --size must be like 2x2 or 3x3, got {a.size!r}") from None
+    if m * n > 9 or min(m, n) < 1:
+        raise CliError("dither-lab design: exhaustive search covers kernels up to 3x3 (6^9 candidates)")
+    levels = simulate_responses(_design_images(a.images, a.count, a.data), seed=a.seed)
+    res = search(levels, m, n, a.objective, top=a.top, method=a.method)
+    if a.json:
+        _print_json(res)
+        return
+    print(f"{res['count']} candidates, {res['images']} images, objective {a.objective} "
+          f"({'max' if res['maximize'] else 'min'}), {res['seconds']:.2f} s")
+    for e in res["best"]:
+        print(f"  rank {e['rank']:>8}  {e['levels']}  {e['score']:.5f}")
+    for name, e in res["presets"].items():
+        print(f"  {name}: rank {e['rank']} of {res['count']}, score {e['score']:.5f}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     p = _Parser(prog="dither-lab", description="See, design and measure dithered binary activations.")
@@ -281,6 +324,18 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--resume", action="store_true")
     tp.add_argument("--json", action="store_true")
     tp.set_defaults(func=_cmd_train)
+
+    gp = sub.add_parser("design", help="exhaustive threshold-kernel search (the DeSign procedure, exact tables)")
+    gp.add_argument("--size", default="2x2", help="2x2 (1,296 candidates) up to 3x3 (10,077,696)")
+    gp.add_argument("--objective", default="tv", choices=["tv", "tv_match", "mse", "psnr", "correlation", "csf_psnr"])
+    gp.add_argument("--images", default="subset", help="subset (embedded), fashion-mnist, cifar10, or a folder")
+    gp.add_argument("--count", type=int, default=1000, help="number of images")
+    gp.add_argument("--data", default=None, help="dataset path for fashion-mnist or cifar10")
+    gp.add_argument("--seed", type=int, default=0, help="seed of the random binary 3x3 convolution")
+    gp.add_argument("--method", choices=["table", "simulate"], default="table")
+    gp.add_argument("--top", type=int, default=10)
+    gp.add_argument("--json", action="store_true")
+    gp.set_defaults(func=_cmd_design)
 
     bp = sub.add_parser("bench", help="measure the core's speed figures")
     bp.add_argument("--json", action="store_true")

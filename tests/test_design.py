@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+from dither_lab import design as D
+from dither_lab.cli import main
+from dither_lab.data import embedded_subset
+
+
+@pytest.fixture(scope="module")
+def levels():
+    return D.simulate_responses(D.gray_images(embedded_subset().images[:60]), seed=0)
+
+
+def test_responses_are_relu_levels():
+    rng = np.random.default_rng(0)
+    lv = D.simulate_responses(rng.random((3, 10, 12)), seed=1)
+    assert lv.shape == (3, 8, 10) and lv.max() <= 5
+    # independent check of one pixel: ReLU of the 3x3 correlation of the {-1,+1} image with the seeded kernel
+    imgs = rng.random((1, 5, 5))
+    w = np.random.default_rng(7).choice([-1, 1], size=(3, 3))
+    s = np.where(imgs[0] >= 0.5, 1, -1)
+    expected = max(0, int((s[1:4, 2:5] * w).sum()))
+    assert D.simulate_responses(imgs, seed=7)[0, 1, 2] == list(D.LEVELS).index(expected)
+    with pytest.raises(ValueError, match="H, W >= 3"):
+        D.simulate_responses(np.zeros((1, 2, 5)))
+
+
+@pytest.mark.parametrize("objective", D.TABLE_OBJECTIVES)
+def test_tables_equal_simulation_2x2_exactly(levels, objective):
+    cands = D.all_candidates(2, 2)
+    np.testing.assert_allclose(D.score_tables(D.build_tables(levels, 2, 2), cands, objective),
+                               D.score_simulated(levels, cands, objective), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("objective", ["tv", "mse", "correlation"])
+def test_tables_equal_simulation_on_3x3_sample(levels, objective):
+    rng = np.random.default_rng(0)
+    idx = rng.choice(6**9, size=40, replace=False)
+    cands = np.stack([D._candidate_chunk(3, 3, int(i), int(i) + 1)[0].reshape(3, 3) for i in idx])
+    np.testing.assert_allclose(D.score_tables(D.build_tables(levels, 3, 3), cands, objective),
+                               D.score_simulated(levels, cands, objective), rtol=1e-10, atol=1e-12)
+
+
+def test_tv_optimum_is_the_degenerate_checkerboard(levels):
+    res = D.search(levels, 2, 2, "tv", top=3)
+    best = np.array(res["best"][0]["levels"])
+    assert sorted(best.ravel().tolist()) == [0, 0, 9, 9] and best[0, 0] == best[1, 1]
+    assert set(res["presets"]) == {"design-2x2-a", "design-2x2-b", "design-2x2-c"}
+    matched = D.search(levels, 2, 2, "tv_match", top=3)
+    assert matched["best"][0]["levels"] != res["best"][0]["levels"]
+    assert res["count"] == 1296 and sum(res["histogram"]["counts"]) == 1296
+
+
+def test_search_errors(levels):
+    with pytest.raises(ValueError, match="does not decompose"):
+        D.search(levels, 2, 2, "csf_psnr")
+    with pytest.raises(ValueError, match="objective must be one of"):
+        D.search(levels, 2, 2, "beauty")
+
+
+def test_cli_design_json(capsys):
+    import json
+
+    assert main(["design", "--size", "2x2", "--count", "20", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["count"] == 1296 and res["images"] == 20
+    assert main(["design", "--size", "4x4"]) == 2
+    assert main(["design", "--size", "axb"]) == 2
