@@ -295,3 +295,14 @@ def gray_images(images: np.ndarray) -> np.ndarray:
     """uint8 (N, C, H, W) dataset images to float gray (N, H, W) in [0, 1] (channel mean)."""
     x = np.asarray(images, dtype=np.float32) / 255.0
     return x.mean(axis=1) if x.ndim == 4 else x
+
+
+def binarize_response(levels: np.ndarray, kernel_levels: Any) -> np.ndarray:
+    """{0, 1} output of one response map (H, W) of level indices with a kernel given in levels {0, 1, ..., 9}."""
+    k = np.searchsorted(_LV, np.asarray(kernel_levels))
+    return _binary(np.asarray(levels)[None], k[None])[0, 0].astype(np.uint8)
+
+
+def response_image(levels: np.ndarray) -> np.ndarray:
+    """A response map of level indices as a float image R / 9 in [0, 1]."""
+    return (_LV[np.asarray(levels)] / 9.0).astype(np.float32)

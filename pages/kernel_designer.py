@@ -8,7 +8,8 @@ from dither_lab.activation import dithered_sign
 from dither_lab.io import kernel_bytes, read_kernel_bytes
 from dither_lab.kernels import PRESET_HELP, PRESETS, Kernel, format_values, make_kernel, tile
 from dither_lab.metrics import radial_power_spectrum
-from dither_lab.ui import plots, state, widgets
+from dither_lab.design import binarize_response, response_image
+from dither_lab.ui import cached, plots, state, widgets
 
 state.init()
 st.title("Kernel designer")
@@ -72,6 +73,43 @@ with st.expander("Load a kernel file (JSON, .npy, or the DeSign authors' .mat)")
             st.success(f"Loaded {up.name}: shape {list(k.shape)}.")
         except ValueError as exc:
             widgets.show_error(exc)
+
+with st.expander("Design by search: the DeSign procedure, exhaustive and exact"):
+    st.markdown(
+        "The paper binarizes gray images to ±1, convolves them with a random ±1 3x3 kernel and applies ReLU, "
+        "giving responses in the levels {0, 1, 3, 5, 7, 9}; every kernel over those levels is then scored on how "
+        "it binarizes the responses. Beware: maximizing the **total variation** of the output alone is won by "
+        "an image-independent checkerboard (a 0 that always fires beside a 9 that never does). **TV matched** "
+        "to the response, **PSNR** or **correlation** measure detail kept relative to the real-valued response."
+    )
+    o1, o2, o3 = st.columns(3)
+    objective = o1.selectbox("Objective", ["tv", "tv_match", "psnr", "correlation", "mse"], key="des_obj",
+                             format_func={"tv": "total variation (paper)", "tv_match": "TV matched to the response",
+                                          "psnr": "PSNR vs response", "correlation": "correlation with response",
+                                          "mse": "MSE vs response"}.get)
+    size = o2.radio("Size", [2, 3], horizontal=True, key="des_size", format_func=lambda k: f"{k}x{k} ({6 ** (k * k):,})")
+    count = o3.select_slider("Images (held-out subset)", [200, 500, 1000, 2000], value=500, key="des_count")
+    if st.button("Search every candidate", key="des_search"):
+        ss["des_search_on"] = True
+    if ss.get("des_search_on"):
+        with st.spinner("Scoring every candidate exactly..."):
+            res, resp = cached.design_search(size, objective, count, 0)
+        st.caption(f"{res['count']:,} candidates on {res['images']} images in {res['seconds']:.2f} s (exact tables).")
+        best = res["best"][0]["levels"]
+        rows = [{"rank": e["rank"], "levels": str(e["levels"]), "score": e["score"]} for e in res["best"][:5]]
+        rows += [{"rank": e["rank"], "levels": f"{name}: {e['levels']}", "score": e["score"]} for name, e in res["presets"].items()]
+        widgets.metric_table(rows)
+        h = res["histogram"]
+        st.plotly_chart(plots.score_histogram(h["counts"], h["edges"], {n: e["score"] for n, e in res["presets"].items()},
+                                              title=f"Scores of all {res['count']:,} candidates"), key="des_hist_scores")
+        st.plotly_chart(plots.side_by_side([("response R/9", response_image(resp)),
+                                            (f"best by {objective}: {best}", binarize_response(resp, best)),
+                                            ("paper 2x2 [[1,1],[0,3]]", binarize_response(resp, [[1, 1], [0, 3]]))],
+                                           height=300), key="des_search_panels")
+        if st.button("Load the best into the editor", key="des_load_best"):
+            k = make_kernel("levels:" + format_values(np.array(best)), allow_files=False)
+            ss["dl_designer"] = {"values": np.array(k.values[None]), "spec": k.spec, "name": f"best {objective} {size}x{size}"}
+            ss["des_editor_version"] = ss.get("des_editor_version", 0) + 1
 
 if "dl_designer" not in ss:
     k0 = make_kernel("preset:design-2x2-a")

@@ -75,3 +75,12 @@ def maps(model_name: str, image: np.ndarray, kernel: str | None) -> dict[str, di
 @st.cache_data(max_entries=64, show_spinner=False)
 def activation_compare(real: np.ndarray, kernel: str, channel: int) -> dict[str, Any]:
     return compare_activation(real, kernel, channel=channel)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def design_search(size: int, objective: str, count: int, seed: int) -> tuple[dict[str, Any], np.ndarray]:
+    """Exhaustive search on the embedded subset; returns the ranking and the first response map (for display)."""
+    from dither_lab.design import gray_images, search, simulate_responses
+
+    levels = simulate_responses(gray_images(subset().images[:count]), seed=seed)
+    return search(levels, size, size, objective), np.asarray(levels[0])

@@ -102,3 +102,15 @@ def confusion(matrix: np.ndarray, classes: Sequence[str], *, title: str = "Confu
     fig.update_xaxes(title="predicted")
     fig.update_layout(title=title, height=height, **LAYOUT)
     return fig
+
+
+def score_histogram(counts: Sequence[int], edges: Sequence[float], marks: dict[str, float], *, title: str = "",
+                    height: int = 300) -> go.Figure:
+    """Histogram from precomputed bins, with labelled vertical lines (e.g. where the paper's presets score)."""
+    e = np.asarray(edges)
+    fig = go.Figure(go.Bar(x=(e[:-1] + e[1:]) / 2, y=list(counts), width=np.diff(e), marker={"color": "#7f8c8d"}))
+    for label, x in marks.items():
+        fig.add_vline(x=x, line={"dash": "dash"}, annotation_text=label, annotation_position="top")
+    fig.update_layout(title=title, height=height, showlegend=False, **LAYOUT)
+    fig.update_yaxes(type="log", title="candidates")
+    return fig

@@ -140,3 +140,15 @@ def test_accuracy_page_runs_and_matches_library():
     trained = evaluate(model, embedded_subset(), count=200)
     assert df.iloc[0]["accuracy"] == pytest.approx(trained["accuracy"])
     assert len(df) == 2
+
+
+def test_kernel_designer_search_shows_degenerate_optimum():
+    at = _app("pages/kernel_designer.py")
+    at.select_slider(key="des_count").set_value(200).run()
+    at.button(key="des_search").click().run()
+    assert not at.exception
+    ranking = _table(at)
+    assert ranking.iloc[0]["rank"] == 1 and ranking.iloc[0]["levels"] in ("[[0, 9], [9, 0]]", "[[9, 0], [0, 9]]")
+    at.button(key="des_load_best").click().run()
+    assert not at.exception
+    assert "levels:" in at.caption[-1].value
