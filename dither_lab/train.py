@@ -7,12 +7,19 @@ classifier; never the latent binary weights, batch-norm parameters or thresholds
 Determinism: the model is initialized from ``seed``; epoch ``e`` draws its order and augmentation from a
 generator seeded with ``(seed, e)``, so a run resumed from the checkpoint of epoch ``e`` continues exactly as an
 uninterrupted one. A checkpoint is written atomically after every epoch.
+
+Data parallel: started under ``torchrun --nproc_per_node K``, every process draws the same batch and trains on
+its 1/K share, and DDP averages the gradients (gloo on CPU, NCCL on GPU), so the update equals the one-process
+update except for batch norm: on GPU it is synchronized (SyncBatchNorm); on CPU, where PyTorch has no
+synchronized batch norm, each process normalizes its share with its own statistics. Rank 0 writes the
+checkpoints, the card and the export.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import subprocess
 import time
@@ -156,8 +163,18 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     dev = resolve_device(device)
+    rank, world, dist = _init_distributed(dev)
+    if dist and dev.type == "cuda":
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    main_proc = rank == 0
+    progress = progress and main_proc
     torch.manual_seed(r.seed)
     model = build_model(**run.model).to(dev)
+    net: nn.Module = model
+    if dist:
+        if dev.type == "cuda":
+            net = nn.SyncBatchNorm.convert_sync_batchnorm(net)
+        net = nn.parallel.DistributedDataParallel(net, device_ids=[dev.index] if dev.type == "cuda" else None)
     opt_cls = torch.optim.Adam if r.optimizer == "adam" else torch.optim.SGD
     kw: dict[str, Any] = {"lr": r.lr} if r.optimizer == "adam" else {"lr": r.lr, "momentum": r.momentum, "nesterov": True}
     opt = opt_cls(param_groups(model, r.weight_decay), **kw)
@@ -186,23 +203,33 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
         for i in bar:
             idx = order[i * r.batch_size : (i + 1) * r.batch_size]
             x = normalize(np.asarray(train_set.images[idx.numpy()]), run.dataset)
-            x = augment(x, gen, padding=r.crop_padding, flip=r.flip).to(dev)
-            y = labels_all[idx].to(dev)
+            x = augment(x, gen, padding=r.crop_padding, flip=r.flip)  # whole batch: same draws on every process
+            y = labels_all[idx]
+            if dist:  # each process takes its share of the batch; DDP averages the gradients
+                x, y = x[rank::world], y[rank::world]
+            x, y = x.to(dev), y.to(dev)
             for g in opt.param_groups:
                 g["lr"] = lr_at(epoch * steps_per_epoch + i, total, warmup, r.lr)
-            logits = model(x)
+            logits = net(x)
             loss = F.cross_entropy(logits, y, label_smoothing=r.label_smoothing)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            seen += len(y)
-            correct += int((logits.argmax(1) == y).sum())
-            loss_sum += float(loss.detach()) * len(y)
+            stats = torch.tensor([len(y), int((logits.argmax(1) == y).sum()), float(loss.detach()) * len(y)],
+                                 dtype=torch.float64)
+            if dist:
+                torch.distributed.all_reduce(stats)
+            seen += int(stats[0])
+            correct += int(stats[1])
+            loss_sum += float(stats[2])
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}",
                             ips=f"{seen / (time.perf_counter() - t0):.0f}")
         secs = time.perf_counter() - t0
         wall += secs
         test_acc = accuracy(model, test_set.images, test_set.labels, run.dataset, device=dev)
+        if not main_proc:
+            torch.distributed.barrier()
+            continue
         history.append({"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
                         "test_acc": test_acc, "seconds": secs})
         if progress:
@@ -210,6 +237,11 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
                   f"test {test_acc:.4f} ({secs:.0f} s)", flush=True)
         save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
                          "history": json.dumps(history), "wall_s": wall, "run": json.dumps(_run_json(run))}, ckpt_path)
+        if dist:
+            torch.distributed.barrier()
+    if not main_proc:
+        torch.distributed.destroy_process_group()
+        return {}
     card = {
         "model": run.model,
         "dataset": run.dataset,
@@ -223,13 +255,26 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
         "device": str(dev) + ("" if dev.type != "cpu" else f" ({platform.processor() or platform.machine()}, "
                                                            f"{torch.get_num_threads()} threads)"),
         "torch": torch.__version__,
+        "processes": world,
         "commit": _git_commit(),
     }
     text = (json.dumps(card, indent=2) + "\n").encode()
     atomic_write(out / "card.json", lambda fh: fh.write(text), force=True)
     if export is not None and len(history) == r.epochs:
         save_model(model.cpu(), export, metadata={"card": card}, force=True)
+    if dist:
+        torch.distributed.destroy_process_group()
     return card
+
+
+def _init_distributed(dev: torch.device) -> tuple[int, int, bool]:
+    """Join the process group that ``torchrun`` describes (gloo on CPU, NCCL on GPU); (rank, world, on)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, False
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+    return torch.distributed.get_rank(), world, True
 
 
 def _run_json(run: RunConfig) -> dict[str, Any]:

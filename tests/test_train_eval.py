@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +9,15 @@ from dither_lab.data import Dataset, embedded_subset
 from dither_lab.evaluate import evaluate
 from dither_lab.models import binary_layers, build_model, load_model
 from dither_lab.train import Recipe, RunConfig, augment, lr_at, param_groups, train
+
+
+def _fashion_dir() -> Path:
+    """A folder with Fashion-MNIST IDX files: the system's (Debian package) if installed, else a synthetic one."""
+    from dither_lab.data import FASHION_SYSTEM_DIR
+
+    if (FASHION_SYSTEM_DIR / "t10k-images-idx3-ubyte.gz").exists():
+        return FASHION_SYSTEM_DIR
+    pytest.fail("Fashion-MNIST IDX files are missing: .ci/run installs Debian's dataset-fashion-mnist")
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +106,28 @@ def test_evaluate_swaps_kernel_on_a_copy():
 def test_dataset_subset_keeps_metadata():
     ds = Dataset("x", "test", np.zeros((4, 1, 2, 2), np.uint8), np.arange(4), ["a"] * 4, "mem")
     assert len(ds.subset([1, 2])) == 2
+
+
+def test_torchrun_two_cpu_processes_match_one(tmp_path):
+    """Data-parallel training over two gloo processes against the same run in one process."""
+    import shutil
+    import subprocess
+    import sys
+
+    torchrun = shutil.which("torchrun") or str(Path(sys.executable).parent / "torchrun")
+    args = ["-m", "dither_lab", "train", "--dataset", "fashion-mnist", "--arch", "fmnist-net", "--width", "0.125",
+            "--activation", "design", "--epochs", "2", "--batch-size", "50", "--limit", "200", "--threads", "1",
+            "--data", str(_fashion_dir()), "--json"]
+    single = subprocess.run([sys.executable, *args, "--out", str(tmp_path / "one")], capture_output=True, text=True,
+                            timeout=300)
+    assert single.returncode == 0, single.stderr[-2000:]
+    multi = subprocess.run([torchrun, "--standalone", "--nnodes", "1", "--nproc_per_node", "2", *args,
+                            "--out", str(tmp_path / "two")], capture_output=True, text=True, timeout=300)
+    assert multi.returncode == 0, multi.stderr[-2000:]
+    one = json.loads((tmp_path / "one" / "card.json").read_text())
+    two = json.loads((tmp_path / "two" / "card.json").read_text())
+    assert two["processes"] == 2 and one["processes"] == 1
+    # Same data order, same initial weights, averaged gradients: the first epoch's loss agrees closely; CPU batch
+    # norm statistics are per process (PyTorch has no synchronized batch norm on CPU), hence a tolerance.
+    assert two["history"][0]["train_loss"] == pytest.approx(one["history"][0]["train_loss"], rel=0.05)
+    assert two["history"][-1]["train_loss"] == pytest.approx(one["history"][-1]["train_loss"], rel=0.10)
