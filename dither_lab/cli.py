@@ -241,6 +241,31 @@ def _cmd_design(a: argparse.Namespace) -> None:
         print(f"  {name}: rank {e['rank']} of {res['count']}, score {e['score']:.5f}")
 
 
+def _cmd_learn_kernel(a: argparse.Namespace) -> None:
+    from dither_lab.data import load_dataset
+    from dither_lab.evaluate import evaluate
+    from dither_lab.io import save_kernel
+    from dither_lab.learn import learn_kernel
+
+    if Path(a.out).exists() and not a.force:
+        raise CliError(f"{a.out} already exists; pass --force to overwrite it")
+    model, dataset = _load_eval_model(a.model)
+    train_set = load_dataset(dataset, "train", path=a.data)
+    test_set = load_dataset(dataset, "test", path=a.data)
+    tuned, kernels, losses = learn_kernel(model, train_set, init=a.init, steps=a.steps, lr=a.lr, seed=a.seed,
+                                          time_limit=a.time_limit)
+    kernel = next(iter(kernels.values()))
+    save_kernel(kernel, a.out, force=a.force)
+    before = evaluate(model, test_set, count=a.count)["accuracy"]
+    after = evaluate(tuned, test_set, count=a.count)["accuracy"]
+    res = {"kernel": kernel.values.tolist(), "out": str(a.out), "steps": len(losses), "final_loss": losses[-1],
+           "accuracy_trained": before, "accuracy_learned": after, "count": min(a.count, len(test_set))}
+    if a.json:
+        _print_json(res)
+    else:
+        print(f"wrote {a.out}; accuracy {before:.4f} -> {after:.4f} on {res['count']} test images")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     p = _Parser(prog="dither-lab", description="See, design and measure dithered binary activations.")
@@ -336,6 +361,20 @@ def build_parser() -> argparse.ArgumentParser:
     gp.add_argument("--top", type=int, default=10)
     gp.add_argument("--json", action="store_true")
     gp.set_defaults(func=_cmd_design)
+
+    lp = sub.add_parser("learn-kernel", help="learn the threshold kernel of a pretrained model (others frozen)")
+    lp.add_argument("--model", required=True, help="pretrained name or .safetensors file")
+    lp.add_argument("--init", default="preset:design-2x2-a", help="starting kernel spec (batch-norm units)")
+    lp.add_argument("--steps", type=int, default=300)
+    lp.add_argument("--lr", type=float, default=0.02)
+    lp.add_argument("--seed", type=int, default=0)
+    lp.add_argument("--time-limit", type=float, default=None, help="stop after this many seconds")
+    lp.add_argument("--count", type=int, default=10000, help="test images for the before/after accuracy")
+    lp.add_argument("--data", default=None)
+    lp.add_argument("--out", required=True, help="kernel file to write (.json, .npy, .mat)")
+    lp.add_argument("--force", action="store_true")
+    lp.add_argument("--json", action="store_true")
+    lp.set_defaults(func=_cmd_learn_kernel)
 
     bp = sub.add_parser("bench", help="measure the core's speed figures")
     bp.add_argument("--json", action="store_true")

@@ -1,0 +1,88 @@
+"""Learned threshold kernels: train only the kernel(s) of a pretrained BNN through the straight-through estimator.
+
+Every other parameter is frozen and batch norm uses its running statistics, so the network is the trained one
+and only the thresholds move. The gradient reaching a kernel entry is ``-sum(dL/db * STE window)`` over the
+positions that use it (see :mod:`dither_lab.activation`). The paper names end-to-end kernel design as future
+work; this is that experiment, kept small enough to run in the app (a time limit stops it).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from dither_lab.data import Dataset, normalize
+from dither_lab.kernels import Kernel, as_kernel
+from dither_lab.models import binary_layers
+
+
+def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-2x2-a", layers: Any = None,
+                 shared: bool = True, steps: int = 200, batch_size: int = 128, lr: float = 0.02, seed: int = 0,
+                 time_limit: float | None = None,
+                 progress: Callable[[float, float], None] | None = None) -> tuple[nn.Module, dict[str, Kernel], list[float]]:
+    """Fine-tune threshold kernels of a copy of ``model``; the model passed in is not changed.
+
+    Args:
+        model: a pretrained BNN.
+        data: training images (uint8 (N, C, H, W)) and labels.
+        init: the starting kernel (batch-norm units).
+        layers: binary layers to learn (names or indices; None = all).
+        shared: one kernel shared by the chosen layers (else one per layer).
+        steps: optimizer steps (Adam).
+        time_limit: stop after this many seconds.
+        progress: called with (fraction done, running loss) after each step.
+
+    Returns:
+        (the fine-tuned copy in eval mode, {layer name: learned Kernel}, loss per step)
+    """
+    if steps < 1 or batch_size < 1:
+        raise ValueError(f"steps and batch_size must be >= 1, got {steps} and {batch_size}")
+    m = copy.deepcopy(model).eval()
+    for p in m.parameters():
+        p.requires_grad_(False)
+    named = binary_layers(m)
+    names = list(named) if layers is None else [list(named)[i] if isinstance(i, int) else i for i in layers]
+    for n in names:
+        if n not in named:
+            raise ValueError(f"unknown layer {n!r}; binary layers are: {', '.join(named)}")
+    k0 = as_kernel(init)
+    shared_param = nn.Parameter(torch.tensor(k0.values, dtype=torch.float32)) if shared else None
+    params = []
+    for n in names:
+        act = named[n].act
+        act.set_kernel(k0, learnable=True)
+        if shared_param is not None:
+            act.weight = shared_param
+        params.append(act.weight)
+        named[n]._folded.clear()
+    opt = torch.optim.Adam(list({id(p): p for p in params}.values()), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    losses: list[float] = []
+    t0 = time.perf_counter()
+    for step in range(steps):
+        idx = torch.randint(0, len(data), (min(batch_size, len(data)),), generator=gen).numpy()
+        x = normalize(np.asarray(data.images[np.sort(idx)]), data.name)
+        y = torch.as_tensor(np.asarray(data.labels)[np.sort(idx)])
+        with torch.enable_grad():
+            loss = F.cross_entropy(m(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+        if progress is not None:
+            progress((step + 1) / steps, float(np.mean(losses[-20:])))
+        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+            break
+    learned = {}
+    for n in names:
+        named[n]._folded.clear()
+        learned[n] = Kernel(named[n].act.weight.detach().numpy().astype(np.float64), spec="custom", domain="bn",
+                            name=f"learned ({n})")
+    return m.eval(), learned, losses

@@ -1,0 +1,39 @@
+import numpy as np
+import pytest
+import torch
+
+from dither_lab.data import embedded_subset
+from dither_lab.learn import learn_kernel
+from dither_lab.models import binary_layers, build_model
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return build_model("fmnist-net", in_channels=1, image_size=28, width=0.125, activation="design").eval()
+
+
+def test_only_the_kernel_moves_and_original_is_untouched(model):
+    data = embedded_subset().subset(np.arange(0, 2000, 20))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    tuned, kernels, losses = learn_kernel(model, data, steps=15, batch_size=32, lr=0.05)
+    assert len(losses) == 15 and len(kernels) == len(binary_layers(model))
+    k = next(iter(kernels.values()))
+    assert not np.allclose(k.values, [[0.631, 0.631], [0.3118, 0.9671]])  # it learned something
+    assert all(np.array_equal(v.values, k.values) for v in kernels.values())  # shared by default
+    for name, v in model.state_dict().items():
+        assert torch.equal(v, before[name]), name  # the original model is unchanged
+    tuned_state = tuned.state_dict()
+    for name, v in before.items():
+        if "act.weight" not in name:
+            assert torch.equal(tuned_state[name], v), name  # frozen
+
+
+def test_per_layer_kernels_time_limit_and_errors(model):
+    data = embedded_subset().subset(np.arange(100))
+    _, kernels, losses = learn_kernel(model, data, layers=[0, 1], shared=False, steps=1000, time_limit=0.0)
+    assert len(losses) == 1 and len(kernels) == 2
+    with pytest.raises(ValueError, match="unknown layer"):
+        learn_kernel(model, data, layers=["nope"], steps=1)
+    with pytest.raises(ValueError, match="steps"):
+        learn_kernel(model, data, steps=0)
