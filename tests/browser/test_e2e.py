@@ -1,84 +1,17 @@
 """End-to-end: the real app in headless Chromium (Debian's package) driven by Playwright.
 
-Starts ``streamlit run app.py`` on a free localhost port, visits every page, uploads an image, changes a
-kernel, runs accuracy, and saves screenshots to tests/browser/screenshots/. With CI=true a missing browser is a
-failure, never a skip.
+Visits every page of ``streamlit run app.py`` (fixtures in conftest.py), uploads an image, changes a kernel,
+runs accuracy, and saves screenshots to tests/browser/screenshots/.
 """
 
 from __future__ import annotations
 
 import io
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = Path(__file__).parent / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-    if os.environ.get("CI") == "true":
-        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run must install Debian's chromium package")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium); CI installs it", allow_module_level=True)
-
-playwright = pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("the Streamlit server did not start within 90 s")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    SHOTS.mkdir(exist_ok=True)
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        pg = context.new_page()
-        pg.set_default_timeout(60_000)
-        yield pg
-        browser.close()
 
 
 def _settle(pg) -> None:
@@ -101,7 +34,7 @@ def _png_bytes() -> bytes:
     return buf.getvalue()
 
 
-def test_image_lab_upload_and_kernel_from_url(page, server, tmp_path):
+def test_image_lab_upload_and_kernel_from_url(page, server, tmp_path, shots):
     page.goto(f"{server}/?kernel=blue-noise:64")
     _settle(page)
     _no_exception(page)
@@ -113,7 +46,7 @@ def test_image_lab_upload_and_kernel_from_url(page, server, tmp_path):
     _no_exception(page)
     page.get_by_text("input: waves.png").first.wait_for()
     assert page.get_by_text("blue noise 64x64").count() > 0
-    page.screenshot(path=str(SHOTS / "image_lab.png"), full_page=True)
+    page.screenshot(path=str(shots / "image_lab.png"), full_page=True)
 
 
 def test_bad_upload_gives_one_clear_sentence(page, server, tmp_path):
@@ -127,24 +60,24 @@ def test_bad_upload_gives_one_clear_sentence(page, server, tmp_path):
     assert page.get_by_text("is not a readable image").count() > 0
 
 
-def test_kernel_designer_loads_and_saves(page, server):
+def test_kernel_designer_loads_and_saves(page, server, shots):
     page.goto(f"{server}/kernel_designer")
     _settle(page)
     _no_exception(page)
     page.get_by_role("button", name="Save to library").click()
     _settle(page)
     assert page.get_by_text("Saved as").count() > 0
-    page.screenshot(path=str(SHOTS / "kernel_designer.png"), full_page=True)
+    page.screenshot(path=str(shots / "kernel_designer.png"), full_page=True)
 
 
-def test_feature_maps_page(page, server):
+def test_feature_maps_page(page, server, shots):
     page.goto(f"{server}/feature_maps?kernel=preset:design-2x2-a")
     _settle(page)
     _no_exception(page)
-    page.screenshot(path=str(SHOTS / "feature_maps.png"), full_page=True)
+    page.screenshot(path=str(shots / "feature_maps.png"), full_page=True)
 
 
-def test_accuracy_runs(page, server):
+def test_accuracy_runs(page, server, shots):
     page.goto(f"{server}/accuracy?kernel=preset:design-2x2-a")
     _settle(page)
     _no_exception(page)
@@ -154,14 +87,14 @@ def test_accuracy_runs(page, server):
         _settle(page)
         _no_exception(page)
         page.get_by_text("change vs trained").first.wait_for()
-    page.screenshot(path=str(SHOTS / "accuracy.png"), full_page=True)
+    page.screenshot(path=str(shots / "accuracy.png"), full_page=True)
 
 
-def test_learn_page_and_link(page, server):
+def test_learn_page_and_link(page, server, shots):
     page.goto(f"{server}/learn")
     _settle(page)
     _no_exception(page)
-    page.screenshot(path=str(SHOTS / "learn.png"), full_page=True)
+    page.screenshot(path=str(shots / "learn.png"), full_page=True)
     page.get_by_text("Compare on a zone plate").click()
     _settle(page)
     _no_exception(page)
