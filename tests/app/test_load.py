@@ -12,7 +12,6 @@ import numpy as np
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 KERNEL_NAMES = ["Bayer 4x4", "Blue noise 64", "Cluster-dot 4x4", "DeSign 2x2 (paper)", "DeSign 3x3 (paper)", "Sign"]
 

@@ -92,3 +92,9 @@ def shots() -> Path:
     return SHOTS
 
 
+
+
+@pytest.fixture
+def launch_options() -> dict:
+    """Keyword arguments of ``chromium.launch`` for Debian's Chromium on this closed network."""
+    return {"executable_path": CHROMIUM, "args": ARGS, "headless": True}

@@ -10,7 +10,6 @@ import io
 import time
 
 import numpy as np
-import pytest
 from PIL import Image
 
 

@@ -8,8 +8,6 @@ import io
 import numpy as np
 from PIL import Image
 
-from conftest import ARGS, CHROMIUM
-
 KERNELS = ["bayer:4", "blue-noise:64", "cluster-dot:4", "preset:design-2x2-a", "preset:design-3x3-a", "bayer:8",
            "cluster-dot:8", "bayer:2"]
 LABELS = {"bayer:4": "Bayer 4x4", "blue-noise:64": "blue noise 64x64 (seed 0)", "cluster-dot:4": "cluster-dot 4x4",
@@ -52,12 +50,12 @@ async def _session(browser, url: str, i: int, tmp_path) -> dict:
     return {"text": text + " " + svg}
 
 
-def test_eight_concurrent_sessions_are_isolated(server, tmp_path):
+def test_eight_concurrent_sessions_are_isolated(server, tmp_path, launch_options):
     from playwright.async_api import async_playwright
 
     async def run() -> list[dict]:
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            browser = await p.chromium.launch(**launch_options)
             try:
                 return await asyncio.gather(*[_session(browser, server, i, tmp_path) for i in range(8)])
             finally:
