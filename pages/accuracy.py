@@ -41,9 +41,14 @@ if st.button("Run accuracy", type="primary", key="acc_run") or st.session_state.
     bar = st.progress(0.0, text="Evaluating...")
     jobs = [("trained kernels", None)] + [(n, s) for n, s in kernels]
     results = {}
-    for i, (label, spec) in enumerate(jobs):
-        results[label] = cached.accuracy(name, spec, None if spec is None else layers, count)
-        bar.progress((i + 1) / len(jobs), text=f"Evaluated {label}")
+    try:
+        for i, (label, spec) in enumerate(jobs):
+            results[label] = cached.accuracy(name, spec, None if spec is None else layers, count)
+            bar.progress((i + 1) / len(jobs), text=f"Evaluated {label}")
+    except ValueError as exc:
+        bar.empty()
+        widgets.show_error(exc)
+        st.stop()
     bar.empty()
     base = results["trained kernels"]["accuracy"]
     rows = [{"kernel": label, "spec": spec or "(as trained)", "accuracy": r["accuracy"],
@@ -73,7 +78,11 @@ if st.button("Learn the kernel", key="acc_learn"):
     from dither_lab.kernels import format_values
     from dither_lab.learn import learn_kernel
 
-    data = cached.subset()
+    try:
+        data = cached.subset()
+    except ValueError as exc:
+        widgets.show_error(exc)
+        st.stop()
     fit, held = data.subset(slice(0, None, 2)), data.subset(slice(1, None, 2))
     bar = st.progress(0.0, text="Learning...")
     try:

@@ -22,7 +22,12 @@ except ValueError as exc:
     widgets.show_error(exc)
     st.stop()
 dataset = meta["dataset"]
-data = cached.subset() if dataset == "fashion-mnist" else None
+data = None
+if dataset == "fashion-mnist":
+    try:
+        data = cached.subset()
+    except ValueError as exc:
+        st.warning(f"{exc}. You can still upload an image.")
 
 c1, c2 = st.columns([1, 1])
 source = c1.radio("Input", ["held-out image", "upload"], horizontal=True, key="fm_source") if data is not None else "upload"
