@@ -14,14 +14,7 @@ st.markdown(
 st.info("A kernel swapped in at test time is not the same as a kernel the network was trained with: the "
         "weights were learned for the trained thresholds. The trained-with result is shown beside every swap.",
         icon=":material/info:")
-name = widgets.model_choice("acc_model")
-if name is None:
-    st.stop()
-try:
-    model, meta = cached.model(name)
-except ValueError as exc:
-    widgets.show_error(exc)
-    st.stop()
+name, model, meta = widgets.loaded_model("acc_model")
 if meta["dataset"] != "fashion-mnist":
     st.warning("Live accuracy runs on the embedded Fashion-MNIST subset; choose a Fashion-MNIST model.")
     st.stop()

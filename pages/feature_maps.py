@@ -13,14 +13,7 @@ st.markdown(
     "pick an input, a layer and a channel, and compare what **Sign** keeps with what a **dithered Sign** keeps "
     "— the same comparison as in the image lab, on real activations (values in batch-norm units)."
 )
-name = widgets.model_choice("fm_model")
-if name is None:
-    st.stop()
-try:
-    model, meta = cached.model(name)
-except ValueError as exc:
-    widgets.show_error(exc)
-    st.stop()
+name, model, meta = widgets.loaded_model("fm_model")
 dataset = meta["dataset"]
 data = None
 if dataset == "fashion-mnist":

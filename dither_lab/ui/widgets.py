@@ -70,6 +70,19 @@ def model_choice(key: str) -> str | None:
     return name
 
 
+def loaded_model(key: str) -> tuple[str, Any, dict[str, Any]]:
+    """Pick and load a pretrained model; stops the page with a clear message when it cannot be loaded."""
+    name = model_choice(key)
+    if name is None:
+        st.stop()
+    try:
+        model, meta = cached.model(name)
+    except ValueError as exc:
+        show_error(exc)
+        st.stop()
+    return name, model, meta
+
+
 def show_error(exc: Exception) -> None:
     st.error(str(exc))
 
