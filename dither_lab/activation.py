@@ -80,7 +80,7 @@ def _compare(x: torch.Tensor, thr: torch.Tensor | float) -> torch.Tensor:
     return torch.where(x >= thr, one, -one)
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=32)
 def _cached_map(kernel: Kernel, channels: int, height: int, width: int, pi: int, pj: int,
                 dtype: torch.dtype, device: str) -> torch.Tensor:
     c = channels if kernel.is_3d else None

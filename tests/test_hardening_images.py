@@ -79,7 +79,7 @@ def test_exif_rotation_shown_upright():
 
 
 def test_large_photo_is_downscaled_with_a_notice():
-    big = Image.fromarray(np.random.default_rng(0).integers(0, 255, (4000, 6000), dtype=np.uint8))
+    big = Image.fromarray(np.random.default_rng(0).integers(0, 255, (5000, 8000), dtype=np.uint8))  # 40 megapixels
     img, info = decode_image(_save(big, "PNG", compress_level=1), max_side=1024, source="photo.png")
     assert max(img.shape) == 1024 and info["downscaled"]
     assert any("downscaled" in n for n in info["notes"])
