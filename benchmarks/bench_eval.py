@@ -43,10 +43,11 @@ def main() -> int:
                        rng.integers(0, 10, 1000), [str(i) for i in range(10)], "random")
         for activation in ("sign", "design"):
             model, label = _model(dataset, activation)
-            t_fold = median_time(lambda m=model, d=data: evaluate(m, d), repeats=5, warmup=1)
+            model = model.to(memory_format=torch.channels_last)
+            t_fold = median_time(lambda m=model, d=data: evaluate(m, d), repeats=7, warmup=2)
             for layer in binary_layers(model).values():
                 layer.fold = False
-            t_plain = median_time(lambda m=model, d=data: evaluate(m, d), repeats=5, warmup=1)
+            t_plain = median_time(lambda m=model, d=data: evaluate(m, d), repeats=7, warmup=2)
             for layer in binary_layers(model).values():
                 layer.fold = True
             met = t_fold < target
