@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from dither_lab.compare import METRIC_LABELS
 from dither_lab.data import prepare_image
 from dither_lab.ui import cached, plots, state, widgets
 
@@ -63,15 +64,17 @@ except ValueError as exc:
 real = bn[channel]
 h1, h2 = st.columns(2)
 h1.plotly_chart(plots.heatmap(real, title=f"batch-norm output, channel {channel}", zmid=0.0), key="fm_real")
-lines = [("Sign: 0", 0.0)] + [(f"{t:.2f}", float(t)) for t in np.unique(res["thresholds"]) if t != 0][:6]
-h2.plotly_chart(plots.histogram(real, thresholds=lines, title="values and thresholds"), key="fm_hist")
+kernel_t = [float(t) for t in np.unique(res["thresholds"])][:8]
+lines = [("Sign", 0.0)] + [("", t) for t in kernel_t if t != 0]
+h2.plotly_chart(plots.histogram(real, thresholds=lines, title="values; dashed: Sign (0) and the kernel's thresholds"),
+                key="fm_hist")
+h2.caption("Kernel thresholds here: " + ", ".join(f"{t:.3f}" for t in kernel_t))
 to01 = {k: (res[k] + 1) / 2 for k in ("sign", "dithered")}
 lo, hi = -3.0, 3.0
 st.plotly_chart(plots.side_by_side([("batch-norm output (clipped to ±3)", np.clip((real - lo) / (hi - lo), 0, 1)),
                                     ("Sign", to01["sign"]), (f"dithered: {kname}", to01["dithered"])], height=360),
                 key="fm_panels")
-rows = [{"output": n, **{k: m[k] for k in ("psnr", "ssim", "csf_psnr", "tv_ratio", "density", "tone_error")}}
-        for n, m in res["metrics"].items()]
+rows = [{"output": n, **{label: m[k] for k, label in METRIC_LABELS.items()}} for n, m in res["metrics"].items()]
 widgets.metric_table(rows)
 st.caption("Metrics compare each binary map ({-1, +1} -> {0, 1}) with the real map mapped linearly from "
            "[-3, 3] to [0, 1] (clipped). The model's own binary output at this layer used its trained kernel; "

@@ -71,8 +71,9 @@ def histogram(values: np.ndarray, *, thresholds: Sequence[tuple[str, float]] = (
               height: int = 300) -> go.Figure:
     """Histogram of values with labelled vertical threshold lines."""
     fig = go.Figure(go.Histogram(x=np.asarray(values).ravel(), nbinsx=80, marker={"color": "#7f8c8d"}))
-    for label, t in thresholds:
-        fig.add_vline(x=t, line={"dash": "dash", "width": 1.5}, annotation_text=label, annotation_position="top")
+    for label, t in thresholds:  # unlabelled lines stay unlabelled, so close thresholds do not collide
+        fig.add_vline(x=t, line={"dash": "dash", "width": 1.5},
+                      **({"annotation_text": label, "annotation_position": "top"} if label else {}))
     fig.update_layout(title=title, height=height, bargap=0.02, showlegend=False, **LAYOUT)
     return fig
 

@@ -152,3 +152,12 @@ def test_kernel_designer_search_shows_degenerate_optimum():
     at.button(key="des_load_best").click().run()
     assert not at.exception
     assert "levels:" in at.caption[-1].value
+
+
+def test_feature_maps_upload_is_resized_for_the_model():
+    at = _app("pages/feature_maps.py", kernel="bayer:2")
+    at.radio(key="fm_source").set_value("upload").run()
+    big = (np.random.default_rng(3).random((300, 200)) * 255).astype(np.uint8)
+    at.file_uploader(key="fm_upload").upload("shirt.png", _png(big), "image/png").run()
+    assert not at.exception
+    assert list(_table(at)["output"]) == ["Sign", "dithered"]

@@ -43,8 +43,8 @@ def test_image_lab_upload_and_kernel_from_url(page, server, tmp_path, shots):
     page.locator("input[type='file']").first.set_input_files(str(png))
     _settle(page)
     _no_exception(page)
-    page.get_by_text("input: waves.png").first.wait_for()
-    assert page.get_by_text("blue noise 64x64").count() > 0
+    page.get_by_text("input: waves.png").first.wait_for(state="attached", timeout=90_000)
+    page.get_by_text("blue noise 64x64").first.wait_for(state="attached", timeout=90_000)
     page.screenshot(path=str(shots / "image_lab.png"), full_page=True)
 
 
@@ -56,7 +56,7 @@ def test_bad_upload_gives_one_clear_sentence(page, server, tmp_path):
     page.locator("input[type='file']").first.set_input_files(str(bad))
     _settle(page)
     _no_exception(page)
-    assert page.get_by_text("is not a readable image").count() > 0
+    page.get_by_text("is not a readable image").first.wait_for(state="attached", timeout=90_000)
 
 
 def test_kernel_designer_loads_and_saves(page, server, shots):
@@ -65,7 +65,7 @@ def test_kernel_designer_loads_and_saves(page, server, shots):
     _no_exception(page)
     page.get_by_role("button", name="Save to library").click()
     _settle(page)
-    assert page.get_by_text("Saved as").count() > 0
+    page.get_by_text("Saved as").first.wait_for(state="attached", timeout=90_000)
     page.screenshot(path=str(shots / "kernel_designer.png"), full_page=True)
 
 
@@ -85,7 +85,7 @@ def test_accuracy_runs(page, server, shots):
         run.click()
         _settle(page)
         _no_exception(page)
-        page.get_by_text("change vs trained").first.wait_for()
+        page.get_by_text("change vs trained").first.wait_for(state="attached")  # the grid keeps its header hidden
     page.screenshot(path=str(shots / "accuracy.png"), full_page=True)
 
 

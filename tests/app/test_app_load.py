@@ -1,6 +1,6 @@
 """Sessions and shared caches: cached models never mutated by a session; memory bounded over a long session.
 
-(Eight concurrent sessions are driven in real browser contexts: tests/browser/test_load.py.)
+(Eight concurrent sessions are driven in real browser contexts: tests/browser/test_browser_load.py.)
 """
 
 from __future__ import annotations
