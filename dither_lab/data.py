@@ -310,7 +310,8 @@ def normalize(images: Any, dataset: str) -> Any:
     import torch
 
     mean, std = NORMALIZATION[dataset]
-    x = torch.as_tensor(np.asarray(images)) if not isinstance(images, torch.Tensor) else images
+    # a copy: cached datasets are read-only memory maps, which torch must not wrap
+    x = torch.from_numpy(np.array(images, dtype=np.uint8)) if not isinstance(images, torch.Tensor) else images
     m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
     s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
     return (x.to(torch.float32) - m) / s
