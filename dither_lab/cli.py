@@ -155,6 +155,8 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
         except ValueError:
             raise CliError(f"dither-lab evaluate: --layers must be 'all' or a comma list, got {a.layers!r}") from None
     kernel = None if a.kernel == "trained" else a.kernel
+    if layers is not None and kernel is None:
+        raise CliError("dither-lab evaluate: --layers says where --kernel goes; give --kernel too")
     res = evaluate(model, data, kernel=kernel, layers=layers, count=a.count)
     res["model"] = a.model
     res["data"] = f"{data.name} {data.split}"

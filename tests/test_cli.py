@@ -87,3 +87,40 @@ def test_bench_quick_json(capsys):
     for key in ["dithered_sign_vs_sign", "folded_vs_sign", "authors_tconv_vs_sign", "ordered_dither_vs_compare",
                 "error_diffusion_512_s", "void_and_cluster_64_s", "void_and_cluster_64_low_high_ratio"]:
         assert res[key] > 0
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["evaluate"], "--model"),
+        (["evaluate", "--model", "nope"], "must be one of"),
+        (["evaluate", "--model", "fashion-mnist-design", "--kernel", "bayer:3"], "power of two"),
+        (["evaluate", "--model", "fashion-mnist-design", "--kernel", "bayer:2", "--layers", "99"], "out of range"),
+        (["evaluate", "--model", "fashion-mnist-design", "--layers", "0"], "give --kernel too"),
+        (["evaluate", "--model", "fashion-mnist-design", "--count", "0"], "count must be"),
+        (["evaluate", "--model", "missing.safetensors"], "does not exist"),
+        (["train", "--dataset", "fashion-mnist"], "--arch"),
+        (["train", "--dataset", "mnist", "--arch", "fmnist-net", "--out", "r"], "invalid choice"),
+        (["train", "--dataset", "fashion-mnist", "--arch", "fmnist-net", "--out", "r", "--activation", "zap"],
+         "unknown kernel generator"),
+        (["train", "--dataset", "fashion-mnist", "--arch", "fmnist-net", "--out", "r", "--epochs", "0"], "epochs"),
+        (["train", "--dataset", "cifar10", "--arch", "resnet-20", "--out", "r", "--data", "nowhere"], "not found"),
+        (["design", "--objective", "beauty"], "invalid choice"),
+        (["design", "--images", "nowhere"], "must be subset"),
+        (["design", "--objective", "csf_psnr"], "does not decompose"),
+        (["learn-kernel", "--model", "fashion-mnist-design"], "--out"),
+        (["learn-kernel", "--model", "x", "--out", "k.json"], "must be one of"),
+        (["data", "download"], "required"),
+        (["data", "download", "imagenet"], "invalid choice"),
+        (["kernel", "convert", "a.json"], "--out"),
+        (["kernel", "make", "bayer:4", "--out", "k.txt"], "must end in"),
+        (["metrics", "a.png", "b.png"], "does not exist"),
+        (["bench", "--fast"], "unrecognized arguments"),
+    ],
+)
+def test_every_subcommand_rejects_bad_arguments(argv, match, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DITHER_LAB_DATA", str(tmp_path / "data"))
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert match in err and len(err.splitlines()) == 1 and "Traceback" not in err

@@ -188,3 +188,8 @@ def test_center_phase_matches_centre_crop():
     full = np.tile(k, (3, 2))  # 9 x 6 covers ceil(7/3)*3 x ceil(5/3)*3
     oh, ow = (9 - h) // 2, (6 - w) // 2
     np.testing.assert_array_equal(K.tile(k, h, w, phase="center"), full[oh : oh + h, ow : ow + w])
+
+
+def test_3d_slices_must_match():
+    with pytest.raises(ValueError, match="3-D slices of different shapes"):
+        K.make_kernel("custom:1,2;3,4|1,2,3;4,5,6")
