@@ -43,7 +43,8 @@ def main() -> None:
     for affine in (True, False):
         for activation in ("sign", "design"):
             for seed in a.seeds:
-                name = f"{a.dataset}-{arch}-w{a.width:g}-{activation}-{'affine' if affine else 'noaffine'}-s{seed}"
+                name = (f"{a.dataset}-{arch}-w{a.width:g}-e{a.epochs}-n{a.train_count}-{activation}-"
+                        f"{'affine' if affine else 'noaffine'}-s{seed}")
                 run = RunConfig(model={"arch": arch, "in_channels": cin, "image_size": size, "width": a.width,
                                        "activation": activation, "affine": affine}, dataset=a.dataset,
                                 recipe=Recipe(epochs=a.epochs, seed=seed, crop_padding=2 if cin == 1 else 4))
