@@ -58,10 +58,11 @@ def test_transparency_is_composited_on_white_and_said():
     assert np.allclose(img, 1.0) and any("transparency" in n for n in info["notes"])
 
 
-def test_animated_gif_first_frame_said():
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
+def test_animated_first_frame_said(fmt):
     frames = [Image.new("L", (8, 8), v) for v in (10, 200, 90)]
     buf = io.BytesIO()
-    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    frames[0].save(buf, format=fmt, save_all=True, append_images=frames[1:], lossless=True)
     img, info = decode_image(buf.getvalue())
     assert info["frames"] == 3 and any("first frame" in n for n in info["notes"])
     assert abs(float(img.mean()) - 10 / 255) < 0.02
