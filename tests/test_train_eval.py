@@ -114,7 +114,9 @@ def test_torchrun_two_cpu_processes_match_one(tmp_path):
     import subprocess
     import sys
 
-    torchrun = shutil.which("torchrun") or str(Path(sys.executable).parent / "torchrun")
+    torchrun = str(Path(sys.executable).parent / "torchrun")  # the one beside this interpreter
+    if not Path(torchrun).exists():
+        torchrun = shutil.which("torchrun") or torchrun
     args = ["-m", "dither_lab", "train", "--dataset", "fashion-mnist", "--arch", "fmnist-net", "--width", "0.125",
             "--activation", "design", "--epochs", "2", "--batch-size", "50", "--limit", "200", "--threads", "1",
             "--data", str(_fashion_dir()), "--json"]
