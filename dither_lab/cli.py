@@ -232,6 +232,20 @@ def _cmd_design(a: argparse.Namespace) -> None:
         raise CliError("dither-lab design: exhaustive search covers kernels up to 3x3 (6^9 candidates)")
     levels = simulate_responses(_design_images(a.images, a.count, a.data), seed=a.seed)
     res = search(levels, m, n, a.objective, top=a.top, method=a.method)
+    if a.scale_from:
+        from dither_lab.data import embedded_subset
+        from dither_lab.design import levels_from_data
+        from dither_lab.evaluate import layer_maps
+        from dither_lab.kernels import LEVEL_TO_BN
+
+        model, dataset = _load_eval_model(a.scale_from)
+        if dataset != "fashion-mnist":
+            raise CliError("dither-lab design: --scale-from measures on the embedded Fashion-MNIST subset; "
+                           "give a Fashion-MNIST model")
+        maps = layer_maps(model, embedded_subset().images[:500], dataset)
+        acts = np.concatenate([v["bn"].ravel() for v in maps.values()])
+        res["levels_to_bn_from_data"] = {str(k): v for k, v in levels_from_data(levels, acts).items()}
+        res["levels_to_bn_authors"] = {str(k): v for k, v in LEVEL_TO_BN.items()}
     if a.json:
         _print_json(res)
         return
@@ -241,6 +255,8 @@ def _cmd_design(a: argparse.Namespace) -> None:
         print(f"  rank {e['rank']:>8}  {e['levels']}  {e['score']:.5f}")
     for name, e in res["presets"].items():
         print(f"  {name}: rank {e['rank']} of {res['count']}, score {e['score']:.5f}")
+    if "levels_to_bn_from_data" in res:
+        print("levels -> batch-norm units, from data:", res["levels_to_bn_from_data"])
 
 
 def _cmd_learn_kernel(a: argparse.Namespace) -> None:
@@ -361,6 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     gp.add_argument("--seed", type=int, default=0, help="seed of the random binary 3x3 convolution")
     gp.add_argument("--method", choices=["table", "simulate"], default="table")
     gp.add_argument("--top", type=int, default=10)
+    gp.add_argument("--scale-from", default=None, metavar="MODEL",
+                    help="also map levels to batch-norm units by matching this model's measured pre-activations")
     gp.add_argument("--json", action="store_true")
     gp.set_defaults(func=_cmd_design)
 

@@ -306,3 +306,29 @@ def binarize_response(levels: np.ndarray, kernel_levels: Any) -> np.ndarray:
 def response_image(levels: np.ndarray) -> np.ndarray:
     """A response map of level indices as a float image R / 9 in [0, 1]."""
     return (_LV[np.asarray(levels)] / 9.0).astype(np.float32)
+
+
+def levels_from_data(levels: np.ndarray, activations: np.ndarray) -> dict[int, float]:
+    """Map each DeSign level to batch-norm units from data, by matching firing rates.
+
+    A level L fires (``R >= L``) on a fraction ``p_L`` of the simulated responses; its threshold in batch-norm
+    units is the value that a measured batch-norm output exceeds with that same probability, the
+    ``1 - p_L`` quantile of ``activations`` (for example a trained model's pre-activations on held-out images).
+
+    Args:
+        levels: level indices from :func:`simulate_responses`.
+        activations: measured batch-norm outputs (any shape).
+
+    Returns:
+        ``{level: threshold}`` for the six levels, to compare with the authors' table ``LEVEL_TO_BN``.
+    """
+    lv = np.asarray(levels).ravel()
+    act = np.asarray(activations, dtype=np.float64).ravel()
+    act = act[np.isfinite(act)]
+    if lv.size == 0 or act.size == 0:
+        raise ValueError("levels and activations must not be empty")
+    out = {}
+    for i, level in enumerate(LEVELS):
+        p_fire = float((lv >= i).mean())
+        out[level] = float(np.quantile(act, min(1.0, max(0.0, 1.0 - p_fire))))
+    return out

@@ -66,3 +66,25 @@ def test_cli_design_json(capsys):
     assert res["count"] == 1296 and res["images"] == 20
     assert main(["design", "--size", "4x4"]) == 2
     assert main(["design", "--size", "axb"]) == 2
+
+
+def test_levels_from_data_match_firing_rates(levels):
+    rng = np.random.default_rng(0)
+    act = rng.standard_normal(100_000)
+    table = D.levels_from_data(levels, act)
+    assert list(table) == list(D.LEVELS)
+    assert all(a <= b for a, b in zip(list(table.values()), list(table.values())[1:], strict=False))
+    for i, level in enumerate(D.LEVELS):  # the measured map fires as often as the level does
+        assert (act >= table[level]).mean() == pytest.approx((levels >= i).mean(), abs=2e-3)
+    with pytest.raises(ValueError, match="must not be empty"):
+        D.levels_from_data(levels, np.array([]))
+
+
+def test_cli_scale_from_model(capsys):
+    import json
+
+    assert main(["design", "--count", "50", "--scale-from", "fashion-mnist-design", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    data = res["levels_to_bn_from_data"]
+    assert list(data) == ["0", "1", "3", "5", "7", "9"] and res["levels_to_bn_authors"]["1"] == 0.631
+    assert main(["design", "--scale-from", "nope"]) == 2
