@@ -87,7 +87,9 @@ def _cached_map(kernel: Kernel, channels: int, height: int, width: int, pi: int,
     t = tile(kernel, height, width, channels=c, phase=(pi, pj))
     if t.ndim == 2:
         t = t[None]
-    return torch.as_tensor(np.ascontiguousarray(t), dtype=dtype, device=device)
+    # A normal tensor even when first built under inference mode: the cached map is later used under autograd.
+    with torch.inference_mode(False):
+        return torch.as_tensor(np.ascontiguousarray(t), dtype=dtype, device=device)
 
 
 def threshold_map(kernel: Any, channels: int, height: int, width: int, *, phase: Any = "origin",

@@ -145,14 +145,13 @@ class VGGBinary(nn.Module):
         self.stem = nn.Conv2d(in_channels, first, 3, padding=1, bias=False)
         layers: list[nn.Module] = []
         c, size = first, image_size
-        for i, v in enumerate(cfg[1:], start=1):
+        for v in cfg[1:]:
             if v == "M":
                 layers.append(nn.MaxPool2d(2))
                 size //= 2
                 continue
             layers += [make_act(c), BinaryConv2d(c, v, 3, padding=1, bias=False)]
             c = v
-            del i
         self.features = nn.Sequential(*layers)
         self.head_bn = nn.BatchNorm2d(c)
         self.classifier = nn.Linear(c * size * size, num_classes)

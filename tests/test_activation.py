@@ -182,3 +182,12 @@ def test_folding_all_positive_uses_scalar_path(gen):
         f(torch.zeros(1, 4, 5, 5))
     with pytest.raises(TypeError, match="BatchNorm2d"):
         fold_batchnorm_thresholds(torch.nn.Linear(2, 2), "sign", 2, 2)
+
+
+def test_map_cached_under_inference_mode_still_works_with_autograd(gen):
+    k = make_kernel("random:3x5:seed=11")  # a kernel no other test caches
+    with torch.inference_mode():
+        dithered_sign(torch.randn(1, 2, 7, 9, generator=gen), k)
+    x = torch.randn(1, 2, 7, 9, generator=gen, requires_grad=True)
+    dithered_sign(x, k).sum().backward()
+    assert x.grad is not None
