@@ -1,5 +1,9 @@
 """dither_lab's Streamlit app: the router. Pages live in pages/; all computation lives in dither_lab."""
 
+# Imported before any page runs: plotly finds pandas through sys.modules, so sessions starting together on a
+# cold server could otherwise see it half-initialized while another session is still importing it.
+import pandas  # noqa: F401
+import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
 st.set_page_config(page_title="dither_lab", page_icon=":material/blur_on:", layout="wide")
