@@ -29,15 +29,15 @@ def with_kernel(model: nn.Module, kernel: Any, *, layers: Any = None) -> tuple[n
 
 @torch.inference_mode()
 def predict(model: nn.Module, images: np.ndarray, dataset: str, *, batch_size: int = 500,
-            progress: Callable[[float], None] | None = None) -> np.ndarray:
-    """Predicted labels for uint8 images (N, C, H, W)."""
+            progress: Callable[[float], None] | None = None, device: torch.device | str = "cpu") -> np.ndarray:
+    """Predicted labels for uint8 images (N, C, H, W), on ``device`` (where the model is)."""
     model.eval()
     n = len(images)
     out = np.empty(n, dtype=np.int64)
     for i in range(0, n, batch_size):
         # channels-last is oneDNN's fast layout for these convolutions on CPU
         x = normalize(np.asarray(images[i : i + batch_size]), dataset).contiguous(memory_format=torch.channels_last)
-        out[i : i + batch_size] = model(x).argmax(1).numpy()
+        out[i : i + batch_size] = model(x.to(device)).argmax(1).cpu().numpy()
         if progress is not None:
             progress(min(1.0, (i + batch_size) / n))
     return out

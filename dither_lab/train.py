@@ -34,6 +34,7 @@ from torch import nn
 
 from dither_lab._checks import check_choice
 from dither_lab.data import Dataset, normalize
+from dither_lab.evaluate import predict
 from dither_lab.io import atomic_write, load_checkpoint, save_checkpoint
 from dither_lab.models import BinaryConv2d, build_model, save_model
 
@@ -116,18 +117,6 @@ def augment(x: torch.Tensor, gen: torch.Generator, *, padding: int, flip: bool) 
         mask = torch.rand(n, generator=gen) < 0.5
         x = torch.where(mask[:, None, None, None], x.flip(-1), x)
     return x
-
-
-@torch.inference_mode()
-def accuracy(model: nn.Module, images: np.ndarray, labels: np.ndarray, dataset: str, *, batch_size: int = 500,
-             device: torch.device | str = "cpu") -> float:
-    """Top-1 accuracy in eval mode."""
-    model.eval()
-    correct = 0
-    for i in range(0, len(labels), batch_size):
-        x = normalize(np.asarray(images[i : i + batch_size]), dataset).to(device)
-        correct += int((model(x).argmax(1).cpu() == torch.as_tensor(labels[i : i + batch_size])).sum())
-    return correct / max(1, len(labels))
 
 
 def _git_commit() -> str:
@@ -226,7 +215,7 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
                             ips=f"{seen / (time.perf_counter() - t0):.0f}")
         secs = time.perf_counter() - t0
         wall += secs
-        test_acc = accuracy(model, test_set.images, test_set.labels, run.dataset, device=dev)
+        test_acc = float((predict(model, test_set.images, run.dataset, device=dev) == np.asarray(test_set.labels)).mean())
         if not main_proc:
             torch.distributed.barrier()
             continue
