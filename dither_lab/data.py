@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from dither_lab._checks import check_choice
-from dither_lab.io import atomic_write, load_asset_array
+from dither_lab.io import atomic_write
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot"]
@@ -62,7 +62,8 @@ class Dataset:
         return int(self.labels.shape[0])
 
     def subset(self, indices: Any) -> Dataset:
-        idx = np.asarray(indices)
+        """The examples at ``indices`` (an index array, a range, or a slice)."""
+        idx = indices if isinstance(indices, slice) else np.asarray(indices)
         return Dataset(self.name, self.split, self.images[idx], self.labels[idx], self.classes, self.source)
 
 
@@ -318,7 +319,7 @@ def normalize(images: Any, dataset: str) -> Any:
 
 
 __all__ = ["Dataset", "load_dataset", "load_fashion_mnist", "load_cifar10", "embedded_subset", "balanced_indices",
-           "normalize", "data_root", "read_idx", "load_asset_array"]
+           "normalize", "data_root", "read_idx", "prepare_image", "download_cifar10"]
 
 
 def prepare_image(image: np.ndarray, dataset: str) -> np.ndarray:

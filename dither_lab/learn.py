@@ -86,3 +86,22 @@ def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-
         learned[n] = Kernel(named[n].act.weight.detach().numpy().astype(np.float64), spec="custom", domain="bn",
                             name=f"learned ({n})")
     return m.eval(), learned, losses
+
+
+def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int = 100, time_limit: float | None = 30.0,
+                      progress: Callable[[float, float], None] | None = None) -> dict[str, Any]:
+    """Learn a kernel on the even-indexed images of ``data`` and measure it on the odd-indexed ones.
+
+    Returns:
+        dict with the learned kernel's ``spec`` and ``values``, the steps run, and held-out accuracy of the
+        trained kernels (``trained``), of ``init`` swapped in (``before``) and of the learned kernel (``after``).
+    """
+    from dither_lab.evaluate import evaluate
+    from dither_lab.kernels import format_values
+
+    fit, held = data.subset(slice(0, None, 2)), data.subset(slice(1, None, 2))
+    tuned, kernels, losses = learn_kernel(model, fit, init=init, steps=steps, time_limit=time_limit, progress=progress)
+    k = next(iter(kernels.values()))
+    return {"spec": "custom:" + format_values(k.values), "values": k.values.tolist(), "steps": len(losses),
+            "trained": evaluate(model, held)["accuracy"], "before": evaluate(model, held, kernel=init)["accuracy"],
+            "after": evaluate(tuned, held)["accuracy"], "held_out": len(held)}

@@ -67,29 +67,15 @@ init_name = l1.selectbox("Start from", list(lib), index=list(lib.values()).index
                          if "preset:design-2x2-a" in lib.values() else 0, key="acc_learn_init")
 steps = l2.select_slider("Steps", [20, 50, 100, 200, 400], value=100, key="acc_learn_steps")
 if st.button("Learn the kernel", key="acc_learn"):
-    from dither_lab.evaluate import evaluate
-    from dither_lab.kernels import format_values
-    from dither_lab.learn import learn_kernel
+    from dither_lab.learn import learn_and_compare
 
-    try:
-        data = cached.subset()
-    except ValueError as exc:
-        widgets.show_error(exc)
-        st.stop()
-    fit, held = data.subset(slice(0, None, 2)), data.subset(slice(1, None, 2))
     bar = st.progress(0.0, text="Learning...")
     try:
-        tuned, kernels, losses = learn_kernel(
-            model, fit, init=lib[init_name], steps=steps, time_limit=30.0,
+        st.session_state["acc_learned"] = learn_and_compare(
+            model, cached.subset(), init=lib[init_name], steps=steps, time_limit=30.0,
             progress=lambda f, loss: bar.progress(f, text=f"Learning... loss {loss:.3f}"))
     except ValueError as exc:
         widgets.show_error(exc)
-    else:
-        k = next(iter(kernels.values()))
-        st.session_state["acc_learned"] = {
-            "spec": "custom:" + format_values(k.values), "values": k.values.tolist(), "steps": len(losses),
-            "before": evaluate(model, held, kernel=lib[init_name])["accuracy"],
-            "trained": evaluate(model, held)["accuracy"], "after": evaluate(tuned, held)["accuracy"]}
     bar.empty()
 learned = st.session_state.get("acc_learned")
 if learned:
@@ -97,7 +83,7 @@ if learned:
     c1.metric("trained kernels", f"{learned['trained']:.3f}")
     c2.metric("start kernel swapped in", f"{learned['before']:.3f}")
     c3.metric("learned kernel", f"{learned['after']:.3f}", f"{100 * (learned['after'] - learned['before']):+.1f} points")
-    st.caption(f"After {learned['steps']} steps, on the 1,000 held-out images not used for learning. "
+    st.caption(f"After {learned['steps']} steps, on the {learned['held_out']:,} held-out images not used for learning. "
                f"Learned values (batch-norm units): {learned['values']}")
     if st.button("Save the learned kernel to the library", key="acc_learn_save"):
         name = state.add_to_library("learned kernel", learned["spec"])

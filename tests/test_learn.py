@@ -37,3 +37,11 @@ def test_per_layer_kernels_time_limit_and_errors(model):
         learn_kernel(model, data, layers=["nope"], steps=1)
     with pytest.raises(ValueError, match="steps"):
         learn_kernel(model, data, steps=0)
+
+
+def test_learn_and_compare_splits_fit_and_held_out(model):
+    from dither_lab.learn import learn_and_compare
+
+    res = learn_and_compare(model, embedded_subset().subset(np.arange(200)), init="preset:design-2x2-a", steps=3)
+    assert res["held_out"] == 100 and res["steps"] == 3 and res["spec"].startswith("custom:")
+    assert all(0 <= res[k] <= 1 for k in ("trained", "before", "after"))

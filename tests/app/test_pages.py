@@ -161,3 +161,13 @@ def test_feature_maps_upload_is_resized_for_the_model():
     at.file_uploader(key="fm_upload").upload("shirt.png", _png(big), "image/png").run()
     assert not at.exception
     assert list(_table(at)["output"]) == ["Sign", "dithered"]
+
+
+def test_accuracy_page_learns_a_kernel_and_saves_it():
+    at = _app("pages/accuracy.py", kernel="preset:design-2x2-a")
+    at.select_slider(key="acc_learn_steps").set_value(20).run()
+    at.button(key="acc_learn").click().run()
+    assert not at.exception
+    assert len(at.metric) == 3
+    at.button(key="acc_learn_save").click().run()
+    assert any("learned kernel" in s.value for s in at.success)
