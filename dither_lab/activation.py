@@ -240,13 +240,14 @@ def fold_batchnorm_thresholds(bn: nn.BatchNorm2d, kernel: Any, height: int, widt
         raise TypeError(f"bn must be a torch.nn.BatchNorm2d, got {type(bn).__name__}")
     c = bn.num_features
     f64 = torch.float64
-    mu = bn.running_mean.to(f64) if bn.running_mean is not None else torch.zeros(c, dtype=f64)
-    var = bn.running_var.to(f64) if bn.running_var is not None else torch.ones(c, dtype=f64)
-    gamma = bn.weight.detach().to(f64) if bn.weight is not None else torch.ones(c, dtype=f64)
-    beta = bn.bias.detach().to(f64) if bn.bias is not None else torch.zeros(c, dtype=f64)
+    dev = next((t.device for t in (bn.running_mean, bn.weight) if t is not None), torch.device("cpu"))
+    mu = bn.running_mean.to(f64) if bn.running_mean is not None else torch.zeros(c, dtype=f64, device=dev)
+    var = bn.running_var.to(f64) if bn.running_var is not None else torch.ones(c, dtype=f64, device=dev)
+    gamma = bn.weight.detach().to(f64) if bn.weight is not None else torch.ones(c, dtype=f64, device=dev)
+    beta = bn.bias.detach().to(f64) if bn.bias is not None else torch.zeros(c, dtype=f64, device=dev)
     sd = torch.sqrt(var + bn.eps)
-    t = threshold_map(kernel, c, height, width, phase=phase, dtype=f64).expand(c, height, width)
-    s = gamma if scale_by_gamma else torch.ones(c, dtype=f64)
+    t = threshold_map(kernel, c, height, width, phase=phase, dtype=f64, device=dev).expand(c, height, width)
+    s = gamma if scale_by_gamma else torch.ones(c, dtype=f64, device=dev)
     target = s[:, None, None] * t  # compare y >= target
     g = gamma[:, None, None]
     safe_g = torch.where(g == 0, torch.ones_like(g), g)

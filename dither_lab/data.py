@@ -313,8 +313,8 @@ def normalize(images: Any, dataset: str) -> Any:
     mean, std = NORMALIZATION[dataset]
     # a copy: cached datasets are read-only memory maps, which torch must not wrap
     x = torch.from_numpy(np.array(images, dtype=np.uint8)) if not isinstance(images, torch.Tensor) else images
-    m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
-    s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+    m = torch.tensor(mean, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
+    s = torch.tensor(std, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
     return (x.to(torch.float32) - m) / s
 
 

@@ -106,15 +106,18 @@ def lr_at(step: int, total: int, warmup: int, base: float) -> float:
 def augment(x: torch.Tensor, gen: torch.Generator, *, padding: int, flip: bool) -> torch.Tensor:
     """Random crop with zero padding and random horizontal flip, per sample, vectorized."""
     n, c, h, w = x.shape
+    # The draws come from ``gen`` on the CPU whatever the device; copies from pageable host memory are staged at
+    # once, so ``non_blocking`` is safe and keeps the GPU queue from draining every step.
+    dev = x.device
     if padding > 0:
         xp = F.pad(x, (padding, padding, padding, padding))
         oy = torch.randint(0, 2 * padding + 1, (n,), generator=gen)
         ox = torch.randint(0, 2 * padding + 1, (n,), generator=gen)
-        rows = (oy[:, None] + torch.arange(h))[:, :, None]
-        cols = (ox[:, None] + torch.arange(w))[:, None, :]
-        x = xp[torch.arange(n)[:, None, None], :, rows, cols].permute(0, 3, 1, 2)
+        rows = (oy[:, None] + torch.arange(h))[:, :, None].to(dev, non_blocking=True)
+        cols = (ox[:, None] + torch.arange(w))[:, None, :].to(dev, non_blocking=True)
+        x = xp[torch.arange(n, device=dev)[:, None, None], :, rows, cols].permute(0, 3, 1, 2)
     if flip:
-        mask = torch.rand(n, generator=gen) < 0.5
+        mask = (torch.rand(n, generator=gen) < 0.5).to(dev, non_blocking=True)
         x = torch.where(mask[:, None, None, None], x.flip(-1), x)
     return x
 
@@ -180,23 +183,32 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
         opt.load_state_dict(ck["optimizer"])
         start_epoch, history, wall = int(ck["epoch"]), json.loads(ck["history"]), float(ck["wall_s"])
     labels_all = torch.as_tensor(np.asarray(train_set.labels))
+    # On a GPU the whole uint8 training set lives on the device and batches are cut, normalized and augmented
+    # there; on the CPU batches are read from the (memory-mapped) arrays.
+    on_gpu = dev.type == "cuda"
+    images_dev = torch.from_numpy(np.array(train_set.images, dtype=np.uint8)).to(dev) if on_gpu else None
+    labels_dev = labels_all.to(dev)
     last_epoch = r.epochs if stop_after_epoch is None else min(r.epochs, stop_after_epoch)
     for epoch in range(start_epoch, last_epoch):
         model.train()
         gen = torch.Generator().manual_seed(r.seed * 100_003 + epoch)
         order = torch.randperm(len(train_set), generator=gen)
         t0 = time.perf_counter()
-        seen = correct = 0
-        loss_sum = 0.0
+        # (images, correct, loss sum) stay on the device and are read every few steps: a read waits for the GPU
+        totals = torch.zeros(3, dtype=torch.float64, device=dev)
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{r.epochs}", disable=not progress, leave=False)
         for i in bar:
             idx = order[i * r.batch_size : (i + 1) * r.batch_size]
-            x = normalize(np.asarray(train_set.images[idx.numpy()]), run.dataset)
+            idx_dev = idx.to(dev, non_blocking=True)
+            if on_gpu:
+                x = normalize(images_dev[idx_dev], run.dataset)
+            else:
+                x = normalize(np.asarray(train_set.images[idx.numpy()]), run.dataset)
             x = augment(x, gen, padding=r.crop_padding, flip=r.flip)  # whole batch: same draws on every process
-            y = labels_all[idx]
+            y = labels_dev[idx_dev]
             if dist:  # each process takes its share of the batch; DDP averages the gradients
                 x, y = x[rank::world], y[rank::world]
-            x, y = x.to(dev), y.to(dev)
+            x = x.to(dev, non_blocking=True)
             for g in opt.param_groups:
                 g["lr"] = lr_at(epoch * steps_per_epoch + i, total, warmup, r.lr)
             logits = net(x)
@@ -204,15 +216,18 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            stats = torch.tensor([len(y), int((logits.argmax(1) == y).sum()), float(loss.detach()) * len(y)],
-                                 dtype=torch.float64)
-            if dist:
-                torch.distributed.all_reduce(stats)
-            seen += int(stats[0])
-            correct += int(stats[1])
-            loss_sum += float(stats[2])
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}",
-                            ips=f"{seen / (time.perf_counter() - t0):.0f}")
+            with torch.no_grad():
+                stats = torch.stack([torch.full((), float(len(y)), dtype=torch.float64, device=dev),
+                                     (logits.argmax(1) == y).sum().to(torch.float64),
+                                     loss.detach().to(torch.float64) * len(y)])
+                if dist:
+                    torch.distributed.all_reduce(stats)
+                totals += stats
+            if progress and (i % 20 == 19 or i == steps_per_epoch - 1):
+                seen, correct, loss_sum = totals.tolist()
+                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}",
+                                ips=f"{seen / (time.perf_counter() - t0):.0f}")
+        seen, correct, loss_sum = totals.tolist()
         secs = time.perf_counter() - t0
         wall += secs
         test_acc = float((predict(model, test_set.images, run.dataset, device=dev) == np.asarray(test_set.labels)).mean())
@@ -241,8 +256,7 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
         "history": history,
         "test_accuracy": history[-1]["test_acc"] if history else None,
         "wall_time_s": round(wall, 1),
-        "device": str(dev) + ("" if dev.type != "cpu" else f" ({platform.processor() or platform.machine()}, "
-                                                           f"{torch.get_num_threads()} threads)"),
+        "device": _device_name(dev),
         "torch": torch.__version__,
         "processes": world,
         "commit": _git_commit(),
@@ -254,6 +268,12 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
     if dist:
         torch.distributed.destroy_process_group()
     return card
+
+
+def _device_name(dev: torch.device) -> str:
+    if dev.type == "cuda":
+        return f"{dev} ({torch.cuda.get_device_name(dev)})"
+    return f"{dev} ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
 def _init_distributed(dev: torch.device) -> tuple[int, int, bool]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import torch
 
@@ -43,22 +44,31 @@ def main() -> None:
     run = RunConfig(model={"arch": arch, "in_channels": cin, "image_size": size, "width": width,
                            "activation": a.activation}, dataset=a.dataset, recipe=recipe)
     train_set, test_set = load_dataset(a.dataset, "train", path=a.data), load_dataset(a.dataset, "test", path=a.data)
+    made_by = f"python scripts/train_pretrained.py --dataset {a.dataset} --activation {a.activation} " \
+              f"--epochs {a.epochs} --seed {a.seed}"
+    run_dir = Path("runs") / name
+    card = train(run, train_set, test_set, run_dir, resume=a.resume, device=a.device, export=run_dir / "model.safetensors")
+    publish(run_dir / "model.safetensors", card, dataset=a.dataset, arch=arch, activation=a.activation, made_by=made_by)
+
+
+def publish(weights: Path, card: dict, *, dataset: str, arch: str, activation: str, made_by: str) -> Path:
+    """Copy trained weights into assets/models/<dataset>-<arch>-<activation>.safetensors with their card (plus
+    sizes and the command that made them) and record both in the manifest. Returns the published weights."""
+    name = f"{dataset}-{arch}-{activation}"
     out = ASSETS_DIR / "models"
     out.mkdir(parents=True, exist_ok=True)
-    weights = out / f"{name}.safetensors"
-    card = train(run, train_set, test_set, f"runs/{name}", resume=a.resume, device=a.device, export=weights)
-    model, _ = load_model(weights)
-    card["bytes"] = model_nbytes(model)
-    card["weights_file_bytes"] = weights.stat().st_size
-    card["made_by"] = f"python scripts/train_pretrained.py --dataset {a.dataset} --activation {a.activation} " \
-                      f"--epochs {a.epochs} --seed {a.seed}"
+    target = out / f"{name}.safetensors"
+    data = Path(weights).read_bytes()
+    atomic_write(target, lambda fh: fh.write(data), force=True)
+    model, _ = load_model(target)
+    card = {**card, "bytes": model_nbytes(model), "weights_file_bytes": target.stat().st_size, "made_by": made_by}
     text = (json.dumps(card, indent=2) + "\n").encode()
     atomic_write(out / f"{name}.card.json", lambda fh: fh.write(text), force=True)
     for rel in (f"models/{name}.safetensors", f"models/{name}.card.json"):
-        record_asset(rel, made_by=card["made_by"], test_accuracy=card["test_accuracy"])
+        record_asset(rel, made_by=made_by, test_accuracy=card["test_accuracy"])
     print(f"{name}: test accuracy {card['test_accuracy']:.4f} after {card['epochs_done']} epochs, "
-          f"{card['wall_time_s']:.0f} s; weights {weights.stat().st_size} bytes")
-
+          f"{card['wall_time_s']:.0f} s; weights {target.stat().st_size} bytes")
+    return target
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,318 @@
+"""Train every run of the project's studies in one go, sized to a time budget (on a GPU when there is one).
+
+    python scripts/campaign.py plan                                   # list the runs
+    python scripts/campaign.py run --budget-s 480 --slots 14 --cifar PATH/cifar10-jpg.tar.gz \\
+        --fmnist PATH/fashion-mnist --out runs/campaign                # train them all
+    python scripts/campaign.py collect runs/campaign                  # publish weights and study results
+
+The runs, all with the shipped models' recipe (``scripts/train_pretrained.py``):
+
+* ship: Fashion-MNIST fmnist-net (width 0.5) and CIFAR-10 ResNet-20, each with Sign and with DeSign, seed 0,
+  learnable batch-norm scale and shift; the shipped weights.
+* study: the first study, Sign against DeSign: Fashion-MNIST with seeds 0, 1, 2, with and without batch-norm
+  scale and shift; CIFAR-10 with seed 0, with and without them.
+* compare: Fashion-MNIST trained with every other kernel of :data:`dither_lab.study.STUDY_KERNELS` (seed 0).
+
+``run`` first trains each of the first ``--slots`` runs for one short epoch (25,600 images) side by side, to
+measure the speed under the real load, then chooses the epochs per dataset so that the whole plan ends inside the
+budget (Sign and DeSign always get the same recipe), starts the runs in a pool of ``--slots`` processes, and stops
+any run still going at the deadline. Each run's folder holds its card, weights and log. ``collect`` copies the ship
+weights into assets/ (manifest, cards) and writes the study tables to benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dither_lab.study import STUDY_KERNELS  # noqa: E402
+
+ARCH = {"fashion-mnist": ("fmnist-net", 1, 28, 0.5, 2), "cifar10": ("resnet-20", 3, 32, 1.0, 4)}
+TRAIN_SIZE = {"fashion-mnist": 60_000, "cifar10": 50_000}
+MAX_EPOCHS = {"fashion-mnist": 60, "cifar10": 200}
+PROBE_IMAGES = 25_600
+
+
+def run_spec(dataset: str, activation: str, *, seed: int = 0, affine: bool = True, group: str) -> dict:
+    arch, cin, size, width, pad = ARCH[dataset]
+    tag = activation.replace(":", "-").replace(";", "_").replace(",", "")
+    name = f"{dataset}-{arch}-{tag}-{'affine' if affine else 'noaffine'}-s{seed}"
+    return {"name": name, "group": group, "dataset": dataset,
+            "model": {"arch": arch, "in_channels": cin, "image_size": size, "width": width,
+                      "activation": activation, "affine": affine},
+            "seed": seed, "crop_padding": pad}
+
+
+def plan() -> list[dict]:
+    """All runs, longest first (CIFAR-10), then Fashion-MNIST ship, study and compare runs."""
+    runs = [run_spec("cifar10", a, group="ship") for a in ("sign", "design")]
+    runs += [run_spec("cifar10", a, affine=False, group="study") for a in ("sign", "design")]
+    runs += [run_spec("fashion-mnist", a, group="ship") for a in ("sign", "design")]
+    for affine in (True, False):
+        for seed in (0, 1, 2):
+            if affine and seed == 0:
+                continue  # the ship runs
+            runs += [run_spec("fashion-mnist", a, seed=seed, affine=affine, group="study") for a in ("sign", "design")]
+    runs += [run_spec("fashion-mnist", k.activation, group="compare") for k in STUDY_KERNELS
+             if k.activation not in ("sign", "design")]
+    return runs
+
+
+# ------------------------------------------------------------------------------------------------------ worker
+
+
+def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int) -> None:
+    """Train one run (in its own process) and write ``result.json`` beside its card and weights."""
+    import numpy as np
+    import torch
+
+    from dither_lab.data import load_dataset
+    from dither_lab.evaluate import predict
+    from dither_lab.train import Recipe, RunConfig, resolve_device, train
+
+    torch.set_num_threads(1)
+    torch.backends.cudnn.benchmark = True
+    ds = spec["dataset"]
+    tr, te = load_dataset(ds, "train", path=data[ds]), load_dataset(ds, "test", path=data[ds])
+    if probe:
+        tr = tr.subset(slice(0, probe))
+    recipe = Recipe(epochs=epochs, seed=spec["seed"], crop_padding=spec["crop_padding"])
+    run = RunConfig(model=spec["model"], dataset=ds, recipe=recipe)
+    t0 = time.perf_counter()
+    card = train(run, tr, te, out, resume=True, device="auto", progress=False, export=out / "model.safetensors")
+    total = time.perf_counter() - t0
+    dev = resolve_device("auto")
+    result = {"spec": spec, "epochs": epochs, "probe": probe, "total_s": total, "card": card}
+    if probe:
+        from dither_lab.models import load_model
+
+        m, _ = load_model(out / "model.safetensors")
+        m = m.to(dev)
+        predict(m, te.images[:1000], ds, device=dev)  # warm
+        t1 = time.perf_counter()
+        acc = float((predict(m, te.images, ds, device=dev) == np.asarray(te.labels)).mean())
+        result["eval_s"] = time.perf_counter() - t1
+        result["probe_test_acc"] = acc
+        steps = math.ceil(len(tr) / recipe.batch_size)
+        result["step_s"] = card["history"][-1]["seconds"] / steps
+    (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+
+
+# ------------------------------------------------------------------------------------------------------ driver
+
+
+class Pool:
+    """Up to ``slots`` worker processes at a time, each logging to its run folder."""
+
+    def __init__(self, slots: int, data: dict[str, str]) -> None:
+        self.slots, self.data, self.live = slots, data, {}
+
+    def start(self, spec: dict, epochs: int, out: Path, probe: int = 0) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, str(Path(__file__).resolve()), "worker", "--spec", json.dumps(spec),
+               "--epochs", str(epochs), "--out", str(out), "--data", json.dumps(self.data), "--probe", str(probe)]
+        log = open(out / "log.txt", "w")  # noqa: SIM115 (closed when the process ends)
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+        self.live[spec["name"]] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), log, out)
+
+    def reap(self) -> list[tuple[str, int, Path]]:
+        done = []
+        for name, (p, log, out) in list(self.live.items()):
+            if p.poll() is not None:
+                log.close()
+                done.append((name, p.returncode, out))
+                del self.live[name]
+        return done
+
+    def kill_all(self) -> list[str]:
+        names = list(self.live)
+        for p, log, _ in self.live.values():
+            p.kill()
+            p.wait()
+            log.close()
+        self.live.clear()
+        return names
+
+
+def choose_epochs(probes: list[dict], runs: list[dict], slots: int, seconds: float) -> dict[str, int]:
+    """Epochs per dataset so that every run ends within ``seconds`` at the speed measured under load."""
+    per_epoch = {}
+    for ds in TRAIN_SIZE:
+        got = [p for p in probes if p["spec"]["dataset"] == ds]
+        if not got:
+            continue
+        steps = math.ceil(TRAIN_SIZE[ds] / 128)
+        per_epoch[ds] = max(p["step_s"] for p in got) * steps + max(p["eval_s"] for p in got) + 0.5
+    n_c = sum(r["dataset"] == "cifar10" for r in runs)
+    n_f = len(runs) - n_c
+    epochs = {}
+    startup = 15.0  # process start, CUDA context, data load
+    if n_c:
+        epochs["cifar10"] = max(1, min(MAX_EPOCHS["cifar10"], int((seconds - startup) / per_epoch["cifar10"])))
+    if n_f:
+        waves = math.ceil(n_f / max(1, slots - n_c))
+        fit = (seconds - waves * startup) / (waves * per_epoch["fashion-mnist"])
+        epochs["fashion-mnist"] = max(1, min(MAX_EPOCHS["fashion-mnist"], int(fit)))
+    return epochs | {"per_epoch_s": per_epoch}  # type: ignore[return-value]
+
+
+def drive(a: argparse.Namespace) -> None:
+    t_start = time.perf_counter()
+    deadline = t_start + a.budget_s - a.pack_s
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = {"cifar10": a.cifar, "fashion-mnist": a.fmnist}
+    from dither_lab.data import load_dataset
+
+    for ds in data:  # build the uint8 caches once, before the workers start
+        for split in ("train", "test"):
+            load_dataset(ds, split, path=data[ds])
+    print(f"[{time.perf_counter() - t_start:.0f} s] data cached", flush=True)
+    runs = plan() if a.only is None else [r for r in plan() if r["name"] in a.only or r["group"] in a.only]
+    log = {"runs": [r["name"] for r in runs], "budget_s": a.budget_s, "slots": a.slots, "commit": a.commit}
+    pool = Pool(a.slots, data)
+    probe_runs = runs[: a.slots]
+    for ds in dict.fromkeys(r["dataset"] for r in runs):  # every dataset needs a measured speed
+        if not any(r["dataset"] == ds for r in probe_runs):
+            probe_runs[-1] = next(r for r in runs if r["dataset"] == ds)
+    for r in probe_runs:
+        pool.start(r, 1, out / "probe" / r["name"], probe=a.probe_images)
+    probe_deadline = time.perf_counter() + a.probe_timeout_s
+    while pool.live and time.perf_counter() < probe_deadline:
+        time.sleep(1)
+        pool.reap()
+    stuck = pool.kill_all()
+    probes = []
+    for r in probe_runs:
+        f = out / "probe" / r["name"] / "result.json"
+        if f.is_file():
+            probes.append(json.loads(f.read_text()))
+        else:
+            print(f"probe of {r['name']} failed:\n" + (out / "probe" / r["name"] / "log.txt").read_text()[-3000:])
+    if stuck or len(probes) < len(probe_runs):
+        log["error"] = f"probe failed ({len(probe_runs) - len(probes)} of {len(probe_runs)}; stuck: {stuck})"
+        print(log["error"], flush=True)
+        (out / "campaign.json").write_text(json.dumps(log, indent=2))
+        return
+    left = deadline - time.perf_counter()
+    epochs = choose_epochs(probes, runs, a.slots, a.safety * left)
+    log["probe"] = [{"name": p["spec"]["name"], "step_s": p["step_s"], "eval_s": p["eval_s"], "total_s": p["total_s"],
+                     "device": p["card"]["device"]} for p in probes]
+    log["epochs"] = epochs
+    print(f"[{time.perf_counter() - t_start:.0f} s] probe done; {left:.0f} s left; epochs {epochs}", flush=True)
+    queue = list(runs)
+    status: dict[str, str] = {}
+    started: dict[str, float] = {}
+    while (queue or pool.live) and time.perf_counter() < deadline:
+        while queue and len(pool.live) < a.slots:
+            r = queue.pop(0)
+            pool.start(r, epochs[r["dataset"]], out / r["group"] / r["name"])
+            started[r["name"]] = time.perf_counter()
+        time.sleep(2)
+        for name, rc, run_out in pool.reap():
+            status[name] = "done" if rc == 0 and (run_out / "result.json").is_file() else f"failed (exit {rc})"
+            print(f"[{time.perf_counter() - t_start:.0f} s] {name}: {status[name]} after "
+                  f"{time.perf_counter() - started[name]:.0f} s", flush=True)
+            if rc != 0:
+                print((run_out / "log.txt").read_text()[-2000:], flush=True)
+    for name in pool.kill_all():
+        status[name] = "stopped at the deadline"
+    for r in queue:
+        status[r["name"]] = "not started"
+    log["status"] = status
+    log["wall_s"] = time.perf_counter() - t_start
+    (out / "campaign.json").write_text(json.dumps(log, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in log.items() if k != "runs"}, indent=1), flush=True)
+    if a.pack:
+        with tarfile.open(a.pack, "w:gz") as tar:
+            tar.add(out, arcname="campaign", filter=lambda ti: None if ti.name.endswith("checkpoint.pt") else ti)
+        print(f"packed {a.pack} ({Path(a.pack).stat().st_size} bytes)")
+
+
+# ------------------------------------------------------------------------------------------------------ collect
+
+
+def collect(folder: Path) -> None:
+    """Publish the ship weights into assets/ and write the study results to benchmarks/results/."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from train_pretrained import publish
+
+    results = {}
+    for f in sorted(folder.glob("*/*/result.json")):
+        if f.parent.parent.name == "probe":
+            continue
+        r = json.loads(f.read_text())
+        results[r["spec"]["name"]] = r
+    camp = json.loads((folder / "campaign.json").read_text())
+    for name, r in results.items():
+        s = r["spec"]
+        if s["group"] != "ship":
+            continue
+        made_by = (f"python scripts/campaign.py run (run {name}: --epochs {r['epochs']} --seed {s['seed']}, "
+                   f"recipe as scripts/train_pretrained.py)")
+        card = r["card"] if r["card"].get("commit") else {**r["card"], "commit": camp.get("commit", "")}
+        publish(folder / s["group"] / name / "model.safetensors", card, dataset=s["dataset"],
+                arch=s["model"]["arch"], activation=s["model"]["activation"], made_by=made_by)
+    out = ROOT / "benchmarks" / "results"
+    for ds in TRAIN_SIZE:
+        rows = [{"name": n, "group": r["spec"]["group"], "activation": r["spec"]["model"]["activation"],
+                 "affine": r["spec"]["model"]["affine"], "seed": r["spec"]["seed"], "epochs": r["epochs"],
+                 "test_accuracy": r["card"]["test_accuracy"], "wall_time_s": r["card"]["wall_time_s"],
+                 "device": r["card"]["device"], "history": r["card"]["history"]}
+                for n, r in results.items() if r["spec"]["dataset"] == ds]
+        if rows:
+            (out / f"campaign_{ds}.json").write_text(json.dumps(
+                {"made_by": "python scripts/campaign.py run ... && python scripts/campaign.py collect", "probe": camp.get("probe"),
+                 "epochs": camp.get("epochs"), "status": camp.get("status"), "runs": rows}, indent=2) + "\n")
+            print(f"wrote {out / f'campaign_{ds}.json'} ({len(rows)} runs)")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("plan")
+    r = sub.add_parser("run")
+    r.add_argument("--budget-s", type=float, default=480)
+    r.add_argument("--pack-s", type=float, default=25, help="seconds kept at the end for packing")
+    r.add_argument("--probe-timeout-s", type=float, default=150)
+    r.add_argument("--safety", type=float, default=0.8)
+    r.add_argument("--slots", type=int, default=14)
+    r.add_argument("--probe-images", type=int, default=PROBE_IMAGES)
+    r.add_argument("--cifar", required=True)
+    r.add_argument("--fmnist", required=True)
+    r.add_argument("--out", default="runs/campaign")
+    r.add_argument("--only", nargs="*", default=None, help="run names or groups")
+    r.add_argument("--pack", default=None, help="write a .tar.gz of the results here")
+    r.add_argument("--commit", default="", help="the commit trained (for the cards, where git is absent)")
+    w = sub.add_parser("worker")
+    w.add_argument("--spec", required=True)
+    w.add_argument("--epochs", type=int, required=True)
+    w.add_argument("--out", required=True)
+    w.add_argument("--data", required=True)
+    w.add_argument("--probe", type=int, default=0, help="train one epoch on this many images to measure speed")
+    c = sub.add_parser("collect")
+    c.add_argument("folder")
+    a = p.parse_args()
+    if a.cmd == "plan":
+        for r in plan():
+            print(f"{r['group']:8s} {r['name']}")
+    elif a.cmd == "run":
+        drive(a)
+    elif a.cmd == "worker":
+        worker(json.loads(a.spec), a.epochs, Path(a.out), json.loads(a.data), a.probe)
+    else:
+        collect(Path(a.folder))
+
+
+if __name__ == "__main__":
+    main()
