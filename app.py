@@ -13,6 +13,7 @@ pages = [
     st.Page("pages/kernel_designer.py", title="Kernel designer", icon=":material/grid_on:"),
     st.Page("pages/feature_maps.py", title="Feature maps", icon=":material/layers:"),
     st.Page("pages/accuracy.py", title="Accuracy", icon=":material/speed:"),
+    st.Page("pages/study.py", title="Kernel study", icon=":material/leaderboard:"),
     st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
 ]
 with st.sidebar:

@@ -222,39 +222,60 @@ def _design_images(source: str, count: int, data_path: str | None) -> Any:
 
 
 def _cmd_design(a: argparse.Namespace) -> None:
-    from dither_lab.design import search, simulate_responses
+    from dither_lab.design import local_search, search, search_3d, simulate_responses
 
     try:
         m, n = (int(v) for v in a.size.lower().split("x"))
     except ValueError:
         raise CliError(f"dither-lab design: --size must be like 2x2 or 3x3, got {a.size!r}") from None
-    if m * n > 9 or min(m, n) < 1:
-        raise CliError("dither-lab design: exhaustive search covers kernels up to 3x3 (6^9 candidates)")
-    levels = simulate_responses(_design_images(a.images, a.count, a.data), seed=a.seed)
-    res = search(levels, m, n, a.objective, top=a.top, method=a.method)
+    if min(m, n) < 1 or max(m, n) > 16:
+        raise CliError(f"dither-lab design: kernel sides must be 1..16, got {a.size!r}")
+    if m * n > 9 and a.method != "local":
+        raise CliError("dither-lab design: exhaustive search covers kernels up to 3x3 (6^9 candidates); "
+                       "use --method local for larger kernels")
+    images = _design_images(a.images, a.count, a.data)
+    levels = simulate_responses(images, seed=a.seed)
+    if a.slices:
+        res = search_3d(images, a.slices, m, n, a.objective, seed=a.seed, method="local" if a.method == "local" else "auto",
+                        **({"restarts": a.restarts} if a.method == "local" else {}))
+    elif a.method == "local":
+        init = None
+        if m % 2 == 0 and n % 2 == 0:  # the exhaustive 2x2 optimum tiled up is one start
+            init = np.tile(np.array(search(levels, 2, 2, a.objective, top=1)["best"][0]["levels"]), (m // 2, n // 2))
+        res = local_search(levels, m, n, a.objective, restarts=a.restarts, seed=a.seed, init=init)
+    else:
+        res = search(levels, m, n, a.objective, top=a.top, method=a.method)
     if a.scale_from:
         from dither_lab.data import embedded_subset
-        from dither_lab.design import levels_from_data
-        from dither_lab.evaluate import layer_maps
         from dither_lab.kernels import LEVEL_TO_BN
+        from dither_lab.study import measured_levels
 
         model, dataset = _load_eval_model(a.scale_from)
         if dataset != "fashion-mnist":
             raise CliError("dither-lab design: --scale-from measures on the embedded Fashion-MNIST subset; "
                            "give a Fashion-MNIST model")
-        maps = layer_maps(model, embedded_subset().images[:500], dataset)
-        acts = np.concatenate([v["bn"].ravel() for v in maps.values()])
-        res["levels_to_bn_from_data"] = {str(k): v for k, v in levels_from_data(levels, acts).items()}
+        table = measured_levels(model, embedded_subset().images[:500], dataset, levels=levels)
+        res["levels_to_bn_from_data"] = {str(k): v for k, v in table.items()}
         res["levels_to_bn_authors"] = {str(k): v for k, v in LEVEL_TO_BN.items()}
     if a.json:
         _print_json(res)
         return
-    print(f"{res['count']} candidates, {res['images']} images, objective {a.objective} "
-          f"({'max' if res['maximize'] else 'min'}), {res['seconds']:.2f} s")
-    for e in res["best"]:
-        print(f"  rank {e['rank']:>8}  {e['levels']}  {e['score']:.5f}")
-    for name, e in res["presets"].items():
-        print(f"  {name}: rank {e['rank']} of {res['count']}, score {e['score']:.5f}")
+    if a.slices:
+        print(f"3-D kernel, {a.slices} slices over {res['channels']} channels, objective {a.objective}, "
+              f"{res['seconds']:.2f} s")
+        for sl in res["slices"]:
+            print(f"  slice {sl['slice']} (channels {sl['channels']}): {sl['levels']}  {sl['score']:.5f}")
+    elif a.method == "local":
+        print(f"local search {m}x{n}, {len(res['starts'])} starts, {res['evaluations']} evaluations, objective "
+              f"{a.objective} ({'max' if res['maximize'] else 'min'}), {res['seconds']:.2f} s")
+        print(f"  best {res['best'][0]['levels']}  {res['best'][0]['score']:.5f}")
+    else:
+        print(f"{res['count']} candidates, {res['images']} images, objective {a.objective} "
+              f"({'max' if res['maximize'] else 'min'}), {res['seconds']:.2f} s")
+        for e in res["best"]:
+            print(f"  rank {e['rank']:>8}  {e['levels']}  {e['score']:.5f}")
+        for name, e in res["presets"].items():
+            print(f"  {name}: rank {e['rank']} of {res['count']}, score {e['score']:.5f}")
     if "levels_to_bn_from_data" in res:
         print("levels -> batch-norm units, from data:", res["levels_to_bn_from_data"])
 
@@ -368,14 +389,19 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--json", action="store_true")
     tp.set_defaults(func=_cmd_train)
 
-    gp = sub.add_parser("design", help="exhaustive threshold-kernel search (the DeSign procedure, exact tables)")
-    gp.add_argument("--size", default="2x2", help="2x2 (1,296 candidates) up to 3x3 (10,077,696)")
+    gp = sub.add_parser("design", help="threshold-kernel search (the DeSign procedure, exact tables, local search, 3-D)")
+    gp.add_argument("--size", default="2x2", help="2x2 (1,296 candidates) up to 3x3 (10,077,696) exhaustively; "
+                                                  "up to 16x16 with --method local")
     gp.add_argument("--objective", default="tv", choices=["tv", "tv_match", "mse", "psnr", "correlation", "csf_psnr"])
     gp.add_argument("--images", default="subset", help="subset (embedded), fashion-mnist, cifar10, or a folder")
     gp.add_argument("--count", type=int, default=1000, help="number of images")
     gp.add_argument("--data", default=None, help="dataset path for fashion-mnist or cifar10")
     gp.add_argument("--seed", type=int, default=0, help="seed of the random binary 3x3 convolution")
-    gp.add_argument("--method", choices=["table", "simulate"], default="table")
+    gp.add_argument("--method", choices=["table", "simulate", "local"], default="table",
+                    help="table: exhaustive, exact; simulate: exhaustive, the reference path (2x2); "
+                         "local: coordinate descent on the tables (any size)")
+    gp.add_argument("--restarts", type=int, default=8, help="random starts of the local search")
+    gp.add_argument("--slices", type=int, default=0, help="F > 0: a 3-D kernel of F channel-cycled slices")
     gp.add_argument("--top", type=int, default=10)
     gp.add_argument("--scale-from", default=None, metavar="MODEL",
                     help="also map levels to batch-norm units by matching this model's measured pre-activations")

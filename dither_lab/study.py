@@ -15,8 +15,17 @@ Fashion-MNIST subset, first 1,000 images, seed 0), reproduced by ``tests/test_st
 
 from __future__ import annotations
 
+import json
+import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from dither_lab.data import Dataset
+from dither_lab.kernels import Kernel
 
 
 @dataclass(frozen=True)
@@ -64,5 +73,139 @@ def study_kernel(key: str) -> StudyKernel:
     raise ValueError(f"unknown study kernel {key!r}; valid keys: {', '.join(k.key for k in STUDY_KERNELS)}")
 
 
-__all__ = ["StudyKernel", "STUDY_KERNELS", "study_kernel"]
+__all__ = ["StudyKernel", "STUDY_KERNELS", "METRIC_KEYS", "study_kernel", "feature_map_metrics", "measured_levels",
+           "levels_kernel", "compare_kernels", "RESULTS_DIR", "load_results", "first_study"]
 
+
+
+# ------------------------------------------------------------------------------------------------ measurements
+
+
+def feature_map_metrics(model: Any, images: np.ndarray, dataset: str, kernel: Any = None, *,
+                        channels: int = 8) -> dict[str, float]:
+    """Detail kept by the binary layers: :func:`dither_lab.metrics.detail_metrics` of each binary output against
+    its batch-norm input (range -3..3), averaged over the first ``channels`` channels of every image and layer.
+
+    Args:
+        model: a BNN; ``kernel`` (spec, Kernel or array) is swapped into all its binary layers first (a copy).
+        images: uint8 (N, C, H, W).
+        dataset: the dataset the model was trained on.
+    """
+    from dither_lab.evaluate import layer_maps, with_kernel
+    from dither_lab.metrics import detail_metrics
+
+    if channels < 1:
+        raise ValueError(f"channels must be >= 1, got {channels}")
+    m = model if kernel is None else with_kernel(model, kernel)[0]
+    sums: dict[str, float] = {}
+    n = 0
+    for maps in layer_maps(m, images, dataset).values():
+        bn, binary = maps["bn"], maps["binary"]
+        for i in range(bn.shape[0]):
+            for c in range(min(channels, bn.shape[1])):
+                d = detail_metrics(bn[i, c], binary[i, c], value_range=(-3.0, 3.0), binary_values=(-1.0, 1.0))
+                for k in METRIC_KEYS:
+                    sums[k] = sums.get(k, 0.0) + float(d[k])
+                n += 1
+    return {k: v / n for k, v in sums.items()}
+
+
+#: The detail metrics averaged by :func:`feature_map_metrics`.
+METRIC_KEYS = ("psnr", "ssim", "tv_ratio", "residual_correlation", "density")
+
+
+def measured_levels(model: Any, images: np.ndarray, dataset: str, *, levels: np.ndarray | None = None,
+                    seed: int = 0) -> dict[int, float]:
+    """DeSign levels in batch-norm units measured from data: firing rates of the paper's simulated responses
+    (``levels``, default: simulated from ``images`` with ``seed``) matched to ``model``'s batch-norm outputs on
+    ``images`` (:func:`dither_lab.design.levels_from_data`)."""
+    from dither_lab.design import gray_images, levels_from_data, simulate_responses
+    from dither_lab.evaluate import layer_maps
+
+    if levels is None:
+        levels = simulate_responses(gray_images(images), seed=seed)
+    acts = np.concatenate([v["bn"].ravel() for v in layer_maps(model, images, dataset).values()])
+    return levels_from_data(levels, acts)
+
+
+def levels_kernel(levels: Any, table: dict[int, float], *, name: str = "levels, data-scaled") -> Kernel:
+    """A kernel of DeSign levels (``[[1, 1], [0, 3]]``) mapped to batch-norm units through ``table``."""
+    lv = np.asarray(levels)
+    try:
+        values = np.vectorize(lambda v: table[int(v)], otypes=[float])(lv)
+    except KeyError as exc:
+        raise ValueError(f"level {exc.args[0]} is not in the table ({sorted(table)})") from None
+    return Kernel(values, spec="custom", domain="bn", name=name)
+
+
+def compare_kernels(model: Any, test: Dataset, *, train: Dataset | None = None, metric_images: int = 8,
+                    learn_steps: int = 200, seed: int = 0,
+                    progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Every study kernel swapped into all binary layers of ``model``: test accuracy and feature-map detail.
+
+    Adds the paper's 2x2 kernel with levels scaled from this model's data (:func:`measured_levels`); the learned
+    kernel is fitted on ``train`` (``learn_steps`` steps from the paper's 2x2, other weights frozen) and skipped
+    without it. Returns one row per kernel: key, label, spec, accuracy and the :data:`METRIC_KEYS`.
+    """
+    from dither_lab.evaluate import evaluate
+    from dither_lab.kernels import format_values
+    from dither_lab.learn import learn_kernel
+
+    images = np.asarray(test.images[:metric_images])
+    jobs: list[tuple[str, str, Any]] = [("trained", "trained kernels (as shipped)", None)]
+    for k in STUDY_KERNELS:
+        if k.spec is not None:
+            jobs.append((k.key, k.label, k.spec))
+        elif train is not None:
+            _, learned, _ = learn_kernel(model, train, init="preset:design-2x2-a", steps=learn_steps, seed=seed)
+            values = next(iter(learned.values())).values
+            jobs.append((k.key, k.label, "custom:" + format_values(values)))
+    table = measured_levels(model, np.asarray(test.images[:500]), test.name)
+    scaled = levels_kernel(PRESET_2X2, table)
+    jobs.append(("design-2x2-a-scaled", "DeSign 2x2 [[1,1],[0,3]], levels scaled from data",
+                 "custom:" + format_values(scaled.values)))
+    rows = []
+    for key, label, spec in jobs:
+        acc = evaluate(model, test, kernel=spec)["accuracy"]
+        detail = feature_map_metrics(model, images, test.name, spec)
+        rows.append({"key": key, "label": label, "spec": spec or "trained", "accuracy": acc, **detail})
+        if progress is not None:
+            progress(f"{label}: {100 * acc:.2f}%")
+    return rows
+
+
+PRESET_2X2 = ((1, 1), (0, 3))
+
+
+# ------------------------------------------------------------------------------------------------ results
+
+#: Where the study scripts write their results (benchmarks/results in a checkout of the project).
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+
+def load_results(kind: str, dataset: str, *, folder: Path | None = None) -> dict[str, Any] | None:
+    """A results file: ``kind`` is ``compare`` (scripts/compare_kernels.py) or ``campaign_short`` /
+    ``campaign_long`` (scripts/campaign.py). None when the file is absent; ValueError when it is not valid JSON."""
+    path = (folder or RESULTS_DIR) / f"{kind}_{dataset}.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path.name} is not valid JSON ({exc}); regenerate it with the script named in the README")
+
+
+def first_study(campaign: dict[str, Any]) -> list[dict[str, Any]]:
+    """Sign against DeSign in a campaign's results: mean and sample standard deviation of test accuracy over seeds,
+    per activation and batch-norm setting (runs of the ship and study groups)."""
+    groups: dict[tuple[bool, str], list[dict[str, Any]]] = {}
+    for r in campaign["runs"]:
+        if r["group"] in ("ship", "study") and r["activation"] in ("sign", "design"):
+            groups.setdefault((not r["affine"], r["activation"] != "sign"), []).append(r)
+    rows = []
+    for (no_affine, is_design), runs in sorted(groups.items()):
+        accs = [r["test_accuracy"] for r in runs]
+        rows.append({"activation": "design" if is_design else "sign", "affine": not no_affine, "seeds": len(accs),
+                     "epochs": sorted({r["epochs"] for r in runs}), "mean": statistics.mean(accs),
+                     "stdev": statistics.stdev(accs) if len(accs) > 1 else 0.0, "runs": accs})
+    return rows

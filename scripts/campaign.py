@@ -3,7 +3,7 @@
     python scripts/campaign.py plan                                   # list the runs
     python scripts/campaign.py run --budget-s 480 --slots 14 --cifar PATH/cifar10-jpg.tar.gz \\
         --fmnist PATH/fashion-mnist --out runs/campaign                # train them all
-    python scripts/campaign.py collect runs/campaign                  # publish weights and study results
+    python scripts/campaign.py collect runs/campaign --tag NAME [--publish]   # study results (and ship weights)
 
 The runs, all with the shipped models' recipe (``scripts/train_pretrained.py``):
 
@@ -16,8 +16,9 @@ The runs, all with the shipped models' recipe (``scripts/train_pretrained.py``):
 ``run`` first trains each of the first ``--slots`` runs for one short epoch (25,600 images) side by side, to
 measure the speed under the real load, then chooses the epochs per dataset so that the whole plan ends inside the
 budget (Sign and DeSign always get the same recipe), starts the runs in a pool of ``--slots`` processes, and stops
-any run still going at the deadline. Each run's folder holds its card, weights and log. ``collect`` copies the ship
-weights into assets/ (manifest, cards) and writes the study tables to benchmarks/results/.
+any run still going at the deadline. Each run's folder holds its card, weights and log. ``collect`` writes every
+run's card to benchmarks/results/campaign_<tag>_<dataset>.json and, with ``--publish``, copies the ship weights
+into assets/ (manifest, cards).
 """
 
 from __future__ import annotations
@@ -179,7 +180,8 @@ def drive(a: argparse.Namespace) -> None:
             load_dataset(ds, split, path=data[ds])
     print(f"[{time.perf_counter() - t_start:.0f} s] data cached", flush=True)
     runs = plan() if a.only is None else [r for r in plan() if r["name"] in a.only or r["group"] in a.only]
-    log = {"runs": [r["name"] for r in runs], "budget_s": a.budget_s, "slots": a.slots, "commit": a.commit}
+    log = {"runs": [r["name"] for r in runs], "budget_s": a.budget_s, "slots": a.slots, "commit": a.commit,
+           "only": a.only}
     pool = Pool(a.slots, data)
     probe_runs = runs[: a.slots]
     for ds in dict.fromkeys(r["dataset"] for r in runs):  # every dataset needs a measured speed
@@ -242,8 +244,8 @@ def drive(a: argparse.Namespace) -> None:
 # ------------------------------------------------------------------------------------------------------ collect
 
 
-def collect(folder: Path) -> None:
-    """Publish the ship weights into assets/ and write the study results to benchmarks/results/."""
+def collect(folder: Path, tag: str, publish_ship: bool) -> None:
+    """Write the runs' results to benchmarks/results/ and (``publish_ship``) publish the ship weights in assets/."""
     sys.path.insert(0, str(ROOT / "scripts"))
     from train_pretrained import publish
 
@@ -256,10 +258,10 @@ def collect(folder: Path) -> None:
     camp = json.loads((folder / "campaign.json").read_text())
     for name, r in results.items():
         s = r["spec"]
-        if s["group"] != "ship":
+        if s["group"] != "ship" or not publish_ship:
             continue
-        made_by = (f"python scripts/campaign.py run (run {name}: --epochs {r['epochs']} --seed {s['seed']}, "
-                   f"recipe as scripts/train_pretrained.py)")
+        made_by = (f"python scripts/train_pretrained.py --dataset {s['dataset']} --activation {s['model']['activation']} "
+                   f"--epochs {r['epochs']} --seed {s['seed']} (its recipe, run on a GPU by scripts/campaign.py run)")
         card = r["card"] if r["card"].get("commit") else {**r["card"], "commit": camp.get("commit", "")}
         publish(folder / s["group"] / name / "model.safetensors", card, dataset=s["dataset"],
                 arch=s["model"]["arch"], activation=s["model"]["activation"], made_by=made_by)
@@ -271,10 +273,14 @@ def collect(folder: Path) -> None:
                  "device": r["card"]["device"], "history": r["card"]["history"]}
                 for n, r in results.items() if r["spec"]["dataset"] == ds]
         if rows:
-            (out / f"campaign_{ds}.json").write_text(json.dumps(
-                {"made_by": "python scripts/campaign.py run ... && python scripts/campaign.py collect", "probe": camp.get("probe"),
-                 "epochs": camp.get("epochs"), "status": camp.get("status"), "runs": rows}, indent=2) + "\n")
-            print(f"wrote {out / f'campaign_{ds}.json'} ({len(rows)} runs)")
+            path = out / f"campaign_{tag}_{ds}.json"
+            path.write_text(json.dumps(
+                {"made_by": f"python scripts/campaign.py run --budget-s {camp['budget_s']:g} --slots {camp['slots']} "
+                            f"{'--only ' + ' '.join(camp['only']) + ' ' if camp.get('only') else ''}"
+                            f"... && python scripts/campaign.py collect ... --tag {tag}",
+                 "commit": camp.get("commit"), "probe": camp.get("probe"), "epochs": camp.get("epochs"),
+                 "status": camp.get("status"), "runs": rows}, indent=2) + "\n")
+            print(f"wrote {path} ({len(rows)} runs)")
 
 
 def main() -> None:
@@ -302,6 +308,8 @@ def main() -> None:
     w.add_argument("--probe", type=int, default=0, help="train one epoch on this many images to measure speed")
     c = sub.add_parser("collect")
     c.add_argument("folder")
+    c.add_argument("--tag", required=True, help="names the results file: campaign_<tag>_<dataset>.json")
+    c.add_argument("--publish", action="store_true", help="copy the ship runs' weights into assets/")
     a = p.parse_args()
     if a.cmd == "plan":
         for r in plan():
@@ -311,7 +319,7 @@ def main() -> None:
     elif a.cmd == "worker":
         worker(json.loads(a.spec), a.epochs, Path(a.out), json.loads(a.data), a.probe)
     else:
-        collect(Path(a.folder))
+        collect(Path(a.folder), a.tag, a.publish)
 
 
 if __name__ == "__main__":

@@ -64,8 +64,10 @@ def test_cli_design_json(capsys):
     assert main(["design", "--size", "2x2", "--count", "20", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["count"] == 1296 and res["images"] == 20
-    assert main(["design", "--size", "4x4"]) == 2
+    assert main(["design", "--size", "4x4"]) == 2  # exhaustive stops at 3x3: the message names --method local
+    assert "--method local" in capsys.readouterr().err
     assert main(["design", "--size", "axb"]) == 2
+    assert main(["design", "--size", "17x2", "--method", "local"]) == 2
 
 
 def test_levels_from_data_match_firing_rates(levels):
@@ -88,3 +90,62 @@ def test_cli_scale_from_model(capsys):
     data = res["levels_to_bn_from_data"]
     assert list(data) == ["0", "1", "3", "5", "7", "9"] and res["levels_to_bn_authors"]["1"] == 0.631
     assert main(["design", "--scale-from", "nope"]) == 2
+
+
+@pytest.mark.parametrize("objective", D.TABLE_OBJECTIVES)
+@pytest.mark.parametrize("size", [2, 3])
+def test_local_search_finds_the_exhaustive_optimum(levels, objective, size):
+    exact = D.search(levels, size, size, objective, top=1)["best"][0]
+    local = D.local_search(levels, size, size, objective, restarts=32, seed=0)
+    assert local["best"][0]["score"] == pytest.approx(exact["score"], rel=1e-12, abs=1e-12)
+    for run in local["starts"]:  # every start ends in a local optimum: no single entry improves it
+        cur = np.searchsorted(D._LV, np.array(run["levels"]).ravel())
+        tables = D.build_tables(levels, size, size)
+        sign = -1 if D.MAXIMIZE[objective] else 1
+        base = sign * D.score_tables(tables, cur[None], objective)[0]
+        for p in range(size * size):
+            c = np.repeat(cur[None], 6, axis=0)
+            c[:, p] = np.arange(6)
+            assert (sign * D.score_tables(tables, c, objective)).min() >= base - 1e-9
+
+
+def test_local_search_larger_kernels_and_inits(levels):
+    best = D.search(levels, 2, 2, "tv", top=1)["best"][0]
+    res = D.local_search(levels, 4, 4, "tv", restarts=2, init=np.tile(best["levels"], (2, 2)))
+    assert res["best"][0]["score"] >= best["score"] - 1e-12  # a 4x4 kernel can draw the 2x2 optimum, its start
+    assert len(res["starts"]) == 3 and res["size"] == [4, 4]
+    with pytest.raises(ValueError, match="init kernels must be 4x4"):
+        D.local_search(levels, 4, 4, "tv", init=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="m must be an integer"):
+        D.local_search(levels, 0, 4, "tv")
+    with pytest.raises(ValueError, match="at least one start"):
+        D.local_search(levels, 2, 2, "tv", restarts=0)
+    with pytest.raises(ValueError, match="objective must be one of"):
+        D.local_search(levels, 2, 2, "csf_psnr")
+
+
+def test_search_3d_slices_are_each_groups_optimum():
+    imgs = D.gray_images(embedded_subset().images[:40])
+    res = D.search_3d(imgs, 2, 2, 2, "psnr", channels=4, seed=3)
+    assert np.array(res["levels"]).shape == (2, 2, 2)
+    for f, sl in enumerate(res["slices"]):
+        assert sl["channels"] == [f, f + 2]
+        pooled = np.concatenate([D.simulate_responses(imgs, seed=3 + c) for c in sl["channels"]])
+        assert sl["levels"] == D.search(pooled, 2, 2, "psnr", top=1)["best"][0]["levels"]
+    local = D.search_3d(imgs, 2, 2, 2, "psnr", channels=4, seed=3, method="local", restarts=4)
+    assert [s["score"] for s in local["slices"]] == pytest.approx([s["score"] for s in res["slices"]])
+    with pytest.raises(ValueError, match="channels must be an integer >= slices"):
+        D.search_3d(imgs, 4, 2, 2, channels=2)
+    with pytest.raises(ValueError, match="slices must be"):
+        D.search_3d(imgs, 0, 2, 2)
+
+
+def test_cli_local_and_3d(capsys):
+    import json
+
+    assert main(["design", "--size", "4x4", "--method", "local", "--count", "30", "--restarts", "2", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert np.array(res["best"][0]["levels"]).shape == (4, 4) and len(res["starts"]) == 3  # 2 random + tiled 2x2
+    assert main(["design", "--size", "2x2", "--slices", "3", "--count", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "3 slices over 6 channels" in out and "slice 2 (channels [2, 5])" in out

@@ -171,3 +171,25 @@ def test_accuracy_page_learns_a_kernel_and_saves_it():
     assert len(at.metric) == 3
     at.button(key="acc_learn_save").click().run()
     assert any("learned kernel" in s.value for s in at.success)
+
+
+def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
+    from dither_lab import study
+
+    at = _app("pages/study.py")
+    assert at.title[0].value == "Kernel study"
+    first = _table(at, 0)
+    long = study.first_study(study.load_results("campaign_long", "fashion-mnist"))
+    assert first["test accuracy (%)"].iloc[0] == round(100 * long[0]["mean"], 2)
+    comp = study.load_results("compare", "fashion-mnist")
+    kernels = _table(at, 1)
+    assert list(kernels["kernel"]) == [r["label"] for r in comp["rows"]]
+    assert len(at.get("plotly_chart")) == 1
+    at.radio(key="study_ds").set_value("cifar10").run()
+    assert not at.exception and "resnet" not in str(_table(at, 0).columns)
+    monkeypatch.setattr(study, "RESULTS_DIR", tmp_path)  # no results: the page says how to make them
+    at = _app("pages/study.py")
+    assert any("scripts/campaign.py" in i.value for i in at.info)
+    (tmp_path / "compare_fashion-mnist.json").write_text("{broken")
+    at = _app("pages/study.py")
+    assert "not valid JSON" in at.error[0].value

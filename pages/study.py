@@ -1,0 +1,68 @@
+"""Kernel study: the measured comparison of Sign, DeSign and every other kernel on the shipped models."""
+
+import streamlit as st
+
+from dither_lab.study import first_study, load_results
+from dither_lab.ui import plots, state, widgets
+
+state.init()
+st.title("Kernel study")
+st.markdown(
+    "What the project measured, whichever way it came out: **Sign against DeSign** trained with one recipe "
+    "(with and without learnable batch-norm scale and shift), and **every kernel** of the study swapped into the "
+    "shipped models at test time, trained with where compute allowed, and the detail each keeps in the feature maps. "
+    "To try a kernel yourself, use the **Accuracy** page."
+)
+dataset = st.radio("Dataset", ["fashion-mnist", "cifar10"], horizontal=True, key="study_ds",
+                   format_func={"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10 (JPEG copy)"}.get)
+try:
+    long, short, comp = (load_results(k, dataset) for k in ("campaign_long", "campaign_short", "compare"))
+except ValueError as exc:
+    widgets.show_error(exc)
+    st.stop()
+
+
+def pct(v):
+    return None if v is None else round(100 * v, 2)
+
+
+st.subheader("Sign against DeSign")
+if long is None and short is None:
+    st.info("No training results yet: run `python scripts/campaign.py run ...` then `collect` (see the README).")
+else:
+    rows = []
+    for label, camp in (("long run", long), ("short runs", short)):
+        if camp is None:
+            continue
+        for r in first_study(camp):
+            rows.append({"runs": label, "activation": "DeSign 2x2" if r["activation"] == "design" else "Sign",
+                         "BN scale/shift": "learnable" if r["affine"] else "off", "epochs": r["epochs"][0],
+                         "seeds": r["seeds"], "test accuracy (%)": pct(r["mean"]),
+                         "spread (sd, points)": pct(r["stdev"]) if r["seeds"] > 1 else None})
+    widgets.metric_table(rows)
+    st.caption("Full test set; one recipe (Adam, cosine, crop and flip, label smoothing) for every run; trained on "
+               "a GPU by `scripts/campaign.py`. The long runs are the shipped models.")
+
+st.subheader("Every kernel")
+if comp is None:
+    st.info(f"No comparison yet: run `python scripts/compare_kernels.py --dataset {dataset}` (see the README).")
+    st.stop()
+rows = comp["rows"]
+table = [{"kernel": r["label"], "swapped into Sign model (%)": pct(r["swapped_into_sign_model"]),
+          "swapped into DeSign model (%)": pct(r["swapped_into_design_model"]),
+          "trained with (%)": pct(r["trained_with"]["accuracy"]) if r["trained_with"] else None,
+          "trained epochs": r["trained_with"]["epochs"] if r["trained_with"] else None,
+          "feature-map PSNR (dB)": round(r["feature_maps_design_model"]["psnr"], 2),
+          "SSIM": round(r["feature_maps_design_model"]["ssim"], 3),
+          "TV ratio": round(r["feature_maps_design_model"]["tv_ratio"], 2)} for r in rows]
+widgets.metric_table(table)
+series = {"swapped into Sign model": [r["swapped_into_sign_model"] for r in rows],
+          "swapped into DeSign model": [r["swapped_into_design_model"] for r in rows],
+          "trained with": [r["trained_with"]["accuracy"] if r["trained_with"] else 0.0 for r in rows]}
+st.plotly_chart(plots.grouped_bars([r["key"] for r in rows], series, title="Test accuracy by kernel", height=420),
+                key="study_bars")
+st.caption(f"{comp['test_images']:,} test images; feature-map metrics on the DeSign model, {comp['metric_images']} "
+           "images, 8 channels of every binary layer, each binary map against its batch-norm input (range -3..3). "
+           "A kernel swapped in at test time meets weights learned for other thresholds; trained-with runs are "
+           "shorter than the shipped ones (their epochs are in the table). Made by "
+           f"`{comp['made_by']}`.")

@@ -1,0 +1,99 @@
+"""The comparison study: every study kernel on the shipped models, swapped in at test time and trained with.
+
+    python scripts/compare_kernels.py --dataset fashion-mnist --data PATH/fashion-mnist
+    python scripts/compare_kernels.py --dataset cifar10 --data PATH/cifar10-jpg.tar.gz --count 2000
+
+For both shipped models of the dataset (trained with Sign and with DeSign): test accuracy with each kernel of
+``dither_lab.study.STUDY_KERNELS`` swapped into every binary layer, plus the paper's 2x2 kernel with levels scaled
+from data and a kernel learned on 10,000 training images; and the detail each kernel keeps in the feature maps
+(``dither_lab.study.feature_map_metrics``). Accuracy when trained with each kernel is joined from the training
+campaign's results (benchmarks/results/campaign_short_<dataset>.json, made by scripts/campaign.py), where they exist.
+Writes benchmarks/results/compare_<dataset>.json and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dither_lab.data import load_dataset
+from dither_lab.models import load_pretrained
+from dither_lab.study import STUDY_KERNELS, compare_kernels
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+
+
+def trained_with(dataset: str) -> dict[str, dict]:
+    """Accuracy of the campaign's runs trained with each study kernel (seed 0, batch-norm scale and shift on)."""
+    path = RESULTS / f"campaign_short_{dataset}.json"
+    if not path.is_file():
+        return {}
+    camp = json.loads(path.read_text())
+    by_activation = {r["activation"]: r for r in camp["runs"] if r["affine"] and r["seed"] == 0}
+    return {k.key: {"accuracy": by_activation[k.activation]["test_accuracy"], "epochs": by_activation[k.activation]["epochs"]}
+            for k in STUDY_KERNELS if k.activation in by_activation}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", choices=["fashion-mnist", "cifar10"], required=True)
+    p.add_argument("--data", default=None, help="dataset path (default: the data folder)")
+    p.add_argument("--count", type=int, default=10000, help="test images")
+    p.add_argument("--learn-steps", type=int, default=200)
+    p.add_argument("--metric-images", type=int, default=8)
+    p.add_argument("--threads", type=int, default=0)
+    a = p.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    t0 = time.perf_counter()
+    test = load_dataset(a.dataset, "test", path=a.data)
+    test = test.subset(slice(0, min(a.count, len(test))))
+    train = load_dataset(a.dataset, "train", path=a.data).subset(slice(0, 10000))
+    models = {}
+    for act in ("sign", "design"):
+        model, _ = load_pretrained(f"{'fashion-mnist' if a.dataset == 'fashion-mnist' else 'cifar10'}-{act}")
+        print(f"== model trained with {act}")
+        models[act] = compare_kernels(model, test, train=train, metric_images=a.metric_images,
+                                      learn_steps=a.learn_steps, progress=lambda s: print("  " + s, flush=True))
+    tw = trained_with(a.dataset)
+    rows = []
+    for i, r in enumerate(models["design"]):
+        s = models["sign"][i]
+        rows.append({"key": r["key"], "label": r["label"], "spec_on_design_model": r["spec"],
+                     "spec_on_sign_model": s["spec"], "swapped_into_sign_model": s["accuracy"],
+                     "swapped_into_design_model": r["accuracy"], "trained_with": tw.get(r["key"]),
+                     "feature_maps_design_model": {k: v for k, v in r.items() if k not in ("key", "label", "spec", "accuracy")},
+                     "feature_maps_sign_model": {k: v for k, v in s.items() if k not in ("key", "label", "spec", "accuracy")}})
+    out = RESULTS / f"compare_{a.dataset}.json"
+    out.write_text(json.dumps({"made_by": f"python scripts/compare_kernels.py --dataset {a.dataset} --count {a.count}",
+                               "test_images": len(test), "metric_images": a.metric_images,
+                               "learn_steps": a.learn_steps, "seconds": round(time.perf_counter() - t0, 1),
+                               "rows": rows}, indent=2) + "\n")
+    print(f"wrote {out}\n")
+    print(markdown(rows))
+
+
+def markdown(rows: list[dict]) -> str:
+    """The README table."""
+    def pct(v: float | None) -> str:
+        return "—" if v is None else f"{100 * v:.2f}"
+
+    lines = ["| kernel | swapped into Sign model | swapped into DeSign model | trained with (epochs) | "
+             "feature-map PSNR (dB) | SSIM | TV ratio |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        tw = r["trained_with"]
+        fm = r["feature_maps_design_model"]
+        lines.append(f"| {r['label']} | {pct(r['swapped_into_sign_model'])} | {pct(r['swapped_into_design_model'])} | "
+                     f"{'—' if tw is None else pct(tw['accuracy']) + ' (' + str(tw['epochs']) + ')'} | "
+                     f"{fm['psnr']:.2f} | {fm['ssim']:.3f} | {fm['tv_ratio']:.2f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    np.set_printoptions(precision=3)
+    main()

@@ -1,0 +1,117 @@
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dither_lab import design as D
+from dither_lab.data import embedded_subset
+from dither_lab.kernels import LEVEL_TO_BN, make_kernel
+from dither_lab.models import build_model, load_pretrained
+from dither_lab.study import (
+    STUDY_KERNELS,
+    compare_kernels,
+    feature_map_metrics,
+    levels_kernel,
+    measured_levels,
+    study_kernel,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_study_kernels_are_valid_and_trainable():
+    keys = [k.key for k in STUDY_KERNELS]
+    assert len(set(keys)) == len(keys) and keys[0] == "sign"
+    for k in STUDY_KERNELS:
+        if k.spec is not None:
+            make_kernel(k.spec)
+        build_model("fmnist-net", in_channels=1, image_size=28, width=0.125, activation=k.activation)
+    assert study_kernel("bayer-2").spec == "bayer:2"
+    with pytest.raises(ValueError, match="valid keys"):
+        study_kernel("nope")
+
+
+@pytest.mark.parametrize(("size", "objective", "key"), [(2, "tv", "tv-2x2"), (3, "tv", "tv-3x3"), (3, "psnr", "psnr-3x3")])
+def test_designed_study_kernels_come_from_the_search(size, objective, key):
+    levels = D.simulate_responses(D.gray_images(embedded_subset().images[:1000]), seed=0)
+    best = np.array(D.search(levels, size, size, objective, top=1)["best"][0]["levels"])
+    kernel = make_kernel(study_kernel(key).spec).values
+    np.testing.assert_allclose(np.broadcast_to(kernel, best.shape), np.vectorize(LEVEL_TO_BN.get)(best))
+
+
+def test_feature_map_metrics_sign_against_dithered():
+    model, _ = load_pretrained("fashion-mnist-design")
+    images = embedded_subset().images[:2]
+    sign = feature_map_metrics(model, images, "fashion-mnist", "sign", channels=2)
+    dith = feature_map_metrics(model, images, "fashion-mnist", "bayer:4", channels=2)
+    assert set(sign) == {"psnr", "ssim", "tv_ratio", "residual_correlation", "density"}
+    assert dith["tv_ratio"] > sign["tv_ratio"]  # dithering draws more edges than Sign
+    with pytest.raises(ValueError, match="channels must be"):
+        feature_map_metrics(model, images, "fashion-mnist", channels=0)
+
+
+def test_measured_levels_and_levels_kernel():
+    model, _ = load_pretrained("fashion-mnist-design")
+    table = measured_levels(model, embedded_subset().images[:20], "fashion-mnist")
+    assert list(table) == list(D.LEVELS) and list(table.values()) == sorted(table.values())
+    k = levels_kernel([[1, 1], [0, 3]], table)
+    assert k.values[1, 1] == table[3] and k.shape == (2, 2)
+    with pytest.raises(ValueError, match="level 4 is not in the table"):
+        levels_kernel([[4]], table)
+
+
+def test_compare_kernels_rows():
+    model, _ = load_pretrained("fashion-mnist-sign")
+    data = embedded_subset()
+    rows = compare_kernels(model, data.subset(slice(0, 60)), train=data.subset(slice(1000, 1200)), metric_images=1,
+                           learn_steps=2)
+    keys = [r["key"] for r in rows]
+    assert keys[0] == "trained" and "learned" in keys and keys[-1] == "design-2x2-a-scaled"
+    assert len(rows) == len(STUDY_KERNELS) + 2
+    by = {r["key"]: r for r in rows}
+    assert by["trained"]["accuracy"] == by["sign"]["accuracy"]  # a Sign model swapped to Sign is itself
+    assert by["learned"]["spec"].startswith("custom:")
+    no_learn = compare_kernels(model, data.subset(slice(0, 20)), metric_images=1)
+    assert "learned" not in [r["key"] for r in no_learn]
+
+
+def _campaign():
+    spec = importlib.util.spec_from_file_location("campaign", ROOT / "scripts" / "campaign.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_campaign_plan_and_epochs():
+    c = _campaign()
+    runs = c.plan()
+    names = [r["name"] for r in runs]
+    assert len(names) == len(set(names)) == 4 + 2 + 10 + len(STUDY_KERNELS) - 2
+    assert [r["dataset"] for r in runs[:4]] == ["cifar10"] * 4  # longest first
+    ship = [r for r in runs if r["group"] == "ship"]
+    assert {(r["dataset"], r["model"]["activation"]) for r in ship} == {
+        (d, a) for d in ("cifar10", "fashion-mnist") for a in ("sign", "design")}
+    probes = [{"spec": {"dataset": "cifar10"}, "step_s": 0.02, "eval_s": 0.2},
+              {"spec": {"dataset": "fashion-mnist"}, "step_s": 0.01, "eval_s": 0.1}]
+    e = c.choose_epochs(probes, runs, 14, 400.0)
+    assert e["cifar10"] == int((400 - 15) / (0.02 * 391 + 0.7))
+    waves = -(-(len(runs) - 4) // 10)
+    assert e["fashion-mnist"] == int((400 - waves * 15) / (waves * (0.01 * 469 + 0.6)))
+    assert c.choose_epochs(probes, runs, 14, 1.0)["cifar10"] == 1  # never below one epoch
+
+
+def test_campaign_results_are_published_consistently():
+    import json
+
+    from dither_lab.io import read_manifest
+
+    files = read_manifest()["files"]
+    for ds in ("fashion-mnist", "cifar10"):
+        long = json.loads((ROOT / "benchmarks" / "results" / f"campaign_long_{ds}.json").read_text())
+        for act in ("sign", "design"):
+            arch = "fmnist-net" if ds == "fashion-mnist" else "resnet-20"
+            card = json.loads((ROOT / "assets" / "models" / f"{ds}-{arch}-{act}.card.json").read_text())
+            run = next(r for r in long["runs"] if r["group"] == "ship" and r["activation"] == act)
+            assert card["test_accuracy"] == run["test_accuracy"] and card["epochs_done"] == run["epochs"]
+            assert files[f"models/{ds}-{arch}-{act}.safetensors"]["test_accuracy"] == card["test_accuracy"]
