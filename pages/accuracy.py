@@ -8,15 +8,19 @@ from dither_lab.ui import cached, plots, state, widgets
 state.init()
 st.title("Accuracy")
 st.markdown(
-    "Swap a kernel into the binary layers of a pretrained network and measure accuracy on the held-out "
-    "subset (2,000 Fashion-MNIST test images shipped with dither_lab). "
+    "Swap a kernel into the binary layers of a pretrained network and measure accuracy on held-out images: "
+    "2,000 Fashion-MNIST test images shipped with dither_lab, or the first 2,000 CIFAR-10 test images when the "
+    "dataset is on this machine (see *Data* in the README). "
 )
 st.info("A kernel swapped in at test time is not the same as a kernel the network was trained with: the "
         "weights were learned for the trained thresholds. The trained-with result is shown beside every swap.",
         icon=":material/info:")
 name, model, meta = widgets.loaded_model("acc_model")
-if meta["dataset"] != "fashion-mnist":
-    st.warning("Live accuracy runs on the embedded Fashion-MNIST subset; choose a Fashion-MNIST model.")
+try:
+    held_out = cached.eval_set(meta["dataset"])
+except ValueError as exc:
+    st.warning(f"The CIFAR-10 models need the CIFAR-10 test images, which are not shipped: {exc}. "
+               "The Fashion-MNIST models work without any download.")
     st.stop()
 names = list(binary_layers(model))
 kernels = widgets.kernel_choice("Kernels to swap in", "acc_kernels")
@@ -72,7 +76,7 @@ if st.button("Learn the kernel", key="acc_learn"):
     bar = st.progress(0.0, text="Learning...")
     try:
         st.session_state["acc_learned"] = learn_and_compare(
-            model, cached.subset(), init=lib[init_name], steps=steps, time_limit=30.0,
+            model, held_out, init=lib[init_name], steps=steps, time_limit=30.0,
             progress=lambda f, loss: bar.progress(f, text=f"Learning... loss {loss:.3f}"))
     except ValueError as exc:
         widgets.show_error(exc)

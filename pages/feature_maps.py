@@ -5,6 +5,7 @@ import streamlit as st
 
 from dither_lab.compare import METRIC_LABELS
 from dither_lab.data import prepare_image
+from dither_lab.samples import PHOTOS
 from dither_lab.ui import cached, plots, state, widgets
 
 state.init()
@@ -24,9 +25,13 @@ if dataset == "fashion-mnist":
         st.warning(f"{exc}. You can still upload an image.")
 
 c1, c2 = st.columns([1, 1])
-source = c1.radio("Input", ["held-out image", "upload"], horizontal=True, key="fm_source") if data is not None else "upload"
+sources = (["held-out image"] if data is not None else []) + ["sample photo", "upload"]
+source = c1.radio("Input", sources, horizontal=True, key="fm_source")
 image = None
-if source == "held-out image":
+if source == "sample photo":
+    photo = c1.selectbox("Photo", list(PHOTOS), key="fm_photo", help="Resized to the model's input size.")
+    image = prepare_image(cached.sample(photo, "gray" if dataset == "fashion-mnist" else "rgb"), dataset)
+elif source == "held-out image":
     idx = c1.slider("Image index", 0, len(data) - 1, 0, key="fm_index")
     image = np.asarray(data.images[idx : idx + 1])
     c1.caption(f"class: **{data.classes[int(data.labels[idx])]}**")

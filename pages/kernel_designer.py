@@ -87,11 +87,40 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
                              format_func={"tv": "total variation (paper)", "tv_match": "TV matched to the response",
                                           "psnr": "PSNR vs response", "correlation": "correlation with response",
                                           "mse": "MSE vs response"}.get)
-    size = o2.radio("Size", [2, 3], horizontal=True, key="des_size", format_func=lambda k: f"{k}x{k} ({6 ** (k * k):,})")
+    size = o2.radio("Size", [2, 3, 4, 8], horizontal=True, key="des_size",
+                    format_func=lambda k: f"{k}x{k} ({6 ** (k * k):,})" if k <= 3 else f"{k}x{k} (local search)")
     count = o3.select_slider("Images (held-out subset)", [200, 500, 1000, 2000], value=500, key="des_count")
-    if st.button("Search every candidate", key="des_search"):
+    slices3d = o2.select_slider("Channel slices (3-D)", [1, 2, 4], value=1, key="des_slices",
+                                help="F > 1: a DeSign3D kernel whose slice f thresholds channels c = f mod F. Each "
+                                     "slice is the best kernel for its own channels' responses (one random "
+                                     "convolution per channel).")
+    beyond = size > 3 or slices3d > 1
+    if beyond:
+        st.caption("Past 3x3 every candidate cannot be scored (6^16 for 4x4): a coordinate descent on the same exact "
+                   "tables tries all six levels of one entry at a time, from 8 random starts (and the 2x2 optimum "
+                   "tiled up), until no single change helps. A local optimum, not a proven global one.")
+    if st.button("Search", key="des_search"):
         ss["des_search_on"] = True
-    if ss.get("des_search_on"):
+    if ss.get("des_search_on") and beyond:
+        with st.spinner("Searching..."):
+            res = cached.design_beyond(size, slices3d, objective, count, 0)
+        found = np.array(res["levels"] if slices3d > 1 else [res["best"][0]["levels"]])
+        if slices3d > 1:
+            widgets.metric_table([{"slice": sl["slice"], "channels": str(sl["channels"]), "levels": str(sl["levels"]),
+                                   "score": sl["score"], "search": sl["method"]} for sl in res["slices"]])
+        else:
+            widgets.metric_table([{"start": i, "local optimum": str(r["levels"]), "score": r["score"],
+                                   "sweeps": r["sweeps"]} for i, r in enumerate(res["starts"])])
+        st.caption(f"{res['seconds']:.2f} s on {count} images.")
+        st.plotly_chart(plots.side_by_side([("response R/9 (channel 0)", response_image(res["response"])),
+                                            (f"best by {objective}, slice 0", binarize_response(res["response"], found[0]))],
+                                           height=300), key="des_beyond_panels")
+        if st.button("Load the result into the editor", key="des_load_beyond"):
+            k = make_kernel("levels:" + "|".join(format_values(f) for f in found), allow_files=False)
+            ss["dl_designer"] = {"values": np.array(k.values if k.is_3d else k.values[None]), "spec": k.spec,
+                                 "name": f"best {objective} {'x'.join(map(str, found.shape))}"}
+            ss["des_editor_version"] = ss.get("des_editor_version", 0) + 1
+    elif ss.get("des_search_on"):
         with st.spinner("Scoring every candidate exactly..."):
             res, resp = cached.design_search(size, objective, count, 0)
         st.caption(f"{res['count']:,} candidates on {res['images']} images in {res['seconds']:.2f} s (exact tables).")
@@ -124,10 +153,7 @@ cols = c2.number_input("Columns", 1, 16, int(vals.shape[2]), key=f"des_cols_{ss.
 slices = c3.number_input("Channel slices (3-D)", 1, 8, int(vals.shape[0]), key=f"des_f_{ss.get('des_editor_version', 0)}",
                          help="A 3-D kernel gives channel c the slice c mod F (DeSign3D).")
 if vals.shape != (slices, rows, cols):
-    grown = np.zeros((slices, rows, cols))
-    f, m, n = (min(a, b) for a, b in zip(vals.shape, (slices, rows, cols), strict=True))
-    grown[:f, :m, :n] = vals[:f, :m, :n]
-    work["values"] = vals = grown
+    work["values"] = vals = widgets.resize_grid(vals, (slices, rows, cols))
     work["spec"] = "custom"
 s = c4.number_input("Slice shown", 0, int(slices) - 1, 0, key="des_slice") if slices > 1 else 0
 

@@ -1,6 +1,6 @@
 """Cached wrappers of core calls: ``st.cache_data`` for arrays and tables (copied per session, so no session
-can change another's), ``st.cache_resource`` for models only (shared and never mutated: kernel swaps work on
-copies, see :func:`dither_lab.evaluate.with_kernel`)."""
+can change another's), ``st.cache_resource`` for models and evaluation sets only (shared and never mutated: kernel
+swaps work on copies, see :func:`dither_lab.evaluate.with_kernel`; datasets are read-only memory maps)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from dither_lab.compare import Output, compare, compare_activation
-from dither_lab.data import Dataset, embedded_subset
+from dither_lab.data import Dataset, embedded_subset, load_dataset
 from dither_lab.evaluate import evaluate, layer_maps, with_kernel
 from dither_lab.io import decode_image
 from dither_lab.models import load_pretrained
@@ -58,10 +58,20 @@ def subset() -> Dataset:
     return embedded_subset()
 
 
+@st.cache_resource(max_entries=2, show_spinner="Loading the test images...")
+def eval_set(dataset: str) -> Dataset:
+    """Held-out images of a dataset: the embedded Fashion-MNIST subset, or the first 2,000 CIFAR-10 test images
+    from the data folder (ValueError saying how to get them when absent). Read-only memory maps, shared."""
+    if dataset == "fashion-mnist":
+        return embedded_subset()
+    return load_dataset(dataset, "test").subset(slice(0, 2000))
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def accuracy(model_name: str, kernel: str | None, layers: tuple[int, ...] | None, count: int) -> dict[str, Any]:
-    m, _ = model(model_name)
-    return evaluate(m, subset(), kernel=kernel, layers=None if layers is None else list(layers), count=count)
+    m, meta = model(model_name)
+    return evaluate(m, eval_set(meta["dataset"]), kernel=kernel, layers=None if layers is None else list(layers),
+                    count=count)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -84,3 +94,21 @@ def design_search(size: int, objective: str, count: int, seed: int) -> tuple[dic
 
     levels = simulate_responses(gray_images(subset().images[:count]), seed=seed)
     return search(levels, size, size, objective), np.asarray(levels[0])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def design_beyond(size: int, slices: int, objective: str, count: int, seed: int) -> dict[str, Any]:
+    """Kernels past the exhaustive range on the embedded subset: a local search (sides over 3) or, with
+    ``slices`` > 1, a channel-cycled 3-D kernel; the response map of channel 0 is returned under ``response``."""
+    from dither_lab.design import gray_images, local_search, search, search_3d, simulate_responses
+
+    images = gray_images(subset().images[:count])
+    levels = simulate_responses(images, seed=seed)
+    if slices > 1:
+        res = search_3d(images, slices, size, size, objective, seed=seed, method="auto" if size <= 3 else "local")
+    else:
+        init = None
+        if size % 2 == 0:  # the exhaustive 2x2 optimum tiled up is one of the starts
+            init = np.tile(np.array(search(levels, 2, 2, objective, top=1)["best"][0]["levels"]), (size // 2, size // 2))
+        res = local_search(levels, size, size, objective, restarts=8, seed=seed, init=init)
+    return {**res, "response": np.asarray(levels[0])}

@@ -89,3 +89,11 @@ def show_error(exc: Exception) -> None:
 
 def metric_table(rows: list[dict[str, Any]]) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def resize_grid(values: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """A (F, m, n) kernel grid grown or cut to ``shape``: kept entries stay where they were, new ones are 0."""
+    out = np.zeros(shape)
+    f, m, n = (min(a, b) for a, b in zip(values.shape, shape, strict=True))
+    out[:f, :m, :n] = values[:f, :m, :n]
+    return out

@@ -193,3 +193,64 @@ def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
     (tmp_path / "compare_fashion-mnist.json").write_text("{broken")
     at = _app("pages/study.py")
     assert "not valid JSON" in at.error[0].value
+
+
+def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path):
+    from dither_lab.data import CIFAR10_CLASSES, load_dataset
+    from dither_lab.evaluate import evaluate
+    from dither_lab.models import load_pretrained
+    from dither_lab.ui import cached
+
+    at = _app("pages/feature_maps.py", model="cifar10-design", kernel="bayer:2")
+    assert at.radio(key="fm_source").value == "sample photo"  # no held-out CIFAR-10 images are shipped
+    df = _table(at)
+    at.selectbox(key="fm_photo").set_value("coffee").run()
+    assert not at.exception and not _table(at).equals(df)
+
+    monkeypatch.setenv("DITHER_LAB_DATA", str(tmp_path))  # no CIFAR-10 here: the page says what is missing
+    cached.eval_set.clear()
+    at = _app("pages/accuracy.py", model="cifar10-sign")
+    assert "CIFAR-10 test images" in at.warning[0].value and not at.button
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        for c in CIFAR10_CLASSES:
+            (tmp_path / "cifar10" / split / c).mkdir(parents=True)
+            for i in range(2):
+                (tmp_path / "cifar10" / split / c / f"{i}.png").write_bytes(
+                    _png(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)))
+    try:
+        at = _app("pages/accuracy.py", model="cifar10-sign", kernel="bayer:2")
+        at.select_slider(key="acc_count").set_value(200).run()
+        at.button(key="acc_run").click().run()
+        assert not at.exception
+        model, _ = load_pretrained("cifar10-sign")
+        expected = evaluate(model, load_dataset("cifar10", "test"))
+        assert _table(at).iloc[0]["accuracy"] == pytest.approx(expected["accuracy"]) and expected["count"] == 20
+    finally:
+        cached.eval_set.clear()
+
+
+def test_kernel_designer_local_and_3d_search():
+    from dither_lab.data import embedded_subset
+    from dither_lab.design import gray_images, local_search, search, simulate_responses
+
+    at = _app("pages/kernel_designer.py")
+    at.select_slider(key="des_count").set_value(200).run()
+    at.radio(key="des_size").set_value(4).run()
+    at.button(key="des_search").click().run()
+    assert not at.exception
+    starts = _table(at)
+    assert len(starts) == 9  # the tiled 2x2 optimum and 8 random starts
+    levels = simulate_responses(gray_images(embedded_subset().images[:200]))
+    tiled = np.tile(search(levels, 2, 2, "tv", top=1)["best"][0]["levels"], (2, 2))
+    expected = local_search(levels, 4, 4, "tv", restarts=8, seed=0, init=tiled)
+    assert starts["score"].max() == pytest.approx(expected["best"][0]["score"])
+    at.radio(key="des_size").set_value(2).run()
+    at.select_slider(key="des_slices").set_value(2).run()
+    assert not at.exception
+    slices = _table(at)
+    assert list(slices["slice"]) == [0, 1] and list(slices["channels"]) == ["[0, 2]", "[1, 3]"]
+    at.button(key="des_load_beyond").click().run()
+    assert not at.exception
+    assert at.number_input(key=f"des_f_{at.session_state['des_editor_version']}").value == 2
+    assert "|" in at.caption[-1].value  # the spec of a 3-D kernel
