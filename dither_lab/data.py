@@ -296,6 +296,17 @@ def balanced_indices(labels: np.ndarray, per_class: int, *, seed: int = 0) -> np
     return np.sort(np.concatenate(out))
 
 
+def balanced_subset(data: Dataset, count: int, *, seed: int = 0) -> Dataset:
+    """``count`` examples, the same number of each class, in a seeded random order (so that the first ``k`` of them
+    are mixed too). Files sorted by class, such as a CIFAR-10 image tree, make a plain first-``count`` slice one
+    or two classes."""
+    k = len(data.classes)
+    if count < k or count > len(data):
+        raise ValueError(f"count must be in {k}..{len(data)} (at least one image per class), got {count}")
+    idx = balanced_indices(np.asarray(data.labels), count // k, seed=seed)
+    return data.subset(np.random.default_rng(seed).permutation(idx))
+
+
 def embedded_subset() -> Dataset:
     """The balanced 2,000-image Fashion-MNIST test subset shipped in assets/ (verified against the manifest)."""
     from dither_lab.io import verified_asset
@@ -319,6 +330,7 @@ def normalize(images: Any, dataset: str) -> Any:
 
 
 __all__ = ["Dataset", "load_dataset", "load_fashion_mnist", "load_cifar10", "embedded_subset", "balanced_indices",
+           "balanced_subset",
            "normalize", "data_root", "read_idx", "prepare_image", "download_cifar10"]
 
 

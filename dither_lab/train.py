@@ -194,7 +194,7 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
         gen = torch.Generator().manual_seed(r.seed * 100_003 + epoch)
         order = torch.randperm(len(train_set), generator=gen)
         t0 = time.perf_counter()
-        # (images, correct, loss sum) stay on the device and are read every few steps: a read waits for the GPU
+        # (seen, correct, loss sum) stay on the device and are read every few steps: a read waits for the GPU
         totals = torch.zeros(3, dtype=torch.float64, device=dev)
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{r.epochs}", disable=not progress, leave=False)
         for i in bar:

@@ -9,7 +9,7 @@ state.init()
 st.title("Accuracy")
 st.markdown(
     "Swap a kernel into the binary layers of a pretrained network and measure accuracy on held-out images: "
-    "2,000 Fashion-MNIST test images shipped with dither_lab, or the first 2,000 CIFAR-10 test images when the "
+    "2,000 Fashion-MNIST test images shipped with dither_lab, or 2,000 CIFAR-10 test images (200 per class) when the "
     "dataset is on this machine (see *Data* in the README). "
 )
 st.info("A kernel swapped in at test time is not the same as a kernel the network was trained with: the "

@@ -5,7 +5,8 @@
 
 For both shipped models of the dataset (trained with Sign and with DeSign): test accuracy with each kernel of
 ``dither_lab.study.STUDY_KERNELS`` swapped into every binary layer, plus the paper's 2x2 kernel with levels scaled
-from data and a kernel learned on 10,000 training images; and the detail each kernel keeps in the feature maps
+from data and a kernel learned on 10,000 training images (1,000 per class); the test images are the whole test
+set or ``--count`` of them, the same number per class; and the detail each kernel keeps in the feature maps
 (``dither_lab.study.feature_map_metrics``). Accuracy when trained with each kernel is joined from the training
 campaign's results (benchmarks/results/campaign_short_<dataset>.json, made by scripts/campaign.py), where they exist.
 Writes benchmarks/results/compare_<dataset>.json and prints a Markdown table.
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dither_lab.data import load_dataset
+from dither_lab.data import balanced_subset, load_dataset
 from dither_lab.models import load_pretrained
 from dither_lab.study import STUDY_KERNELS, compare_kernels
 
@@ -52,8 +53,9 @@ def main() -> None:
         torch.set_num_threads(a.threads)
     t0 = time.perf_counter()
     test = load_dataset(a.dataset, "test", path=a.data)
-    test = test.subset(slice(0, min(a.count, len(test))))
-    train = load_dataset(a.dataset, "train", path=a.data).subset(slice(0, 10000))
+    if a.count < len(test):  # a CIFAR-10 image tree is sorted by class: take the same number of each
+        test = balanced_subset(test, a.count)
+    train = balanced_subset(load_dataset(a.dataset, "train", path=a.data), 10000)
     models = {}
     for act in ("sign", "design"):
         model, _ = load_pretrained(f"{'fashion-mnist' if a.dataset == 'fashion-mnist' else 'cifar10'}-{act}")

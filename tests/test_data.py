@@ -149,3 +149,17 @@ def test_balanced_indices_seeded():
     np.testing.assert_array_equal(a, D.balanced_indices(labels, 4, seed=1))
     with pytest.raises(ValueError, match="fewer than"):
         D.balanced_indices(labels, 11)
+
+
+def test_balanced_subset_is_balanced_and_mixed(tmp_path, rng):
+    root = _cifar_tree(tmp_path / "tree", rng, per_class=3)
+    test = D.load_cifar10("test", path=root)  # files sorted by class
+    sub = D.balanced_subset(test, 20, seed=1)
+    assert np.bincount(sub.labels, minlength=10).tolist() == [2] * 10
+    assert len(set(sub.labels[:5].tolist())) > 1  # the first few are not all one class
+    again = D.balanced_subset(test, 20, seed=1)
+    assert np.array_equal(again.images, sub.images)
+    with pytest.raises(ValueError, match="at least one image per class"):
+        D.balanced_subset(test, 5)
+    with pytest.raises(ValueError, match="count must be in"):
+        D.balanced_subset(test, 31)

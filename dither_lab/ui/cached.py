@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from dither_lab.compare import Output, compare, compare_activation
-from dither_lab.data import Dataset, embedded_subset, load_dataset
+from dither_lab.data import Dataset, balanced_subset, embedded_subset, load_dataset
 from dither_lab.evaluate import evaluate, layer_maps, with_kernel
 from dither_lab.io import decode_image
 from dither_lab.models import load_pretrained
@@ -60,11 +60,12 @@ def subset() -> Dataset:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the test images...")
 def eval_set(dataset: str) -> Dataset:
-    """Held-out images of a dataset: the embedded Fashion-MNIST subset, or the first 2,000 CIFAR-10 test images
-    from the data folder (ValueError saying how to get them when absent). Read-only memory maps, shared."""
+    """Held-out images of a dataset: the embedded Fashion-MNIST subset, or a balanced, shuffled 2,000 of the
+    CIFAR-10 test images in the data folder (ValueError saying how to get them when absent). Read-only, shared."""
     if dataset == "fashion-mnist":
         return embedded_subset()
-    return load_dataset(dataset, "test").subset(slice(0, 2000))
+    test = load_dataset(dataset, "test")
+    return balanced_subset(test, min(2000, len(test) - len(test) % len(test.classes)))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

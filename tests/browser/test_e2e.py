@@ -96,3 +96,23 @@ def test_learn_page_and_link(page, server, shots):
     _settle(page)
     _no_exception(page)
     assert "kernel=bayer" in page.url
+
+
+def test_kernel_study_page(page, server, shots):
+    page.goto(f"{server}/study")
+    _settle(page)
+    _no_exception(page)
+    page.get_by_text("Sign against DeSign").first.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()  # the accuracy-by-kernel chart is drawn
+    page.screenshot(path=str(shots / "study.png"), full_page=True)
+    page.get_by_text("CIFAR-10 (JPEG copy)").click()
+    _settle(page)
+    _no_exception(page)
+
+
+def test_cifar_feature_maps_from_a_sample_photo(page, server, shots):
+    page.goto(f"{server}/feature_maps?model=cifar10-design&kernel=bayer:2")
+    _settle(page)
+    _no_exception(page)
+    page.get_by_text("sample photo").first.wait_for()
+    page.screenshot(path=str(shots / "feature_maps_cifar10.png"), full_page=True)
