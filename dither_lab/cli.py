@@ -140,14 +140,17 @@ def _load_eval_model(name: str) -> tuple[Any, str]:
 
 
 def _cmd_evaluate(a: argparse.Namespace) -> None:
-    from dither_lab.data import embedded_subset, load_dataset
+    from dither_lab.data import balanced_subset, embedded_subset, load_dataset
     from dither_lab.evaluate import evaluate
 
     model, dataset = _load_eval_model(a.model)
+    count = a.count
     if a.full or a.data or dataset != "fashion-mnist":
         data = load_dataset(dataset, "test", path=a.data)
+        if count is not None and count < len(data):  # files may be sorted by class: take each class alike
+            data, count = balanced_subset(data, count), None
     else:
-        data = embedded_subset()
+        data = embedded_subset()  # balanced and mixed already: its first N
     layers = None
     if a.layers != "all":
         try:
@@ -157,7 +160,7 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
     kernel = None if a.kernel == "trained" else a.kernel
     if layers is not None and kernel is None:
         raise CliError("dither-lab evaluate: --layers says where --kernel goes; give --kernel too")
-    res = evaluate(model, data, kernel=kernel, layers=layers, count=a.count)
+    res = evaluate(model, data, kernel=kernel, layers=layers, count=count)
     res["model"] = a.model
     res["data"] = f"{data.name} {data.split}"
     if a.json:
@@ -201,14 +204,17 @@ def _cmd_data_download(a: argparse.Namespace) -> None:
 
 
 def _design_images(source: str, count: int, data_path: str | None) -> Any:
-    from dither_lab.data import embedded_subset, load_dataset
+    from dither_lab.data import balanced_subset, embedded_subset, load_dataset
     from dither_lab.design import gray_images
     from dither_lab.io import load_image
 
     if source == "subset":
         return gray_images(embedded_subset().images[:count])
     if source in ("fashion-mnist", "cifar10"):
-        return gray_images(load_dataset(source, "test", path=data_path).images[:count])
+        test = load_dataset(source, "test", path=data_path)
+        if count < len(test):  # files may be sorted by class: take each class alike
+            test = balanced_subset(test, count)
+        return gray_images(test.images)
     folder = Path(source)
     if not folder.is_dir():
         raise CliError(f"dither-lab design: --images must be subset, fashion-mnist, cifar10 or a folder, got {source!r}")
@@ -281,7 +287,7 @@ def _cmd_design(a: argparse.Namespace) -> None:
 
 
 def _cmd_learn_kernel(a: argparse.Namespace) -> None:
-    from dither_lab.data import load_dataset
+    from dither_lab.data import balanced_subset, load_dataset
     from dither_lab.evaluate import evaluate
     from dither_lab.io import save_kernel
     from dither_lab.learn import learn_kernel
@@ -291,14 +297,16 @@ def _cmd_learn_kernel(a: argparse.Namespace) -> None:
     model, dataset = _load_eval_model(a.model)
     train_set = load_dataset(dataset, "train", path=a.data)
     test_set = load_dataset(dataset, "test", path=a.data)
+    if a.count < len(test_set):  # files may be sorted by class: take each class alike
+        test_set = balanced_subset(test_set, a.count)
     tuned, kernels, losses = learn_kernel(model, train_set, init=a.init, steps=a.steps, lr=a.lr, seed=a.seed,
                                           time_limit=a.time_limit)
     kernel = next(iter(kernels.values()))
     save_kernel(kernel, a.out, force=a.force)
-    before = evaluate(model, test_set, count=a.count)["accuracy"]
-    after = evaluate(tuned, test_set, count=a.count)["accuracy"]
+    before = evaluate(model, test_set)["accuracy"]
+    after = evaluate(tuned, test_set)["accuracy"]
     res = {"kernel": kernel.values.tolist(), "out": str(a.out), "steps": len(losses), "final_loss": losses[-1],
-           "accuracy_trained": before, "accuracy_learned": after, "count": min(a.count, len(test_set))}
+           "accuracy_trained": before, "accuracy_learned": after, "count": len(test_set)}
     if a.json:
         _print_json(res)
     else:
@@ -358,7 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
     ep.add_argument("--model", required=True, help="pretrained name (e.g. fashion-mnist-design) or .safetensors file")
     ep.add_argument("--kernel", default="trained", help="kernel spec, or 'trained' (the kernels it was trained with)")
     ep.add_argument("--layers", default="all", help="'all' or a comma list of binary-layer indices or names")
-    ep.add_argument("--count", type=int, default=None, help="evaluate on the first N images")
+    ep.add_argument("--count", type=int, default=None,
+                    help="N test images, the same number of each class (of the embedded subset: its first N)")
     ep.add_argument("--full", action="store_true", help="the full test set instead of the embedded subset")
     ep.add_argument("--data", default=None, help="dataset path (default: the data folder)")
     ep.add_argument("--json", action="store_true")

@@ -192,7 +192,7 @@ def load_results(kind: str, dataset: str, *, folder: Path | None = None) -> dict
     try:
         return json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path.name} is not valid JSON ({exc}); regenerate it with the script named in the README")
+        raise ValueError(f"{path.name} is not valid JSON ({exc}); regenerate it with the script named in the README") from None
 
 
 def first_study(campaign: dict[str, Any]) -> list[dict[str, Any]]:

@@ -124,3 +124,12 @@ def test_every_subcommand_rejects_bad_arguments(argv, match, capsys, tmp_path, m
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert match in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_evaluate_count_takes_each_class_alike(tmp_path, cifar_tree, capsys):
+    import json
+
+    root = cifar_tree(tmp_path / "tree", per_class=3)  # files sorted by class: a first-10 slice is one class
+    assert main(["evaluate", "--model", "cifar10-sign", "--data", str(root), "--count", "10", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["count"] == 10 and [sum(row) for row in res["confusion"]] == [1] * 10

@@ -1,11 +1,9 @@
 import gzip
-import io
 import pickle
 import tarfile
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from dither_lab import data as D
 
@@ -64,26 +62,8 @@ def test_damaged_gzip_is_a_clear_error(tmp_path):
         D.load_fashion_mnist("test", path=folder)
 
 
-def _png(rng) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def _cifar_tree(root, rng, per_class=2, skip_class=None):
-    for split in ("train", "test"):
-        for c in D.CIFAR10_CLASSES:
-            if c == skip_class:
-                continue
-            d = root / split / c
-            d.mkdir(parents=True)
-            for i in range(per_class):
-                (d / f"{i:04d}.png").write_bytes(_png(rng))
-    return root
-
-
-def test_cifar_tree_and_tarball(tmp_path, rng):
-    root = _cifar_tree(tmp_path / "tree", rng)
+def test_cifar_tree_and_tarball(tmp_path, cifar_tree):
+    root = cifar_tree(tmp_path / "tree")
     ds = D.load_cifar10("test", path=root)
     assert ds.images.shape == (20, 3, 32, 32) and np.bincount(ds.labels).tolist() == [2] * 10
     tar_path = tmp_path / "cifar.tar.gz"
@@ -94,18 +74,18 @@ def test_cifar_tree_and_tarball(tmp_path, rng):
     np.testing.assert_array_equal(dt.images, ds.images)
 
 
-def test_cifar_missing_class_and_bad_image(tmp_path, rng):
-    root = _cifar_tree(tmp_path / "tree", rng, skip_class="frog")
+def test_cifar_missing_class_and_bad_image(tmp_path, rng, cifar_tree):
+    root = cifar_tree(tmp_path / "tree", skip_class="frog")
     with pytest.raises(ValueError, match="no images for class\\(es\\) frog"):
         D.load_cifar10("test", path=root)
-    root2 = _cifar_tree(tmp_path / "tree2", rng)
+    root2 = cifar_tree(tmp_path / "tree2")
     (root2 / "test" / "cat" / "0000.png").write_bytes(b"not an image")
     with pytest.raises(ValueError, match="0000.png"):
         D.load_cifar10("test", path=root2)
 
 
-def test_half_downloaded_archive(tmp_path, rng):
-    root = _cifar_tree(tmp_path / "tree", rng)
+def test_half_downloaded_archive(tmp_path, cifar_tree):
+    root = cifar_tree(tmp_path / "tree")
     tar_path = tmp_path / "cifar.tar.gz"
     with tarfile.open(tar_path, "w:gz") as tf:
         tf.add(root / "test", arcname="test")
@@ -151,8 +131,8 @@ def test_balanced_indices_seeded():
         D.balanced_indices(labels, 11)
 
 
-def test_balanced_subset_is_balanced_and_mixed(tmp_path, rng):
-    root = _cifar_tree(tmp_path / "tree", rng, per_class=3)
+def test_balanced_subset_is_balanced_and_mixed(tmp_path, cifar_tree):
+    root = cifar_tree(tmp_path / "tree", per_class=3)
     test = D.load_cifar10("test", path=root)  # files sorted by class
     sub = D.balanced_subset(test, 20, seed=1)
     assert np.bincount(sub.labels, minlength=10).tolist() == [2] * 10

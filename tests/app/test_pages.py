@@ -195,8 +195,8 @@ def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
     assert "not valid JSON" in at.error[0].value
 
 
-def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path):
-    from dither_lab.data import CIFAR10_CLASSES, load_dataset
+def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_tree):
+    from dither_lab.data import load_dataset
     from dither_lab.evaluate import evaluate
     from dither_lab.models import load_pretrained
     from dither_lab.ui import cached
@@ -211,13 +211,7 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path):
     cached.eval_set.clear()
     at = _app("pages/accuracy.py", model="cifar10-sign")
     assert "CIFAR-10 test images" in at.warning[0].value and not at.button
-    rng = np.random.default_rng(0)
-    for split in ("train", "test"):
-        for c in CIFAR10_CLASSES:
-            (tmp_path / "cifar10" / split / c).mkdir(parents=True)
-            for i in range(2):
-                (tmp_path / "cifar10" / split / c / f"{i}.png").write_bytes(
-                    _png(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)))
+    cifar_tree(tmp_path / "cifar10")
     try:
         at = _app("pages/accuracy.py", model="cifar10-sign", kernel="bayer:2")
         at.select_slider(key="acc_count").set_value(200).run()
