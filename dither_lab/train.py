@@ -6,7 +6,9 @@ classifier; never the latent binary weights, batch-norm parameters or thresholds
 
 Determinism: the model is initialized from ``seed``; epoch ``e`` draws its order and augmentation from a
 generator seeded with ``(seed, e)``, so a run resumed from the checkpoint of epoch ``e`` continues exactly as an
-uninterrupted one. A checkpoint is written atomically after every epoch.
+uninterrupted one (on the CPU; on a GPU the same draws are used, but cuDNN's convolutions and TF32 arithmetic are
+not bit-reproducible). A checkpoint is written atomically after every epoch. On a GPU the uint8 training set is
+copied to the device once and batches are cut, normalized and augmented there.
 
 Data parallel: started under ``torchrun --nproc_per_node K``, every process draws the same batch and trains on
 its 1/K share, and DDP averages the gradients (gloo on CPU, NCCL on GPU), so the update equals the one-process
