@@ -59,7 +59,8 @@ widgets.metric_table(table)
 series = {"swapped into Sign model": [r["swapped_into_sign_model"] for r in rows],
           "swapped into DeSign model": [r["swapped_into_design_model"] for r in rows],
           "trained with": [r["trained_with"]["accuracy"] if r["trained_with"] else 0.0 for r in rows]}
-st.plotly_chart(plots.grouped_bars([r["key"] for r in rows], series, title="Test accuracy by kernel", height=420),
+st.plotly_chart(plots.grouped_bars([r["key"] for r in rows], series, title="Test accuracy by kernel (trained-with runs are shorter: epochs in the table)",
+                                    height=420),
                 key="study_bars")
 st.caption(f"{comp['test_images']:,} test images; feature-map metrics on the DeSign model, {comp['metric_images']} "
            "images, 8 channels of every binary layer, each binary map against its batch-norm input (range -3..3). "

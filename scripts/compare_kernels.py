@@ -48,7 +48,14 @@ def main() -> None:
     p.add_argument("--learn-steps", type=int, default=200)
     p.add_argument("--metric-images", type=int, default=8)
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--table", action="store_true", help="only print the Markdown table of the saved results")
     a = p.parse_args()
+    if a.table:
+        path = RESULTS / f"compare_{a.dataset}.json"
+        if not path.is_file():
+            p.error(f"{path} does not exist yet; run without --table first")
+        print(markdown(json.loads(path.read_text())["rows"]))
+        return
     if a.threads:
         torch.set_num_threads(a.threads)
     t0 = time.perf_counter()
