@@ -89,7 +89,7 @@ def test_kernel_designer_generator_edit_and_save():
     at.selectbox(key="des_gen").set_value("Bayer").run()
     at.button(key="des_load").click().run()
     assert not at.exception
-    assert "bayer:4" in at.caption[-1].value
+    assert "bayer:4" in at.main.caption[-1].value
     at.text_input(key="des_name").set_value("my bayer").run()
     at.button(key="des_save").click().run()
     assert any("Saved as 'my bayer'" in s.value for s in at.success)
@@ -151,7 +151,7 @@ def test_kernel_designer_search_shows_degenerate_optimum():
     assert ranking.iloc[0]["rank"] == 1 and ranking.iloc[0]["levels"] in ("[[0, 9], [9, 0]]", "[[9, 0], [0, 9]]")
     at.button(key="des_load_best").click().run()
     assert not at.exception
-    assert "levels:" in at.caption[-1].value
+    assert "levels:" in at.main.caption[-1].value
 
 
 def test_feature_maps_upload_is_resized_for_the_model():
@@ -247,4 +247,4 @@ def test_kernel_designer_local_and_3d_search():
     at.button(key="des_load_beyond").click().run()
     assert not at.exception
     assert at.number_input(key=f"des_f_{at.session_state['des_editor_version']}").value == 2
-    assert "|" in at.caption[-1].value  # the spec of a 3-D kernel
+    assert "|" in at.main.caption[-1].value  # the spec of a 3-D kernel
