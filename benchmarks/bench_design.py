@@ -22,6 +22,7 @@ from dither_lab.design import (
     search,
     search_3d,
     simulate_responses,
+    tiled_start,
 )
 
 
@@ -44,8 +45,7 @@ def main() -> int:
     larger = {}
     for side in (4, 8):
         t0 = time.perf_counter()
-        init = [[list(row) * (side // 2) for row in r2["best"][0]["levels"]] * (side // 2)]
-        lr = local_search(levels, side, side, "tv", restarts=8, init=init)
+        lr = local_search(levels, side, side, "tv", restarts=8, init=tiled_start(levels, side, side, "tv"))
         larger[f"{side}x{side}"] = {"seconds": time.perf_counter() - t0, "best": lr["best"][0],
                                     "evaluations": lr["evaluations"]}
     t0 = time.perf_counter()

@@ -228,7 +228,7 @@ def _design_images(source: str, count: int, data_path: str | None) -> Any:
 
 
 def _cmd_design(a: argparse.Namespace) -> None:
-    from dither_lab.design import local_search, search, search_3d, simulate_responses
+    from dither_lab.design import local_search, search, search_3d, simulate_responses, tiled_start
 
     try:
         m, n = (int(v) for v in a.size.lower().split("x"))
@@ -245,10 +245,8 @@ def _cmd_design(a: argparse.Namespace) -> None:
         res = search_3d(images, a.slices, m, n, a.objective, seed=a.seed, method="local" if a.method == "local" else "auto",
                         **({"restarts": a.restarts} if a.method == "local" else {}))
     elif a.method == "local":
-        init = None
-        if m % 2 == 0 and n % 2 == 0:  # the exhaustive 2x2 optimum tiled up is one start
-            init = np.tile(np.array(search(levels, 2, 2, a.objective, top=1)["best"][0]["levels"]), (m // 2, n // 2))
-        res = local_search(levels, m, n, a.objective, restarts=a.restarts, seed=a.seed, init=init)
+        res = local_search(levels, m, n, a.objective, restarts=a.restarts, seed=a.seed,
+                           init=tiled_start(levels, m, n, a.objective))
     else:
         res = search(levels, m, n, a.objective, top=a.top, method=a.method)
     if a.scale_from:

@@ -408,6 +408,13 @@ def local_search(levels: np.ndarray, m: int, n: int, objective: str = "tv", *, r
             "seconds": time.perf_counter() - t0}
 
 
+def tiled_start(levels: np.ndarray, m: int, n: int, objective: str = "tv") -> np.ndarray | None:
+    """The exhaustive 2x2 optimum tiled up to m x n (a start for :func:`local_search`), or None when m or n is odd."""
+    if m % 2 or n % 2:
+        return None
+    return np.tile(np.array(search(levels, 2, 2, objective, top=1)["best"][0]["levels"]), (m // 2, n // 2))
+
+
 def search_3d(images: np.ndarray, slices: int, m: int, n: int, objective: str = "tv", *, channels: int | None = None,
               seed: int = 0, method: str = "auto", **local: Any) -> dict[str, Any]:
     """Channel-cycled (3-D) kernels, as the authors' DeSign3D: slice ``f`` thresholds channels ``c = f mod F``.

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from dither_lab.data import Dataset
-from dither_lab.kernels import Kernel
+from dither_lab.kernels import PRESETS, Kernel
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def compare_kernels(model: Any, test: Dataset, *, train: Dataset | None = None, 
             values = next(iter(learned.values())).values
             jobs.append((k.key, k.label, "custom:" + format_values(values)))
     table = measured_levels(model, np.asarray(test.images[:500]), test.name)
-    scaled = levels_kernel(PRESET_2X2, table)
+    scaled = levels_kernel(PRESETS["design-2x2-a"], table)
     jobs.append(("design-2x2-a-scaled", "DeSign 2x2 [[1,1],[0,3]], levels scaled from data",
                  "custom:" + format_values(scaled.values)))
     rows = []
@@ -172,9 +172,6 @@ def compare_kernels(model: Any, test: Dataset, *, train: Dataset | None = None, 
         if progress is not None:
             progress(f"{label}: {100 * acc:.2f}%")
     return rows
-
-
-PRESET_2X2 = ((1, 1), (0, 3))
 
 
 # ------------------------------------------------------------------------------------------------ results
@@ -198,7 +195,7 @@ def load_results(kind: str, dataset: str, *, folder: Path | None = None) -> dict
 def first_study(campaign: dict[str, Any]) -> list[dict[str, Any]]:
     """Sign against DeSign in a campaign's results: mean and sample standard deviation of test accuracy over seeds,
     per activation and batch-norm setting (runs of the ship and study groups)."""
-    groups: dict[tuple[bool, str], list[dict[str, Any]]] = {}
+    groups: dict[tuple[bool, bool], list[dict[str, Any]]] = {}  # (no scale/shift, DeSign) -> runs
     for r in campaign["runs"]:
         if r["group"] in ("ship", "study") and r["activation"] in ("sign", "design"):
             groups.setdefault((not r["affine"], r["activation"] != "sign"), []).append(r)

@@ -149,3 +149,9 @@ def test_cli_local_and_3d(capsys):
     assert main(["design", "--size", "2x2", "--slices", "3", "--count", "30"]) == 0
     out = capsys.readouterr().out
     assert "3 slices over 6 channels" in out and "slice 2 (channels [2, 5])" in out
+
+
+def test_tiled_start(levels):
+    best = D.search(levels, 2, 2, "psnr", top=1)["best"][0]["levels"]
+    assert D.tiled_start(levels, 4, 6, "psnr").tolist() == np.tile(best, (2, 3)).tolist()
+    assert D.tiled_start(levels, 3, 4) is None

@@ -101,15 +101,13 @@ def design_search(size: int, objective: str, count: int, seed: int) -> tuple[dic
 def design_beyond(size: int, slices: int, objective: str, count: int, seed: int) -> dict[str, Any]:
     """Kernels past the exhaustive range on the embedded subset: a local search (sides over 3) or, with
     ``slices`` > 1, a channel-cycled 3-D kernel; the response map of channel 0 is returned under ``response``."""
-    from dither_lab.design import gray_images, local_search, search, search_3d, simulate_responses
+    from dither_lab.design import gray_images, local_search, search_3d, simulate_responses, tiled_start
 
     images = gray_images(subset().images[:count])
     levels = simulate_responses(images, seed=seed)
     if slices > 1:
         res = search_3d(images, slices, size, size, objective, seed=seed, method="auto" if size <= 3 else "local")
     else:
-        init = None
-        if size % 2 == 0:  # the exhaustive 2x2 optimum tiled up is one of the starts
-            init = np.tile(np.array(search(levels, 2, 2, objective, top=1)["best"][0]["levels"]), (size // 2, size // 2))
-        res = local_search(levels, size, size, objective, restarts=8, seed=seed, init=init)
+        res = local_search(levels, size, size, objective, restarts=8, seed=seed,
+                           init=tiled_start(levels, size, size, objective))
     return {**res, "response": np.asarray(levels[0])}

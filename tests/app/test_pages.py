@@ -226,7 +226,7 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
 
 def test_kernel_designer_local_and_3d_search():
     from dither_lab.data import embedded_subset
-    from dither_lab.design import gray_images, local_search, search, simulate_responses
+    from dither_lab.design import gray_images, local_search, simulate_responses, tiled_start
 
     at = _app("pages/kernel_designer.py")
     at.select_slider(key="des_count").set_value(200).run()
@@ -236,8 +236,7 @@ def test_kernel_designer_local_and_3d_search():
     starts = _table(at)
     assert len(starts) == 9  # the tiled 2x2 optimum and 8 random starts
     levels = simulate_responses(gray_images(embedded_subset().images[:200]))
-    tiled = np.tile(search(levels, 2, 2, "tv", top=1)["best"][0]["levels"], (2, 2))
-    expected = local_search(levels, 4, 4, "tv", restarts=8, seed=0, init=tiled)
+    expected = local_search(levels, 4, 4, "tv", restarts=8, seed=0, init=tiled_start(levels, 4, 4, "tv"))
     assert starts["score"].max() == pytest.approx(expected["best"][0]["score"])
     at.radio(key="des_size").set_value(2).run()
     at.select_slider(key="des_slices").set_value(2).run()
