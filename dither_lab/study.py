@@ -74,7 +74,7 @@ def study_kernel(key: str) -> StudyKernel:
 
 
 __all__ = ["StudyKernel", "STUDY_KERNELS", "METRIC_KEYS", "study_kernel", "feature_map_metrics", "measured_levels",
-           "levels_kernel", "compare_kernels", "RESULTS_DIR", "load_results", "first_study"]
+           "levels_kernel", "compare_kernels", "RESULTS_DIR", "load_results", "first_study", "trained_with"]
 
 
 
@@ -206,3 +206,13 @@ def first_study(campaign: dict[str, Any]) -> list[dict[str, Any]]:
                      "epochs": sorted({r["epochs"] for r in runs}), "mean": statistics.mean(accs),
                      "stdev": statistics.stdev(accs) if len(accs) > 1 else 0.0, "runs": accs})
     return rows
+
+
+def trained_with(dataset: str) -> dict[str, dict[str, Any]]:
+    """Accuracy of networks trained with each study kernel, by kernel spec, from the saved comparison:
+    ``{spec: {"accuracy": ..., "epochs": ...}}`` (empty when there are no results)."""
+    comp = load_results("compare", dataset)
+    if comp is None:
+        return {}
+    return {r["spec_on_design_model"]: r["trained_with"] for r in comp["rows"]
+            if r["trained_with"] and r["key"] != "learned"}

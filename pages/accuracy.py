@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dither_lab.models import binary_layers
+from dither_lab.study import trained_with
 from dither_lab.ui import cached, plots, state, widgets
 
 state.init()
@@ -13,8 +14,9 @@ st.markdown(
     "dataset is on this machine (see *Data* in the README). "
 )
 st.info("A kernel swapped in at test time is not the same as a kernel the network was trained with: the "
-        "weights were learned for the trained thresholds. The trained-with result is shown beside every swap.",
-        icon=":material/info:")
+        "weights were learned for the trained thresholds. The first row is the network with its own kernels; where "
+        "the kernel study trained a network with the swapped kernel, that accuracy (full test set, a shorter run) "
+        "is shown beside it.", icon=":material/info:")
 name, model, meta = widgets.loaded_model("acc_model")
 try:
     held_out = cached.eval_set(meta["dataset"])
@@ -48,8 +50,14 @@ if st.button("Run accuracy", type="primary", key="acc_run") or st.session_state.
         st.stop()
     bar.empty()
     base = results["trained kernels"]["accuracy"]
+    try:
+        study = trained_with(meta["dataset"])
+    except ValueError:
+        study = {}
     rows = [{"kernel": label, "spec": spec or "(as trained)", "accuracy": r["accuracy"],
-             "change vs trained (points)": 100 * (r["accuracy"] - base), "seconds": r["seconds"]}
+             "change vs trained (points)": 100 * (r["accuracy"] - base), "seconds": r["seconds"],
+             "trained with it (kernel study)": study[spec]["accuracy"] if spec in study else None,
+             "study epochs": study[spec]["epochs"] if spec in study else None}
             for (label, spec), r in zip(jobs, results.values(), strict=True)]
     widgets.metric_table(rows)
     classes = results["trained kernels"]["classes"]

@@ -115,3 +115,16 @@ def test_campaign_results_are_published_consistently():
             run = next(r for r in long["runs"] if r["group"] == "ship" and r["activation"] == act)
             assert card["test_accuracy"] == run["test_accuracy"] and card["epochs_done"] == run["epochs"]
             assert files[f"models/{ds}-{arch}-{act}.safetensors"]["test_accuracy"] == card["test_accuracy"]
+
+
+def test_trained_with_and_results_loading(monkeypatch, tmp_path):
+    from dither_lab import study
+
+    tw = study.trained_with("fashion-mnist")
+    assert tw["bayer:2"]["epochs"] >= 1 and 0 < tw["bayer:2"]["accuracy"] < 1
+    assert "custom:" not in "".join(tw)  # the learned kernel differs per model: not looked up by spec
+    monkeypatch.setattr(study, "RESULTS_DIR", tmp_path)
+    assert study.trained_with("fashion-mnist") == {} and study.load_results("compare", "cifar10") is None
+    (tmp_path / "compare_cifar10.json").write_text("{")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        study.load_results("compare", "cifar10")

@@ -140,6 +140,9 @@ def test_accuracy_page_runs_and_matches_library():
     trained = evaluate(model, embedded_subset(), count=200)
     assert df.iloc[0]["accuracy"] == pytest.approx(trained["accuracy"])
     assert len(df) == 2
+    from dither_lab.study import trained_with  # the kernel study's trained-with accuracy sits beside the swap
+
+    assert df.iloc[1]["trained with it (kernel study)"] == trained_with("fashion-mnist")["preset:design-2x2-a"]["accuracy"]
 
 
 def test_kernel_designer_search_shows_degenerate_optimum():
