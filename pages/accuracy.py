@@ -21,8 +21,11 @@ name, model, meta = widgets.loaded_model("acc_model")
 try:
     held_out = cached.eval_set(meta["dataset"])
 except ValueError as exc:
-    st.warning(f"The CIFAR-10 models need the CIFAR-10 test images, which are not shipped: {exc}. "
-               "The Fashion-MNIST models work without any download.")
+    if meta["dataset"] == "cifar10":
+        st.warning(f"The CIFAR-10 models need the CIFAR-10 test images, which are not shipped: {exc}. "
+                   "The Fashion-MNIST models work without any download.")
+    else:
+        widgets.show_error(exc)
     st.stop()
 names = list(binary_layers(model))
 kernels = widgets.kernel_choice("Kernels to swap in", "acc_kernels")

@@ -127,6 +127,28 @@ def test_app_starts_and_says_what_is_missing(damaged_assets):
     st.cache_data.clear()
 
 
+def test_accuracy_page_without_the_held_out_subset(damaged_assets):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from dither_lab.data import SUBSET_ASSET
+
+    (damaged_assets / SUBSET_ASSET).unlink()  # the models are fine; the held-out images are gone
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.run()
+        at.switch_page("pages/accuracy.py")
+        at.run()
+        assert not at.exception
+        assert any("missing" in e.value and "restore" in e.value for e in at.error), [e.value for e in at.error]
+        assert not at.warning or "CIFAR-10" not in at.warning[0].value
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()
+
+
 def test_security_settings_and_no_html_rendering():
     cfg = (ROOT / ".streamlit" / "config.toml").read_text()
     assert 'address = "localhost"' in cfg and "enableXsrfProtection = true" in cfg
