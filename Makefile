@@ -24,9 +24,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_app.py
+	$(PY) benchmarks/bench_eval.py
+	$(PY) benchmarks/bench_design.py
 
 lint: $(STAMP)
-	$(PY) -m ruff check dither_lab tests benchmarks app.py pages
+	$(PY) -m ruff check dither_lab tests benchmarks scripts app.py pages
 
 assets: $(STAMP)
 	$(PY) scripts/make_assets.py
