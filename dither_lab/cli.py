@@ -171,7 +171,7 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
 
 def _cmd_train(a: argparse.Namespace) -> None:
     from dither_lab.data import load_dataset
-    from dither_lab.train import Recipe, RunConfig, train
+    from dither_lab.train import CROP_PADDING, Recipe, RunConfig, train
 
     if a.threads:
         import torch
@@ -180,7 +180,7 @@ def _cmd_train(a: argparse.Namespace) -> None:
     cin, size = (1, 28) if a.dataset == "fashion-mnist" else (3, 32)
     recipe = Recipe(epochs=a.epochs, batch_size=a.batch_size, optimizer=a.optimizer, lr=a.lr, seed=a.seed,
                     weight_decay=a.weight_decay, label_smoothing=a.label_smoothing,
-                    crop_padding=2 if a.dataset == "fashion-mnist" else 4)
+                    crop_padding=CROP_PADDING[a.dataset])
     model = {"arch": a.arch, "in_channels": cin, "image_size": size, "width": a.width, "activation": a.activation,
              "affine": not a.no_affine, "scale_by_gamma": a.scale_by_gamma}
     if a.kernel:

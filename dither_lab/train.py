@@ -74,6 +74,27 @@ class RunConfig:
     recipe: Recipe = field(default_factory=Recipe)
 
 
+#: The shipped models per dataset: architecture, input and width (``scripts/train_pretrained.py``).
+SHIPPED_MODELS: dict[str, dict[str, Any]] = {
+    "fashion-mnist": {"arch": "fmnist-net", "in_channels": 1, "image_size": 28, "width": 0.5},
+    "cifar10": {"arch": "resnet-20", "in_channels": 3, "image_size": 32, "width": 1.0},
+}
+#: Random-crop padding of the recipe per dataset (28x28 images get less).
+CROP_PADDING = {"fashion-mnist": 2, "cifar10": 4}
+
+
+def shipped_run(dataset: str, activation: str, *, epochs: int, seed: int = 0, affine: bool = True,
+                width: float | None = None) -> RunConfig:
+    """The shipped models' run for ``dataset`` with ``activation``: every study run differs from it only in the
+    activation, seed, batch-norm scale and shift, epochs (and, for small pilots, the width)."""
+    check_choice("dataset", dataset, tuple(SHIPPED_MODELS))
+    model = {**SHIPPED_MODELS[dataset], "activation": activation, "affine": affine}
+    if width is not None:
+        model["width"] = width
+    return RunConfig(model=model, dataset=dataset,
+                     recipe=Recipe(epochs=epochs, seed=seed, crop_padding=CROP_PADDING[dataset]))
+
+
 def resolve_device(device: str) -> torch.device:
     """``auto`` -> CUDA when present, else CPU."""
     if device == "auto":

@@ -39,21 +39,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dither_lab.study import STUDY_KERNELS  # noqa: E402
+from dither_lab.train import shipped_run  # noqa: E402
 
-ARCH = {"fashion-mnist": ("fmnist-net", 1, 28, 0.5, 2), "cifar10": ("resnet-20", 3, 32, 1.0, 4)}
 TRAIN_SIZE = {"fashion-mnist": 60_000, "cifar10": 50_000}
 MAX_EPOCHS = {"fashion-mnist": 60, "cifar10": 200}
 PROBE_IMAGES = 25_600
 
 
 def run_spec(dataset: str, activation: str, *, seed: int = 0, affine: bool = True, group: str) -> dict:
-    arch, cin, size, width, pad = ARCH[dataset]
+    model = shipped_run(dataset, activation, epochs=1, seed=seed, affine=affine).model
     tag = activation.replace(":", "-").replace(";", "_").replace(",", "")
-    name = f"{dataset}-{arch}-{tag}-{'affine' if affine else 'noaffine'}-s{seed}"
-    return {"name": name, "group": group, "dataset": dataset,
-            "model": {"arch": arch, "in_channels": cin, "image_size": size, "width": width,
-                      "activation": activation, "affine": affine},
-            "seed": seed, "crop_padding": pad}
+    name = f"{dataset}-{model['arch']}-{tag}-{'affine' if affine else 'noaffine'}-s{seed}"
+    return {"name": name, "group": group, "dataset": dataset, "model": model, "seed": seed}
 
 
 def plan() -> list[dict]:
@@ -81,7 +78,7 @@ def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int)
 
     from dither_lab.data import load_dataset
     from dither_lab.evaluate import predict
-    from dither_lab.train import Recipe, RunConfig, resolve_device, train
+    from dither_lab.train import resolve_device, train
 
     torch.set_num_threads(1)
     torch.backends.cudnn.benchmark = True
@@ -89,8 +86,7 @@ def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int)
     tr, te = load_dataset(ds, "train", path=data[ds]), load_dataset(ds, "test", path=data[ds])
     if probe:
         tr = tr.subset(slice(0, probe))
-    recipe = Recipe(epochs=epochs, seed=spec["seed"], crop_padding=spec["crop_padding"])
-    run = RunConfig(model=spec["model"], dataset=ds, recipe=recipe)
+    run = shipped_run(ds, spec["model"]["activation"], epochs=epochs, seed=spec["seed"], affine=spec["model"]["affine"])
     t0 = time.perf_counter()
     card = train(run, tr, te, out, resume=True, device="auto", progress=False, export=out / "model.safetensors")
     total = time.perf_counter() - t0
@@ -106,7 +102,7 @@ def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int)
         acc = float((predict(m, te.images, ds, device=dev) == np.asarray(te.labels)).mean())
         result["eval_s"] = time.perf_counter() - t1
         result["probe_test_acc"] = acc
-        steps = math.ceil(len(tr) / recipe.batch_size)
+        steps = math.ceil(len(tr) / run.recipe.batch_size)
         result["step_s"] = card["history"][-1]["seconds"] / steps
     (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
 
@@ -154,7 +150,7 @@ def choose_epochs(probes: list[dict], runs: list[dict], slots: int, seconds: flo
         got = [p for p in probes if p["spec"]["dataset"] == ds]
         if not got:
             continue
-        steps = math.ceil(TRAIN_SIZE[ds] / 128)
+        steps = math.ceil(TRAIN_SIZE[ds] / shipped_run(ds, "sign", epochs=1).recipe.batch_size)
         per_epoch[ds] = max(p["step_s"] for p in got) * steps + max(p["eval_s"] for p in got) + 0.5
     n_c = sum(r["dataset"] == "cifar10" for r in runs)
     n_f = len(runs) - n_c

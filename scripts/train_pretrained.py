@@ -20,14 +20,12 @@ import torch
 from dither_lab.data import load_dataset
 from dither_lab.io import ASSETS_DIR, atomic_write, record_asset
 from dither_lab.models import load_model, model_nbytes
-from dither_lab.train import Recipe, RunConfig, train
-
-ARCH = {"fashion-mnist": ("fmnist-net", 1, 28, 0.5), "cifar10": ("resnet-20", 3, 32, 1.0)}
+from dither_lab.train import SHIPPED_MODELS, shipped_run, train
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", choices=list(ARCH), required=True)
+    p.add_argument("--dataset", choices=list(SHIPPED_MODELS), required=True)
     p.add_argument("--activation", choices=["sign", "design"], required=True)
     p.add_argument("--data", default=None, help="dataset path (default: the data folder, see dither_lab.data)")
     p.add_argument("--epochs", type=int, default=10)
@@ -38,11 +36,9 @@ def main() -> None:
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    arch, cin, size, width = ARCH[a.dataset]
+    arch = SHIPPED_MODELS[a.dataset]["arch"]
     name = f"{a.dataset}-{arch}-{a.activation}"
-    recipe = Recipe(epochs=a.epochs, seed=a.seed, crop_padding=2 if a.dataset == "fashion-mnist" else 4)
-    run = RunConfig(model={"arch": arch, "in_channels": cin, "image_size": size, "width": width,
-                           "activation": a.activation}, dataset=a.dataset, recipe=recipe)
+    run = shipped_run(a.dataset, a.activation, epochs=a.epochs, seed=a.seed)
     train_set, test_set = load_dataset(a.dataset, "train", path=a.data), load_dataset(a.dataset, "test", path=a.data)
     made_by = f"python scripts/train_pretrained.py --dataset {a.dataset} --activation {a.activation} " \
               f"--epochs {a.epochs} --seed {a.seed}"

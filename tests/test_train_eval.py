@@ -133,3 +133,16 @@ def test_torchrun_two_cpu_processes_match_one(tmp_path):
     # norm statistics are per process (PyTorch has no synchronized batch norm on CPU), hence a tolerance.
     assert two["history"][0]["train_loss"] == pytest.approx(one["history"][0]["train_loss"], rel=0.05)
     assert two["history"][-1]["train_loss"] == pytest.approx(one["history"][-1]["train_loss"], rel=0.10)
+
+
+def test_shipped_run_is_the_one_recipe_of_every_study_run():
+    from dither_lab.train import shipped_run
+
+    run = shipped_run("cifar10", "design", epochs=3, seed=2, affine=False)
+    assert run.model == {"arch": "resnet-20", "in_channels": 3, "image_size": 32, "width": 1.0,
+                         "activation": "design", "affine": False}
+    assert (run.recipe.epochs, run.recipe.seed, run.recipe.crop_padding) == (3, 2, 4)
+    assert shipped_run("fashion-mnist", "sign", epochs=1, width=0.25).model["width"] == 0.25
+    assert shipped_run("fashion-mnist", "sign", epochs=1).recipe.crop_padding == 2
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        shipped_run("mnist", "sign", epochs=1)
