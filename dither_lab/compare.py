@@ -15,6 +15,9 @@ from dither_lab.dither import DIFFUSION_KERNELS, error_diffusion, ordered_dither
 from dither_lab.kernels import Kernel, make_kernel
 from dither_lab.metrics import detail_metrics, radial_power_spectrum
 
+#: Batch-norm outputs are compared with binary maps after mapping this range linearly to [0, 1] (clipped).
+ACTIVATION_RANGE = (-3.0, 3.0)
+
 METRIC_LABELS = {
     "psnr": "PSNR (dB)",
     "ssim": "SSIM",
@@ -88,7 +91,7 @@ def error_map(image: np.ndarray, binary: np.ndarray, *, sigma: float = 1.5) -> n
     return (ndimage.gaussian_filter(b, sigma, mode="wrap") - ndimage.gaussian_filter(a, sigma, mode="wrap")).astype(np.float32)
 
 
-def compare_activation(real: np.ndarray, kernel: Any, *, value_range: tuple[float, float] = (-3.0, 3.0),
+def compare_activation(real: np.ndarray, kernel: Any, *, value_range: tuple[float, float] = ACTIVATION_RANGE,
                        channel: int = 0) -> dict[str, Any]:
     """Sign and dithered Sign of one real-valued map (a batch-norm output), with metrics against it.
 

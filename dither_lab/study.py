@@ -74,7 +74,8 @@ def study_kernel(key: str) -> StudyKernel:
 
 
 __all__ = ["StudyKernel", "STUDY_KERNELS", "METRIC_KEYS", "study_kernel", "feature_map_metrics", "measured_levels",
-           "levels_kernel", "compare_kernels", "RESULTS_DIR", "load_results", "first_study", "trained_with"]
+           "levels_kernel", "compare_kernels", "RESULTS_DIR", "load_results", "first_study", "kernel_runs",
+           "trained_with"]
 
 
 
@@ -91,6 +92,7 @@ def feature_map_metrics(model: Any, images: np.ndarray, dataset: str, kernel: An
         images: uint8 (N, C, H, W).
         dataset: the dataset the model was trained on.
     """
+    from dither_lab.compare import ACTIVATION_RANGE
     from dither_lab.evaluate import layer_maps, with_kernel
     from dither_lab.metrics import detail_metrics
 
@@ -103,7 +105,7 @@ def feature_map_metrics(model: Any, images: np.ndarray, dataset: str, kernel: An
         bn, binary = maps["bn"], maps["binary"]
         for i in range(bn.shape[0]):
             for c in range(min(channels, bn.shape[1])):
-                d = detail_metrics(bn[i, c], binary[i, c], value_range=(-3.0, 3.0), binary_values=(-1.0, 1.0))
+                d = detail_metrics(bn[i, c], binary[i, c], value_range=ACTIVATION_RANGE, binary_values=(-1.0, 1.0))
                 for k in METRIC_KEYS:
                     sums[k] = sums.get(k, 0.0) + float(d[k])
                 n += 1
@@ -206,6 +208,14 @@ def first_study(campaign: dict[str, Any]) -> list[dict[str, Any]]:
                      "epochs": sorted({r["epochs"] for r in runs}), "mean": statistics.mean(accs),
                      "stdev": statistics.stdev(accs) if len(accs) > 1 else 0.0, "runs": accs})
     return rows
+
+
+def kernel_runs(campaign: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The campaign's runs trained with each study kernel (seed 0, batch-norm scale and shift on), by kernel key:
+    ``{key: {"accuracy": ..., "epochs": ...}}``."""
+    by_activation = {r["activation"]: r for r in campaign["runs"] if r["affine"] and r["seed"] == 0}
+    return {k.key: {"accuracy": by_activation[k.activation]["test_accuracy"], "epochs": by_activation[k.activation]["epochs"]}
+            for k in STUDY_KERNELS if k.activation in by_activation}
 
 
 def trained_with(dataset: str) -> dict[str, dict[str, Any]]:

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from dither_lab.compare import METRIC_LABELS
+from dither_lab.compare import ACTIVATION_RANGE, METRIC_LABELS
 from dither_lab.data import prepare_image
 from dither_lab.samples import PHOTOS
 from dither_lab.ui import cached, plots, state, widgets
@@ -75,7 +75,7 @@ h2.plotly_chart(plots.histogram(real, thresholds=lines, title="values; dashed: S
                 key="fm_hist")
 h2.caption("Kernel thresholds here: " + ", ".join(f"{t:.3f}" for t in kernel_t))
 to01 = {k: (res[k] + 1) / 2 for k in ("sign", "dithered")}
-lo, hi = -3.0, 3.0
+lo, hi = ACTIVATION_RANGE
 st.plotly_chart(plots.side_by_side([("batch-norm output (clipped to ±3)", np.clip((real - lo) / (hi - lo), 0, 1)),
                                     ("Sign", to01["sign"]), (f"dithered: {kname}", to01["dithered"])], height=360),
                 key="fm_panels")

@@ -17,27 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from dither_lab.data import balanced_subset, load_dataset
 from dither_lab.models import load_pretrained
-from dither_lab.study import STUDY_KERNELS, compare_kernels
-
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
-
-
-def trained_with(dataset: str) -> dict[str, dict]:
-    """Accuracy of the campaign's runs trained with each study kernel (seed 0, batch-norm scale and shift on)."""
-    path = RESULTS / f"campaign_short_{dataset}.json"
-    if not path.is_file():
-        return {}
-    camp = json.loads(path.read_text())
-    by_activation = {r["activation"]: r for r in camp["runs"] if r["affine"] and r["seed"] == 0}
-    return {k.key: {"accuracy": by_activation[k.activation]["test_accuracy"], "epochs": by_activation[k.activation]["epochs"]}
-            for k in STUDY_KERNELS if k.activation in by_activation}
+from dither_lab.study import RESULTS_DIR, compare_kernels, kernel_runs, load_results
 
 
 def main() -> None:
@@ -51,10 +37,10 @@ def main() -> None:
     p.add_argument("--table", action="store_true", help="only print the Markdown table of the saved results")
     a = p.parse_args()
     if a.table:
-        path = RESULTS / f"compare_{a.dataset}.json"
-        if not path.is_file():
-            p.error(f"{path} does not exist yet; run without --table first")
-        print(markdown(json.loads(path.read_text())["rows"]))
+        comp = load_results("compare", a.dataset)
+        if comp is None:
+            p.error(f"no compare_{a.dataset}.json in {RESULTS_DIR} yet; run without --table first")
+        print(markdown(comp["rows"]))
         return
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -69,7 +55,8 @@ def main() -> None:
         print(f"== model trained with {act}")
         models[act] = compare_kernels(model, test, train=train, metric_images=a.metric_images,
                                       learn_steps=a.learn_steps, progress=lambda s: print("  " + s, flush=True))
-    tw = trained_with(a.dataset)
+    camp = load_results("campaign_short", a.dataset)
+    tw = {} if camp is None else kernel_runs(camp)
     rows = []
     for i, r in enumerate(models["design"]):
         s = models["sign"][i]
@@ -78,7 +65,7 @@ def main() -> None:
                      "swapped_into_design_model": r["accuracy"], "trained_with": tw.get(r["key"]),
                      "feature_maps_design_model": {k: v for k, v in r.items() if k not in ("key", "label", "spec", "accuracy")},
                      "feature_maps_sign_model": {k: v for k, v in s.items() if k not in ("key", "label", "spec", "accuracy")}})
-    out = RESULTS / f"compare_{a.dataset}.json"
+    out = RESULTS_DIR / f"compare_{a.dataset}.json"
     out.write_text(json.dumps({"made_by": f"python scripts/compare_kernels.py --dataset {a.dataset} --count {a.count}",
                                "test_images": len(test), "metric_images": a.metric_images,
                                "learn_steps": a.learn_steps, "seconds": round(time.perf_counter() - t0, 1),

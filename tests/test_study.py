@@ -128,3 +128,15 @@ def test_trained_with_and_results_loading(monkeypatch, tmp_path):
     (tmp_path / "compare_cifar10.json").write_text("{")
     with pytest.raises(ValueError, match="not valid JSON"):
         study.load_results("compare", "cifar10")
+
+
+def test_kernel_runs_join_the_campaign_by_kernel():
+    from dither_lab import study
+
+    camp = {"runs": [{"activation": "bayer:2", "affine": True, "seed": 0, "test_accuracy": 0.8, "epochs": 4},
+                     {"activation": "bayer:2", "affine": False, "seed": 0, "test_accuracy": 0.1, "epochs": 4},
+                     {"activation": "sign", "affine": True, "seed": 1, "test_accuracy": 0.2, "epochs": 4}]}
+    assert study.kernel_runs(camp) == {"bayer-2": {"accuracy": 0.8, "epochs": 4}}  # seed 0 with scale/shift only
+    saved = study.load_results("compare", "fashion-mnist")  # the saved table was joined the same way
+    runs = study.kernel_runs(study.load_results("campaign_short", "fashion-mnist"))
+    assert {r["key"]: r["trained_with"] for r in saved["rows"] if r["trained_with"]} == runs
