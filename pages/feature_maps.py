@@ -18,11 +18,10 @@ st.markdown(
 name, model, meta = widgets.loaded_model("fm_model")
 dataset = meta["dataset"]
 data = None
-if dataset == "fashion-mnist":
-    try:
-        data = cached.subset()
-    except ValueError as exc:
-        st.warning(f"{exc}. You can still upload an image.")
+try:
+    data = cached.eval_set(dataset)
+except ValueError as exc:  # a damaged Fashion-MNIST subset, or no CIFAR-10 test images on this machine
+    st.caption(f"No held-out images: {exc}. Sample photos and uploads still work.")
 
 c1, c2 = st.columns([1, 1])
 sources = (["held-out image"] if data is not None else []) + ["sample photo", "upload"]

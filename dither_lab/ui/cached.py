@@ -53,11 +53,6 @@ def model(name: str) -> tuple[Any, dict[str, Any]]:
     return load_pretrained(name)
 
 
-@st.cache_data(show_spinner=False)
-def subset() -> Dataset:
-    return embedded_subset()
-
-
 @st.cache_resource(max_entries=2, show_spinner="Loading the test images...")
 def eval_set(dataset: str) -> Dataset:
     """Held-out images of a dataset: the embedded Fashion-MNIST subset, or a balanced, shuffled 2,000 of the
@@ -93,7 +88,7 @@ def design_search(size: int, objective: str, count: int, seed: int) -> tuple[dic
     """Exhaustive search on the embedded subset; returns the ranking and the first response map (for display)."""
     from dither_lab.design import gray_images, search, simulate_responses
 
-    levels = simulate_responses(gray_images(subset().images[:count]), seed=seed)
+    levels = simulate_responses(gray_images(eval_set("fashion-mnist").images[:count]), seed=seed)
     return search(levels, size, size, objective), np.asarray(levels[0])
 
 
@@ -103,7 +98,7 @@ def design_beyond(size: int, slices: int, objective: str, count: int, seed: int)
     ``slices`` > 1, a channel-cycled 3-D kernel; the response map of channel 0 is returned under ``response``."""
     from dither_lab.design import gray_images, local_search, search_3d, simulate_responses, tiled_start
 
-    images = gray_images(subset().images[:count])
+    images = gray_images(eval_set("fashion-mnist").images[:count])
     levels = simulate_responses(images, seed=seed)
     if slices > 1:
         res = search_3d(images, slices, size, size, objective, seed=seed, method="auto" if size <= 3 else "local")

@@ -204,14 +204,15 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
     from dither_lab.models import load_pretrained
     from dither_lab.ui import cached
 
+    monkeypatch.setenv("DITHER_LAB_DATA", str(tmp_path))  # no CIFAR-10 here: the pages say what is missing
+    cached.eval_set.clear()
     at = _app("pages/feature_maps.py", model="cifar10-design", kernel="bayer:2")
     assert at.radio(key="fm_source").value == "sample photo"  # no held-out CIFAR-10 images are shipped
+    assert any("No held-out images" in c.value for c in at.main.caption)
     df = _table(at)
     at.selectbox(key="fm_photo").set_value("coffee").run()
     assert not at.exception and not _table(at).equals(df)
 
-    monkeypatch.setenv("DITHER_LAB_DATA", str(tmp_path))  # no CIFAR-10 here: the page says what is missing
-    cached.eval_set.clear()
     at = _app("pages/accuracy.py", model="cifar10-sign")
     assert "CIFAR-10 test images" in at.warning[0].value and not at.button
     cifar_tree(tmp_path / "cifar10")
@@ -223,6 +224,8 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
         model, _ = load_pretrained("cifar10-sign")
         expected = evaluate(model, load_dataset("cifar10", "test"))
         assert _table(at).iloc[0]["accuracy"] == pytest.approx(expected["accuracy"]) and expected["count"] == 20
+        at = _app("pages/feature_maps.py", model="cifar10-design")  # now with held-out CIFAR-10 images
+        assert at.radio(key="fm_source").value == "held-out image"
     finally:
         cached.eval_set.clear()
 
