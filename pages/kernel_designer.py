@@ -24,7 +24,7 @@ ss = st.session_state
 GENERATORS = {"Bayer": "bayer", "Blue noise": "blue-noise", "Cluster-dot": "cluster-dot", "Random": "random",
               "Paper preset": "preset", "Sign (all zeros)": "sign", "Current kernel": "current"}
 
-with st.expander("Start from a generator", expanded="dl_designer" not in ss):
+with st.expander("Start from a generator", expanded=state.K_DESIGNER not in ss):
     g = st.selectbox("Generator", list(GENERATORS), key="des_gen")
     gen = GENERATORS[g]
     c1, c2, c3 = st.columns(3)
@@ -56,9 +56,7 @@ with st.expander("Start from a generator", expanded="dl_designer" not in ss):
             spec += f":strength={strength:g}"
     if st.button("Load into the editor", type="primary", key="des_load"):
         try:
-            k = make_kernel(spec, allow_files=False)
-            ss["dl_designer"] = {"values": np.array(k.values if k.is_3d else k.values[None]), "spec": k.spec, "name": k.name}
-            ss["des_editor_version"] = ss.get("des_editor_version", 0) + 1
+            state.load_into_designer(make_kernel(spec, allow_files=False))
         except ValueError as exc:
             widgets.show_error(exc)
 
@@ -68,8 +66,7 @@ with st.expander("Load a kernel file (JSON, .npy, or the DeSign authors' .mat)")
         ss["des_upload_seen"] = (up.name, up.size)
         try:
             k = read_kernel_bytes(up.getvalue(), source=up.name)
-            ss["dl_designer"] = {"values": np.array(k.values if k.is_3d else k.values[None]), "spec": k.spec, "name": k.name}
-            ss["des_editor_version"] = ss.get("des_editor_version", 0) + 1
+            state.load_into_designer(k)
             st.success(f"Loaded {up.name}: shape {list(k.shape)}.")
         except ValueError as exc:
             widgets.show_error(exc)
@@ -116,10 +113,8 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
                                             (f"best by {objective}, slice 0", binarize_response(res["response"], found[0]))],
                                            height=300), key="des_beyond_panels")
         if st.button("Load the result into the editor", key="des_load_beyond"):
-            k = make_kernel("levels:" + "|".join(format_values(f) for f in found), allow_files=False)
-            ss["dl_designer"] = {"values": np.array(k.values if k.is_3d else k.values[None]), "spec": k.spec,
-                                 "name": f"best {objective} {'x'.join(map(str, found.shape))}"}
-            ss["des_editor_version"] = ss.get("des_editor_version", 0) + 1
+            state.load_into_designer(make_kernel("levels:" + format_values(found), allow_files=False),
+                                     f"best {objective} {'x'.join(map(str, found.shape))}")
     elif ss.get("des_search_on"):
         with st.spinner("Scoring every candidate exactly..."):
             res, resp = cached.design_search(size, objective, count, 0)
@@ -136,14 +131,12 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
                                             ("paper 2x2 [[1,1],[0,3]]", binarize_response(resp, [[1, 1], [0, 3]]))],
                                            height=300), key="des_search_panels")
         if st.button("Load the best into the editor", key="des_load_best"):
-            k = make_kernel("levels:" + format_values(np.array(best)), allow_files=False)
-            ss["dl_designer"] = {"values": np.array(k.values[None]), "spec": k.spec, "name": f"best {objective} {size}x{size}"}
-            ss["des_editor_version"] = ss.get("des_editor_version", 0) + 1
+            state.load_into_designer(make_kernel("levels:" + format_values(np.array(best)), allow_files=False),
+                                     f"best {objective} {size}x{size}")
 
-if "dl_designer" not in ss:
-    k0 = make_kernel("preset:design-2x2-a")
-    ss["dl_designer"] = {"values": np.array(k0.values[None]), "spec": k0.spec, "name": k0.name}
-work = ss["dl_designer"]
+if state.K_DESIGNER not in ss:
+    state.load_into_designer(make_kernel("preset:design-2x2-a"))
+work = ss[state.K_DESIGNER]
 vals = work["values"]
 
 st.subheader("Edit")

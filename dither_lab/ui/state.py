@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
-from dither_lab.kernels import make_kernel
+from dither_lab.kernels import Kernel, make_kernel
 
 DEFAULT_LIBRARY: dict[str, str] = {
     "Sign": "sign",
@@ -101,3 +102,14 @@ def add_to_library(name: str, spec: str) -> str:
 
 def get(key: str, default: Any = None) -> Any:
     return st.session_state.get(key, default)
+
+
+K_DESIGNER = "dl_designer"
+
+
+def load_into_designer(kernel: Kernel, name: str | None = None) -> None:
+    """Put a kernel into the kernel designer's grid (held as (F, m, n)) and start a fresh editor for it."""
+    ss = st.session_state
+    ss[K_DESIGNER] = {"values": np.array(kernel.values if kernel.is_3d else kernel.values[None]), "spec": kernel.spec,
+                      "name": name or kernel.name}
+    ss["des_editor_version"] = ss.get("des_editor_version", 0) + 1
