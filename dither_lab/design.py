@@ -357,7 +357,7 @@ def local_search(levels: np.ndarray, m: int, n: int, objective: str = "tv", *, r
         m, n: kernel size, 1..``MAX_LOCAL_SIDE``.
         objective: one of ``TABLE_OBJECTIVES``.
         restarts: random starts.
-        init: start kernels in levels, (m, n) or a list of them.
+        init: start kernels in levels: one (m, n) kernel, or several as (K, m, n) or a list of (m, n).
 
     Returns:
         JSON-ready dict: the best kernel (levels) and score, every start's local optimum, evaluations, seconds.
@@ -372,7 +372,7 @@ def local_search(levels: np.ndarray, m: int, n: int, objective: str = "tv", *, r
     tables = build_tables(levels, m, n)
     sign = -1.0 if MAXIMIZE[objective] else 1.0  # minimize sign * score
     rng = np.random.default_rng(seed)
-    starts = [] if init is None else [np.asarray(k) for k in (init if isinstance(init, list) else [init])]
+    starts = [] if init is None else list(np.asarray(init)[None] if np.ndim(init) == 2 else np.asarray(init))
     digits0 = []
     for k in starts:
         if k.shape != (m, n) or not np.isin(k, _LV).all():

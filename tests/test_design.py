@@ -114,6 +114,10 @@ def test_local_search_larger_kernels_and_inits(levels):
     res = D.local_search(levels, 4, 4, "tv", restarts=2, init=np.tile(best["levels"], (2, 2)))
     assert res["best"][0]["score"] >= best["score"] - 1e-12  # a 4x4 kernel can draw the 2x2 optimum, its start
     assert len(res["starts"]) == 3 and res["size"] == [4, 4]
+    nested = D.local_search(levels, 2, 2, "tv", restarts=0, init=[[0, 9], [9, 0]])  # one kernel as lists
+    assert [r["start"] for r in nested["starts"]] == [[[0, 9], [9, 0]]]
+    two = D.local_search(levels, 2, 2, "tv", restarts=0, init=[[[0, 9], [9, 0]], [[5, 5], [5, 5]]])
+    assert len(two["starts"]) == 2
     with pytest.raises(ValueError, match="init kernels must be 4x4"):
         D.local_search(levels, 4, 4, "tv", init=np.zeros((2, 2)))
     with pytest.raises(ValueError, match="m must be an integer"):
