@@ -147,7 +147,7 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
     count = a.count
     if a.full or a.data or dataset != "fashion-mnist":
         data = load_dataset(dataset, "test", path=a.data)
-        if count is not None and count < len(data):  # files may be sorted by class: take each class alike
+        if count is not None:  # files may be sorted by class: take each class alike
             data, count = balanced_subset(data, count), None
     else:
         data = embedded_subset()  # balanced and mixed already: its first N
@@ -211,10 +211,8 @@ def _design_images(source: str, count: int, data_path: str | None) -> Any:
     if source == "subset":
         return gray_images(embedded_subset().images[:count])
     if source in ("fashion-mnist", "cifar10"):
-        test = load_dataset(source, "test", path=data_path)
-        if count < len(test):  # files may be sorted by class: take each class alike
-            test = balanced_subset(test, count)
-        return gray_images(test.images)
+        # files may be sorted by class: take each class alike
+        return gray_images(balanced_subset(load_dataset(source, "test", path=data_path), count).images)
     folder = Path(source)
     if not folder.is_dir():
         raise CliError(f"dither-lab design: --images must be subset, fashion-mnist, cifar10 or a folder, got {source!r}")
@@ -228,14 +226,14 @@ def _design_images(source: str, count: int, data_path: str | None) -> Any:
 
 
 def _cmd_design(a: argparse.Namespace) -> None:
-    from dither_lab.design import local_search, search, search_3d, simulate_responses, tiled_start
+    from dither_lab.design import MAX_LOCAL_SIDE, local_search, search, search_3d, simulate_responses, tiled_start
 
     try:
         m, n = (int(v) for v in a.size.lower().split("x"))
     except ValueError:
         raise CliError(f"dither-lab design: --size must be like 2x2 or 3x3, got {a.size!r}") from None
-    if min(m, n) < 1 or max(m, n) > 16:
-        raise CliError(f"dither-lab design: kernel sides must be 1..16, got {a.size!r}")
+    if min(m, n) < 1 or max(m, n) > MAX_LOCAL_SIDE:
+        raise CliError(f"dither-lab design: kernel sides must be 1..{MAX_LOCAL_SIDE}, got {a.size!r}")
     if m * n > 9 and a.method != "local":
         raise CliError("dither-lab design: exhaustive search covers kernels up to 3x3 (6^9 candidates); "
                        "use --method local for larger kernels")
@@ -294,9 +292,7 @@ def _cmd_learn_kernel(a: argparse.Namespace) -> None:
         raise CliError(f"{a.out} already exists; pass --force to overwrite it")
     model, dataset = _load_eval_model(a.model)
     train_set = load_dataset(dataset, "train", path=a.data)
-    test_set = load_dataset(dataset, "test", path=a.data)
-    if a.count < len(test_set):  # files may be sorted by class: take each class alike
-        test_set = balanced_subset(test_set, a.count)
+    test_set = balanced_subset(load_dataset(dataset, "test", path=a.data), a.count)  # each class alike
     tuned, kernels, losses = learn_kernel(model, train_set, init=a.init, steps=a.steps, lr=a.lr, seed=a.seed,
                                           time_limit=a.time_limit)
     kernel = next(iter(kernels.values()))

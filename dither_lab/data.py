@@ -298,11 +298,13 @@ def balanced_indices(labels: np.ndarray, per_class: int, *, seed: int = 0) -> np
 
 def balanced_subset(data: Dataset, count: int, *, seed: int = 0) -> Dataset:
     """``count`` examples, the same number of each class, in a seeded random order (so that the first ``k`` of them
-    are mixed too). Files sorted by class, such as a CIFAR-10 image tree, make a plain first-``count`` slice one
-    or two classes."""
+    are mixed too); ``data`` itself when ``count`` covers it. Files sorted by class, such as a CIFAR-10 image tree,
+    make a plain first-``count`` slice one or two classes."""
     k = len(data.classes)
-    if count < k or count > len(data):
-        raise ValueError(f"count must be in {k}..{len(data)} (at least one image per class), got {count}")
+    if count >= len(data):
+        return data
+    if count < k:
+        raise ValueError(f"count must be at least {k} (one image per class), got {count}")
     idx = balanced_indices(np.asarray(data.labels), count // k, seed=seed)
     return data.subset(np.random.default_rng(seed).permutation(idx))
 

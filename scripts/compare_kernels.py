@@ -45,9 +45,7 @@ def main() -> None:
     if a.threads:
         torch.set_num_threads(a.threads)
     t0 = time.perf_counter()
-    test = load_dataset(a.dataset, "test", path=a.data)
-    if a.count < len(test):  # a CIFAR-10 image tree is sorted by class: take the same number of each
-        test = balanced_subset(test, a.count)
+    test = balanced_subset(load_dataset(a.dataset, "test", path=a.data), a.count)  # each class alike
     train = balanced_subset(load_dataset(a.dataset, "train", path=a.data), 10000)
     models = {}
     for act in ("sign", "design"):

@@ -59,8 +59,7 @@ def eval_set(dataset: str) -> Dataset:
     CIFAR-10 test images in the data folder (ValueError saying how to get them when absent). Read-only, shared."""
     if dataset == "fashion-mnist":
         return embedded_subset()
-    test = load_dataset(dataset, "test")
-    return balanced_subset(test, min(2000, len(test) - len(test) % len(test.classes)))
+    return balanced_subset(load_dataset(dataset, "test"), 2000)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
