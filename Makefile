@@ -29,7 +29,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_design.py
 
 lint: $(STAMP)
-	$(PY) -m ruff check dither_lab tests benchmarks scripts app.py pages
+	$(PY) -m ruff check dither_lab tests benchmarks scripts app.py app_pages
 
 assets: $(STAMP)
 	$(PY) scripts/make_assets.py

@@ -1,4 +1,5 @@
-"""dither_lab's Streamlit app: the router. Pages live in pages/; all computation lives in dither_lab."""
+"""dither_lab's Streamlit app: the router. Pages live in app_pages/ (not pages/, which Streamlit would also read
+as its legacy page folder); all computation lives in dither_lab."""
 
 # Imported before any page runs: plotly finds pandas through sys.modules, so sessions starting together on a
 # cold server could otherwise see it half-initialized while another session is still importing it.
@@ -9,12 +10,12 @@ import streamlit as st
 st.set_page_config(page_title="dither_lab", page_icon=":material/blur_on:", layout="wide")
 
 pages = [
-    st.Page("pages/image_lab.py", title="Image lab", icon=":material/image:", default=True),
-    st.Page("pages/kernel_designer.py", title="Kernel designer", icon=":material/grid_on:"),
-    st.Page("pages/feature_maps.py", title="Feature maps", icon=":material/layers:"),
-    st.Page("pages/accuracy.py", title="Accuracy", icon=":material/speed:"),
-    st.Page("pages/study.py", title="Kernel study", icon=":material/leaderboard:"),
-    st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
+    st.Page("app_pages/image_lab.py", title="Image lab", icon=":material/image:", default=True),
+    st.Page("app_pages/kernel_designer.py", title="Kernel designer", icon=":material/grid_on:"),
+    st.Page("app_pages/feature_maps.py", title="Feature maps", icon=":material/layers:"),
+    st.Page("app_pages/accuracy.py", title="Accuracy", icon=":material/speed:"),
+    st.Page("app_pages/study.py", title="Kernel study", icon=":material/leaderboard:"),
+    st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
 ]
 with st.sidebar:
     st.markdown("### dither_lab")

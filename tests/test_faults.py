@@ -116,7 +116,7 @@ def test_app_starts_and_says_what_is_missing(damaged_assets):
     at = AppTest.from_file(app, default_timeout=120)
     at.run()
     assert not at.exception and len(at.dataframe) == 1  # the image lab needs no asset and works
-    for page, expected in [("pages/feature_maps.py", "damaged"), ("pages/accuracy.py", "damaged")]:
+    for page, expected in [("app_pages/feature_maps.py", "damaged"), ("app_pages/accuracy.py", "damaged")]:
         at = AppTest.from_file(app, default_timeout=120)
         at.run()
         at.switch_page(page)
@@ -139,7 +139,7 @@ def test_accuracy_page_without_the_held_out_subset(damaged_assets):
     try:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.run()
-        at.switch_page("pages/accuracy.py")
+        at.switch_page("app_pages/accuracy.py")
         at.run()
         assert not at.exception
         assert any("missing" in e.value and "restore" in e.value for e in at.error), [e.value for e in at.error]
@@ -152,7 +152,7 @@ def test_accuracy_page_without_the_held_out_subset(damaged_assets):
 def test_security_settings_and_no_html_rendering():
     cfg = (ROOT / ".streamlit" / "config.toml").read_text()
     assert 'address = "localhost"' in cfg and "enableXsrfProtection = true" in cfg
-    for f in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "dither_lab" / "ui").glob("*.py"))]:
+    for f in [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "dither_lab" / "ui").glob("*.py"))]:
         text = f.read_text()
         assert "unsafe_allow_html" not in text and "st.html" not in text, f
         assert "allow_pickle=True" not in text, f

@@ -30,8 +30,6 @@ URL_KEYS = {"kernel": K_KERNEL, "sample": K_SAMPLE, "model": K_MODEL}
 def init() -> None:
     """Create the shared keys and apply URL parameters that are new since the last run."""
     ss = st.session_state
-    _use_the_apps_navigation(rerun="dl_started" not in ss)
-    ss["dl_started"] = True
     ss.setdefault(K_LIBRARY, dict(DEFAULT_LIBRARY))
     ss.setdefault(K_KERNEL, DEFAULT_KERNEL)
     for param, key in URL_KEYS.items():
@@ -46,25 +44,6 @@ def init() -> None:
                 ss["dl_url_error"] = f"The link's kernel was not used: {exc}"
                 continue
         ss[key] = value
-
-
-def _use_the_apps_navigation(*, rerun: bool) -> None:
-    """Run app.py's navigation even when a server's first visitor opens a page's URL directly.
-
-    Streamlit starts every server in its old multipage mode when a ``pages/`` folder exists, and leaves it only when
-    the main script calls ``st.navigation``; a first visit to ``/study`` runs ``pages/study.py`` alone instead, with
-    pages listed by file name for every later visitor too. Leaving that mode and rerunning (on a session's first
-    run only, so no click is ever dropped) runs app.py, which shows the same page with the app's navigation,
-    layout and sidebar.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a Streamlit without the old mode
-        return
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
-        if rerun:
-            st.rerun()
 
 
 def url_error() -> str | None:

@@ -38,7 +38,7 @@ def test_cached_models_are_never_mutated_by_sessions():
         at.query_params["kernel"] = spec
         at.query_params["model"] = name
         at.run()
-        at.switch_page("pages/accuracy.py")
+        at.switch_page("app_pages/accuracy.py")
         at.run()
         at.select_slider(key="acc_count").set_value(200).run()
         at.button(key="acc_run").click().run()

@@ -84,7 +84,7 @@ def test_kernel_from_url_and_bad_url_kernel():
 
 
 def test_kernel_designer_generator_edit_and_save():
-    at = _app("pages/kernel_designer.py")
+    at = _app("app_pages/kernel_designer.py")
     assert at.title[0].value == "Kernel designer"
     at.selectbox(key="des_gen").set_value("Bayer").run()
     at.button(key="des_load").click().run()
@@ -100,7 +100,7 @@ def test_kernel_designer_upload_kernel_file():
     from dither_lab.io import kernel_bytes
     from dither_lab.kernels import make_kernel
 
-    at = _app("pages/kernel_designer.py")
+    at = _app("app_pages/kernel_designer.py")
     at.file_uploader(key="des_upload").upload("k.mat", kernel_bytes(make_kernel("preset:design3d-2x2x4"), "mat")).run()
     assert not at.exception
     assert any("Loaded k.mat: shape [4, 2, 2]" in s.value for s in at.success)
@@ -109,14 +109,14 @@ def test_kernel_designer_upload_kernel_file():
 
 
 def test_learn_page():
-    at = _app("pages/learn.py")
+    at = _app("app_pages/learn.py")
     assert len(at.latex) >= 3
     at.slider(key="learn_t").set_value(0.25).run()
     assert not at.exception
 
 
 def test_feature_maps_page():
-    at = _app("pages/feature_maps.py", kernel="preset:design-2x2-a")
+    at = _app("app_pages/feature_maps.py", kernel="preset:design-2x2-a")
     assert at.title[0].value == "Feature maps"
     df = _table(at)
     assert list(df["output"]) == ["Sign", "dithered"]
@@ -131,7 +131,7 @@ def test_accuracy_page_runs_and_matches_library():
     from dither_lab.evaluate import evaluate
     from dither_lab.models import load_pretrained
 
-    at = _app("pages/accuracy.py", kernel="preset:design-2x2-a")
+    at = _app("app_pages/accuracy.py", kernel="preset:design-2x2-a")
     at.select_slider(key="acc_count").set_value(200).run()
     at.button(key="acc_run").click().run()
     assert not at.exception
@@ -146,7 +146,7 @@ def test_accuracy_page_runs_and_matches_library():
 
 
 def test_kernel_designer_search_shows_degenerate_optimum():
-    at = _app("pages/kernel_designer.py")
+    at = _app("app_pages/kernel_designer.py")
     at.select_slider(key="des_count").set_value(200).run()
     at.button(key="des_search").click().run()
     assert not at.exception
@@ -158,7 +158,7 @@ def test_kernel_designer_search_shows_degenerate_optimum():
 
 
 def test_feature_maps_upload_is_resized_for_the_model():
-    at = _app("pages/feature_maps.py", kernel="bayer:2")
+    at = _app("app_pages/feature_maps.py", kernel="bayer:2")
     at.radio(key="fm_source").set_value("upload").run()
     big = (np.random.default_rng(3).random((300, 200)) * 255).astype(np.uint8)
     at.file_uploader(key="fm_upload").upload("shirt.png", _png(big), "image/png").run()
@@ -167,7 +167,7 @@ def test_feature_maps_upload_is_resized_for_the_model():
 
 
 def test_accuracy_page_learns_a_kernel_and_saves_it():
-    at = _app("pages/accuracy.py", kernel="preset:design-2x2-a")
+    at = _app("app_pages/accuracy.py", kernel="preset:design-2x2-a")
     at.select_slider(key="acc_learn_steps").set_value(20).run()
     at.button(key="acc_learn").click().run()
     assert not at.exception
@@ -179,7 +179,7 @@ def test_accuracy_page_learns_a_kernel_and_saves_it():
 def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
     from dither_lab import study
 
-    at = _app("pages/study.py")
+    at = _app("app_pages/study.py")
     assert at.title[0].value == "Kernel study"
     first = _table(at, 0)
     long = study.first_study(study.load_results("campaign_long", "fashion-mnist"))
@@ -191,10 +191,10 @@ def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
     at.radio(key="study_ds").set_value("cifar10").run()
     assert not at.exception and "resnet" not in str(_table(at, 0).columns)
     monkeypatch.setattr(study, "RESULTS_DIR", tmp_path)  # no results: the page says how to make them
-    at = _app("pages/study.py")
+    at = _app("app_pages/study.py")
     assert any("scripts/campaign.py" in i.value for i in at.info)
     (tmp_path / "compare_fashion-mnist.json").write_text("{broken")
-    at = _app("pages/study.py")
+    at = _app("app_pages/study.py")
     assert "not valid JSON" in at.error[0].value
 
 
@@ -206,25 +206,25 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
 
     monkeypatch.setenv("DITHER_LAB_DATA", str(tmp_path))  # no CIFAR-10 here: the pages say what is missing
     cached.eval_set.clear()
-    at = _app("pages/feature_maps.py", model="cifar10-design", kernel="bayer:2")
+    at = _app("app_pages/feature_maps.py", model="cifar10-design", kernel="bayer:2")
     assert at.radio(key="fm_source").value == "sample photo"  # no held-out CIFAR-10 images are shipped
     assert any("No held-out images" in c.value for c in at.main.caption)
     df = _table(at)
     at.selectbox(key="fm_photo").set_value("coffee").run()
     assert not at.exception and not _table(at).equals(df)
 
-    at = _app("pages/accuracy.py", model="cifar10-sign")
+    at = _app("app_pages/accuracy.py", model="cifar10-sign")
     assert "CIFAR-10 test images" in at.warning[0].value and not at.button
     cifar_tree(tmp_path / "cifar10")
     try:
-        at = _app("pages/accuracy.py", model="cifar10-sign", kernel="bayer:2")
+        at = _app("app_pages/accuracy.py", model="cifar10-sign", kernel="bayer:2")
         at.select_slider(key="acc_count").set_value(200).run()
         at.button(key="acc_run").click().run()
         assert not at.exception
         model, _ = load_pretrained("cifar10-sign")
         expected = evaluate(model, load_dataset("cifar10", "test"))
         assert _table(at).iloc[0]["accuracy"] == pytest.approx(expected["accuracy"]) and expected["count"] == 20
-        at = _app("pages/feature_maps.py", model="cifar10-design")  # now with held-out CIFAR-10 images
+        at = _app("app_pages/feature_maps.py", model="cifar10-design")  # now with held-out CIFAR-10 images
         assert at.radio(key="fm_source").value == "held-out image"
     finally:
         cached.eval_set.clear()
@@ -234,7 +234,7 @@ def test_kernel_designer_local_and_3d_search():
     from dither_lab.data import embedded_subset
     from dither_lab.design import gray_images, local_search, simulate_responses, tiled_start
 
-    at = _app("pages/kernel_designer.py")
+    at = _app("app_pages/kernel_designer.py")
     at.select_slider(key="des_count").set_value(200).run()
     at.radio(key="des_size").set_value(4).run()
     at.button(key="des_search").click().run()

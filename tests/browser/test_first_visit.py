@@ -1,8 +1,8 @@
 """A fresh server whose first visitor opens a page's URL directly still shows the app's navigation.
 
-Streamlit starts in its old multipage mode when a ``pages/`` folder exists; without the fix in
-``dither_lab.ui.state`` this first visit ran ``pages/study.py`` alone and listed pages by file name ("study") for
-every visitor after it.
+Streamlit starts in its old multipage mode when a folder named ``pages/`` sits beside app.py; the app's pages
+live in ``app_pages/`` for that reason. With ``pages/``, this first visit ran the page alone and listed pages by
+file name ("study") for every visitor after it.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ t = st.slider("Threshold t", 0.0, 1.0, 0.5, 0.05, key="learn_t")
 st.plotly_chart(plots.side_by_side([("gray ramp", ramp), (f"one threshold at {t:.2f}", (ramp >= t).astype("uint8"))],
                                    height=220), key="learn_1")
 st.markdown("A whole ramp of tones becomes one hard edge: every tone below t is black, every tone above is white.")
-st.page_link("pages/image_lab.py", label="See it on a photo", icon=":material/arrow_forward:",
+st.page_link("app_pages/image_lab.py", label="See it on a photo", icon=":material/arrow_forward:",
              query_params={"kernel": "sign", "sample": "camera"})
 
 st.header("2. Ordered dithering")
@@ -28,7 +28,7 @@ n = st.select_slider("Bayer size", [2, 4, 8], value=4, key="learn_n")
 out = compare(ramp, [f"bayer:{n}"])
 st.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in out], height=220), key="learn_2")
 st.markdown(f"Now the share of white pixels follows the tone: an {n}x{n} kernel renders {n * n + 1} gray levels.")
-st.page_link("pages/image_lab.py", label="Compare on a zone plate", icon=":material/arrow_forward:",
+st.page_link("app_pages/image_lab.py", label="Compare on a zone plate", icon=":material/arrow_forward:",
              query_params={"kernel": f"bayer:{n}", "sample": "zone-plate"})
 
 st.header("3. Bayer versus blue noise")
@@ -39,7 +39,7 @@ c1, c2 = st.columns(2)
 c1.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in bn], height=300), key="learn_3a")
 c2.plotly_chart(plots.spectra([(o.label, *o.spectrum) for o in bn]), key="learn_3b")
 st.caption("The low/high-frequency power ratio of a blue-noise mask is below 0.05 (white noise: about 1).")
-st.page_link("pages/kernel_designer.py", label="Design a blue-noise kernel", icon=":material/arrow_forward:",
+st.page_link("app_pages/kernel_designer.py", label="Design a blue-noise kernel", icon=":material/arrow_forward:",
              query_params={"kernel": "blue-noise:16"})
 
 st.header("4. Error diffusion")
@@ -59,8 +59,8 @@ st.markdown("At inference the batch norm and the kernel fold into one threshold 
             "[[0.631, 0.631], [0.312, 0.967]] in batch-norm units.")
 c1, c2 = st.columns(2)
 with c1:
-    st.page_link("pages/feature_maps.py", label="See it on real feature maps", icon=":material/arrow_forward:",
+    st.page_link("app_pages/feature_maps.py", label="See it on real feature maps", icon=":material/arrow_forward:",
                  query_params={"kernel": "preset:design-2x2-a", "model": "fashion-mnist-sign"})
 with c2:
-    st.page_link("pages/accuracy.py", label="Measure what it does to accuracy", icon=":material/arrow_forward:",
+    st.page_link("app_pages/accuracy.py", label="Measure what it does to accuracy", icon=":material/arrow_forward:",
                  query_params={"kernel": "preset:design-2x2-a", "model": "fashion-mnist-design"})
