@@ -170,7 +170,7 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
 
 
 def _cmd_train(a: argparse.Namespace) -> None:
-    from dither_lab.data import load_dataset
+    from dither_lab.data import balanced_subset, load_dataset
     from dither_lab.train import CROP_PADDING, Recipe, RunConfig, train
 
     if a.threads:
@@ -188,7 +188,7 @@ def _cmd_train(a: argparse.Namespace) -> None:
     run = RunConfig(model=model, dataset=a.dataset, recipe=recipe)
     tr, te = load_dataset(a.dataset, "train", path=a.data), load_dataset(a.dataset, "test", path=a.data)
     if a.limit:
-        tr, te = tr.subset(range(min(a.limit, len(tr)))), te.subset(range(min(a.limit, len(te))))
+        tr, te = balanced_subset(tr, a.limit, seed=a.seed), balanced_subset(te, a.limit, seed=a.seed)
     card = train(run, tr, te, a.out, resume=a.resume, device=a.device, export=a.export)
     if a.json:
         _print_json(card)
@@ -382,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--weight-decay", type=float, default=5e-4)
     tp.add_argument("--label-smoothing", type=float, default=0.1)
     tp.add_argument("--seed", type=int, default=0)
-    tp.add_argument("--limit", type=int, default=0, help="use only the first N train and test images")
+    tp.add_argument("--limit", type=int, default=0, help="use a balanced subset of N train and N test images (the same number of each class)")
     tp.add_argument("--threads", type=int, default=0)
     tp.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     tp.add_argument("--data", default=None)

@@ -133,3 +133,19 @@ def test_evaluate_count_takes_each_class_alike(tmp_path, cifar_tree, capsys):
     assert main(["evaluate", "--model", "cifar10-sign", "--data", str(root), "--count", "10", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["count"] == 10 and [sum(row) for row in res["confusion"]] == [1] * 10
+
+
+def test_train_limit_takes_each_class_alike(tmp_path, cifar_tree, monkeypatch, capsys):
+    import dither_lab.train
+
+    root = cifar_tree(tmp_path / "tree", per_class=3)  # sorted by class: a first-20 slice would be 7 classes
+    seen = {}
+
+    def fake_train(run, tr, te, out, **kw):
+        seen["train"], seen["test"] = np.bincount(tr.labels, minlength=10), np.bincount(te.labels, minlength=10)
+        return {"test_accuracy": 0.1, "epochs_done": 1}
+
+    monkeypatch.setattr(dither_lab.train, "train", fake_train)
+    assert main(["train", "--dataset", "cifar10", "--arch", "resnet-20", "--data", str(root), "--limit", "20",
+                 "--out", str(tmp_path / "run")]) == 0
+    assert seen["train"].tolist() == [2] * 10 and seen["test"].tolist() == [2] * 10
