@@ -101,15 +101,23 @@ def feature_map_metrics(model: Any, images: np.ndarray, dataset: str, kernel: An
     m = model if kernel is None else with_kernel(model, kernel)[0]
     sums: dict[str, float] = {}
     n = 0
-    for maps in layer_maps(m, images, dataset).values():
-        bn, binary = maps["bn"], maps["binary"]
-        for i in range(bn.shape[0]):
-            for c in range(min(channels, bn.shape[1])):
-                d = detail_metrics(bn[i, c], binary[i, c], value_range=ACTIVATION_RANGE, binary_values=(-1.0, 1.0))
-                for k in METRIC_KEYS:
-                    sums[k] = sums.get(k, 0.0) + float(d[k])
-                n += 1
+    for start in range(0, len(images), _MAPS_CHUNK):  # every layer's maps of a chunk at a time, not of all images
+        for maps in layer_maps(m, images[start : start + _MAPS_CHUNK], dataset).values():
+            bn, binary = maps["bn"], maps["binary"]
+            for i in range(bn.shape[0]):
+                for c in range(min(channels, bn.shape[1])):
+                    d = detail_metrics(bn[i, c], binary[i, c], value_range=ACTIVATION_RANGE,
+                                       binary_values=(-1.0, 1.0))
+                    for k in METRIC_KEYS:
+                        sums[k] = sums.get(k, 0.0) + float(d[k])
+                    n += 1
+    if n == 0:
+        raise ValueError("images must hold at least one image")
     return {k: v / n for k, v in sums.items()}
+
+
+#: Images whose feature maps :func:`feature_map_metrics` holds at once (ResNet-20: about 1.4 MB an image).
+_MAPS_CHUNK = 64
 
 
 #: The detail metrics averaged by :func:`feature_map_metrics`.
