@@ -57,6 +57,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     t_sign = median_time(lambda: torch.where(x >= 0, 1, -1), repeats=reps)
     t_sign_f = median_time(lambda: torch.where(x >= 0, 1.0, -1.0), repeats=reps)
     t_dsign = median_time(lambda: dithered_sign(x, kern), repeats=reps)
+    t_lsign = median_time(lambda: dithered_sign(x, "sign"), repeats=reps)  # the library's Sign: same compare path
     bn = torch.nn.BatchNorm2d(shape[1]).eval()
     with torch.no_grad():
         bn.weight.uniform_(0.5, 1.5, generator=gen)
@@ -94,6 +95,8 @@ def run(*, quick: bool = False) -> dict[str, Any]:
         "dithered_sign_s": t_dsign,
         "dithered_sign_vs_sign": t_dsign / t_sign,
         "dithered_sign_vs_float_sign": t_dsign / t_sign_f,
+        "dithered_sign_vs_library_sign": t_dsign / t_lsign,
+        "folded_vs_library_sign": t_fold / t_lsign,
         "folded_vs_sign": t_fold / t_sign,
         "folded_vs_float_sign": t_fold / t_sign_f,
         "authors_tconv_vs_sign": t_auth / t_sign,

@@ -172,6 +172,26 @@ def test_folding_equals_unfolded(spec, scale_by_gamma, gen):
     assert mismatch.float().mean() < 1e-3
 
 
+@pytest.mark.parametrize("gammas", [None, [1.0, -0.5, 0.0, 2.0]])
+def test_folding_follows_the_input_layout(gammas, gen):
+    bn = _bn(4, gen, None if gammas is None else torch.tensor(gammas))
+    f = FoldedThreshold.from_batchnorm(bn, "preset:design-2x2-a", 6, 6)
+    x = torch.randn(3, 4, 6, 6, generator=gen)
+    x_cl = x.contiguous(memory_format=torch.channels_last)
+    out, out_cl = f(x), f(x_cl)
+    assert torch.equal(out, out_cl) and set(out.unique().tolist()) <= {-1.0, 1.0}
+    assert out_cl.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(f(x[0]), out[0])  # one (C, H, W) map
+
+
+def test_compare_broadcasts_to_the_threshold_shape():
+    from dither_lab.activation import _compare
+
+    out = _compare(torch.tensor([0.0, 0.5, -0.1]), torch.tensor([[0.5], [-0.5]]))
+    assert out.tolist() == [[-1.0, 1.0, -1.0], [1.0, 1.0, 1.0]]
+    assert dithered_sign(np.zeros((2, 2), np.float32), "sign").tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
 def test_folding_all_positive_uses_scalar_path(gen):
     bn = _bn(4, gen)
     f = FoldedThreshold.from_batchnorm(bn, "bayer:2", 4, 4)
