@@ -171,6 +171,7 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
 
 def _cmd_train(a: argparse.Namespace) -> None:
     from dither_lab.data import balanced_subset, load_dataset
+    from dither_lab.models import build_model
     from dither_lab.train import CROP_PADDING, Recipe, RunConfig, train
 
     if a.threads:
@@ -183,9 +184,12 @@ def _cmd_train(a: argparse.Namespace) -> None:
                     crop_padding=CROP_PADDING[a.dataset])
     model = {"arch": a.arch, "in_channels": cin, "image_size": size, "width": a.width, "activation": a.activation,
              "affine": not a.no_affine, "scale_by_gamma": a.scale_by_gamma}
+    if a.unit != "plain":
+        model["unit"] = a.unit
     if a.kernel:
         model["kernel"] = a.kernel
     run = RunConfig(model=model, dataset=a.dataset, recipe=recipe)
+    build_model(**model)  # a configuration error is reported before the data are read
     tr, te = load_dataset(a.dataset, "train", path=a.data), load_dataset(a.dataset, "test", path=a.data)
     if a.limit:
         tr, te = balanced_subset(tr, a.limit, seed=a.seed), balanced_subset(te, a.limit, seed=a.seed)
@@ -373,6 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--activation", default="sign", help="sign, rsign, design, design3d, learned, or a kernel spec")
     tp.add_argument("--kernel", default=None, help="kernel of design/learned activations")
     tp.add_argument("--width", type=float, default=1.0)
+    tp.add_argument("--unit", choices=["plain", "bn-prelu"], default="plain",
+                    help="resnet-20's residual unit: plain, or bn-prelu (batch norm after each binary convolution, "
+                         "PReLU after the addition)")
     tp.add_argument("--no-affine", action="store_true", help="batch norm without learnable scale and shift")
     tp.add_argument("--scale-by-gamma", action="store_true", help="thresholds scaled by the batch-norm gamma")
     tp.add_argument("--epochs", type=int, default=10)

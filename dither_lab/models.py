@@ -8,7 +8,10 @@ Architectures (``ARCHS``):
 
 * ``vgg-small``: 128-128-M-256-256-M-512-512-M (the standard CIFAR BNN), with a width multiplier.
 * ``resnet-20``: 1W1A ResNet-20 (16-32-64, 3 blocks per stage) with a real-valued shortcut around every binary
-  convolution (Bi-Real / IR-Net style) and average-pool + 1x1 real shortcuts where the shape changes.
+  convolution (Bi-Real / IR-Net style) and average-pool + 1x1 real shortcuts where the shape changes. Its units
+  (``UNITS``): ``plain`` adds the binary convolution's output to the shortcut as it is; ``bn-prelu`` puts a batch
+  norm after the binary convolution (a learnable scale of the branch against the shortcut) and a per-channel PReLU
+  after the addition (a nonlinearity in the real-valued path), as Bi-Real Net and ReActNet do.
 * ``fmnist-net``: a compact VGG-style net for 28x28 gray images: 64-64-M-128-128-M-256-M.
 
 Activations (``ACTIVATIONS``, or any kernel spec from :mod:`dither_lab.kernels`): ``sign``, ``rsign``
@@ -38,6 +41,7 @@ from dither_lab.activation import DitheredSign, FoldedThreshold
 from dither_lab.kernels import Kernel, make_kernel
 
 ARCHS = ("vgg-small", "resnet-20", "fmnist-net")
+UNITS = ("plain", "bn-prelu")
 ACTIVATIONS = ("sign", "rsign", "design", "design3d", "learned")
 DEFAULT_DESIGN = "preset:design-2x2-a"
 DEFAULT_DESIGN3D = "preset:design3d-2x2x4"
@@ -162,12 +166,17 @@ class VGGBinary(nn.Module):
 
 
 class _BinaryUnit(nn.Module):
-    """One binary conv with a real shortcut: ``conv(act(x)) + shortcut(x)``."""
+    """One binary conv with a real shortcut: ``conv(act(x)) + shortcut(x)`` (``plain``), or
+    ``prelu(bn(conv(act(x))) + shortcut(x))`` (``bn-prelu``)."""
 
-    def __init__(self, cin: int, cout: int, stride: int, make_act: Any) -> None:
+    def __init__(self, cin: int, cout: int, stride: int, make_act: Any, unit: str = "plain") -> None:
         super().__init__()
         self.act = make_act(cin)
         self.conv = BinaryConv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.post: nn.Module | None = None
+        self.prelu: nn.Module | None = None
+        if unit == "bn-prelu":
+            self.post, self.prelu = nn.BatchNorm2d(cout), nn.PReLU(cout, init=0.25)
         if stride != 1 or cin != cout:
             self.shortcut: nn.Module = nn.Sequential(
                 nn.AvgPool2d(stride) if stride > 1 else nn.Identity(),
@@ -176,13 +185,16 @@ class _BinaryUnit(nn.Module):
             self.shortcut = nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(self.act(x)) + self.shortcut(x)
+        y = self.conv(self.act(x))
+        if self.post is None:
+            return y + self.shortcut(x)
+        return self.prelu(self.post(y) + self.shortcut(x))
 
 
 class ResNet20Binary(nn.Module):
-    """1W1A ResNet-20 for 32x32 inputs (width multiplier on 16-32-64)."""
+    """1W1A ResNet-20 for 32x32 inputs (width multiplier on 16-32-64; ``unit`` one of ``UNITS``)."""
 
-    def __init__(self, in_channels: int, num_classes: int, width: float, make_act: Any) -> None:
+    def __init__(self, in_channels: int, num_classes: int, width: float, make_act: Any, unit: str = "plain") -> None:
         super().__init__()
         widths = [max(1, int(round(c * width))) for c in (16, 32, 64)]
         self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]))
@@ -191,7 +203,7 @@ class ResNet20Binary(nn.Module):
         for stage, cout in enumerate(widths):
             for block in range(3):
                 stride = 2 if stage > 0 and block == 0 else 1
-                units += [_BinaryUnit(cin, cout, stride, make_act), _BinaryUnit(cout, cout, 1, make_act)]
+                units += [_BinaryUnit(cin, cout, stride, make_act, unit), _BinaryUnit(cout, cout, 1, make_act, unit)]
                 cin = cout
         self.features = nn.Sequential(*units)
         self.head_bn = nn.BatchNorm2d(cin)
@@ -204,9 +216,14 @@ class ResNet20Binary(nn.Module):
 
 def build_model(arch: str, *, in_channels: int, num_classes: int = 10, image_size: int = 32,
                 activation: str = "sign", kernel: Any = None, width: float = 1.0, affine: bool = True,
-                scale_by_gamma: bool = False, ste: str = "hardtanh") -> nn.Module:
-    """Build a BNN; its constructor arguments are kept in ``model.config`` (so files can rebuild it)."""
+                scale_by_gamma: bool = False, ste: str = "hardtanh", unit: str = "plain") -> nn.Module:
+    """Build a BNN; its constructor arguments are kept in ``model.config`` (so files can rebuild it).
+
+    ``unit`` chooses ResNet-20's residual unit (``UNITS``; the other architectures have one kind only)."""
     check_choice("arch", arch, ARCHS)
+    check_choice("unit", unit, UNITS)
+    if unit != "plain" and arch != "resnet-20":
+        raise ValueError(f"unit {unit!r} is for resnet-20 only; {arch} has plain units")
     if activation not in ACTIVATIONS:
         make_kernel(activation)  # validates a kernel spec, raising a ValueError that lists the valid names
     if not (isinstance(width, (int, float)) and 0 < width <= 8):
@@ -225,10 +242,12 @@ def build_model(arch: str, *, in_channels: int, num_classes: int = 10, image_siz
         model = VGGBinary([w(64), w(64), "M", w(128), w(128), "M", w(256), "M"], in_channels, num_classes,
                           image_size, make_act)
     else:
-        model = ResNet20Binary(in_channels, num_classes, width, make_act)
+        model = ResNet20Binary(in_channels, num_classes, width, make_act, unit)
     model.config = {"arch": arch, "in_channels": in_channels, "num_classes": num_classes, "image_size": image_size,
                     "activation": activation, "kernel": kernel, "width": width, "affine": affine,
                     "scale_by_gamma": scale_by_gamma, "ste": ste}
+    if unit != "plain":  # files of plain models keep the config they always had
+        model.config["unit"] = unit
     return model
 
 

@@ -104,6 +104,7 @@ def test_bench_quick_json(capsys):
         (["train", "--dataset", "fashion-mnist", "--arch", "fmnist-net", "--out", "r", "--activation", "zap"],
          "unknown kernel generator"),
         (["train", "--dataset", "fashion-mnist", "--arch", "fmnist-net", "--out", "r", "--epochs", "0"], "epochs"),
+        (["train", "--dataset", "cifar10", "--arch", "vgg-small", "--out", "r", "--unit", "bn-prelu"], "resnet-20 only"),
         (["train", "--dataset", "cifar10", "--arch", "resnet-20", "--out", "r", "--data", "nowhere"], "not found"),
         (["design", "--objective", "beauty"], "invalid choice"),
         (["design", "--images", "nowhere"], "must be subset"),
@@ -143,9 +144,11 @@ def test_train_limit_takes_each_class_alike(tmp_path, cifar_tree, monkeypatch, c
 
     def fake_train(run, tr, te, out, **kw):
         seen["train"], seen["test"] = np.bincount(tr.labels, minlength=10), np.bincount(te.labels, minlength=10)
+        seen["unit"] = run.model.get("unit")
         return {"test_accuracy": 0.1, "epochs_done": 1}
 
     monkeypatch.setattr(dither_lab.train, "train", fake_train)
     assert main(["train", "--dataset", "cifar10", "--arch", "resnet-20", "--data", str(root), "--limit", "20",
-                 "--out", str(tmp_path / "run")]) == 0
+                 "--unit", "bn-prelu", "--out", str(tmp_path / "run")]) == 0
     assert seen["train"].tolist() == [2] * 10 and seen["test"].tolist() == [2] * 10
+    assert seen["unit"] == "bn-prelu"

@@ -76,10 +76,11 @@ def test_set_kernel_one_or_all_layers():
         set_kernel(m, "sign", layers=["nope"])
 
 
-@pytest.mark.parametrize("arch", ["fmnist-net", "resnet-20"])
+@pytest.mark.parametrize("arch", ["fmnist-net", "resnet-20", "resnet-20:bn-prelu"])
 @pytest.mark.parametrize("activation", ["sign", "design", "design3d", "rsign"])
 def test_folded_inference_equals_unfolded(arch, activation):
-    m = small(arch, activation=activation)
+    arch, _, unit = arch.partition(":")
+    m = small(arch, activation=activation, **({"unit": unit} if unit else {}))
     x = torch.randn(8, m.config["in_channels"], m.config["image_size"], m.config["image_size"])
     m.train()
     for _ in range(2):  # non-trivial running statistics
@@ -96,8 +97,30 @@ def test_folded_inference_equals_unfolded(arch, activation):
     torch.testing.assert_close(folded, ref, atol=1e-4, rtol=1e-4)
 
 
-def test_packed_export_round_trip(tmp_path):
-    m = small("resnet-20", activation="design", width=0.25).eval()
+def test_resnet_units():
+    plain, unit = small("resnet-20", activation="design"), small("resnet-20", activation="design", unit="bn-prelu")
+    assert "unit" not in plain.config and unit.config["unit"] == "bn-prelu"  # plain files keep their old config
+    assert not any(isinstance(m, torch.nn.PReLU) for m in plain.modules())
+    assert sum(isinstance(m, torch.nn.PReLU) for m in unit.modules()) == len(binary_layers(unit)) == 18
+    # the branch's batch norm and the PReLU act where the unit's docstring says: PReLU(BN(conv(act(x))) + x)
+    u = unit.features[1]
+    x = torch.randn(2, u.conv.in_channels, 8, 8)
+    with torch.no_grad():
+        u.eval()
+        expect = torch.nn.functional.prelu(u.post(u.conv(u.act(x))) + x, u.prelu.weight)
+        torch.testing.assert_close(u(x), expect)
+    with pytest.raises(ValueError, match="unit must be one of 'plain', 'bn-prelu'"):
+        small("resnet-20", unit="fancy")
+    with pytest.raises(ValueError, match="for resnet-20 only"):
+        small("vgg-small", unit="bn-prelu")
+
+
+@pytest.mark.parametrize("unit", ["plain", "bn-prelu"])
+def test_packed_export_round_trip(tmp_path, unit):
+    m = small("resnet-20", activation="design", width=0.25, unit=unit)
+    m.train()
+    m(torch.randn(8, 3, 32, 32))  # running statistics of every batch norm away from their start
+    m.eval()
     x = torch.randn(4, 3, 32, 32)
     with torch.no_grad():
         ref = m(x)
