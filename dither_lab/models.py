@@ -185,10 +185,16 @@ class _BinaryUnit(nn.Module):
             self.shortcut = nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.conv(self.act(x))
         if self.post is None:
-            return y + self.shortcut(x)
-        return self.prelu(self.post(y) + self.shortcut(x))
+            return self.conv(self.act(x)) + self.shortcut(x)
+        if self.training or torch.is_grad_enabled():
+            return self.prelu(self.post(self.conv(self.act(x))) + self.shortcut(x))
+        # inference: the branch's batch norm folded into the binary weights' per-channel scale and a bias
+        c, bn = self.conv, self.post
+        s = torch.rsqrt(bn.running_var + bn.eps) * bn.weight
+        w = c.binary_weight() * s[:, None, None, None]
+        y = F.conv2d(self.act(x), w, bn.bias - bn.running_mean * s, c.stride, c.padding, c.dilation, c.groups)
+        return self.prelu(y + self.shortcut(x))
 
 
 class ResNet20Binary(nn.Module):

@@ -49,7 +49,8 @@ PROBE_IMAGES = 25_600
 def run_spec(dataset: str, activation: str, *, seed: int = 0, affine: bool = True, group: str) -> dict:
     model = shipped_run(dataset, activation, epochs=1, seed=seed, affine=affine).model
     tag = activation.replace(":", "-").replace(";", "_").replace(",", "")
-    name = f"{dataset}-{model['arch']}-{tag}-{'affine' if affine else 'noaffine'}-s{seed}"
+    arch = model["arch"] + (f"-{model['unit']}" if model.get("unit", "plain") != "plain" else "")
+    name = f"{dataset}-{arch}-{tag}-{'affine' if affine else 'noaffine'}-s{seed}"
     return {"name": name, "group": group, "dataset": dataset, "model": model, "seed": seed}
 
 

@@ -27,9 +27,10 @@ def main() -> None:
         c = json.loads(path.read_text())
         m = c["model"]
         lines.append(
-            f"| {path.name.removesuffix('.card.json')} | {m['arch']} (width {m['width']}) | {m['activation']} | "
+            f"| {path.name.removesuffix('.card.json')} | {m['arch']} (width {m['width']}"
+            f"{', ' + m.get('unit', 'plain') + ' units' if m['arch'] == 'resnet-20' else ''}) | {m['activation']} | "
             f"{c['epochs_done']} | {100 * c['test_accuracy']:.2f}% | {c['wall_time_s'] / 60:.0f} min on {c['device']} | "
-            f"{c['bytes']['total']:,} | {c['weights_file_bytes']:,} | `{c['made_by']}` |")
+            f"{c['bytes']['total']:,} | {c['weights_file_bytes']:,} | `{c['made_by']}` at commit {c['commit']} |")
     lines += [
         "",
         "Data: Fashion-MNIST (Xiao, Rasul and Vollgraf 2017, MIT licence) from its official IDX files, and CIFAR-10",
@@ -39,6 +40,11 @@ def main() -> None:
         "random crop (padding 2 for Fashion-MNIST, 4 for CIFAR-10) and flip, label smoothing 0.1, weight decay 5e-4 on",
         "real-valued weights only, seed 0, learnable batch-norm scale and shift. The DeSign models use the paper's 2x2",
         "kernel [[1,1],[0,3]] in the authors' batch-norm units in every binary layer.",
+        "",
+        "ResNet-20 units (`dither_lab.models.UNITS`): `plain` adds each binary convolution's output to its real-valued",
+        "shortcut; `bn-prelu` puts a batch norm after the binary convolution and a PReLU after the addition. The",
+        "shipped CIFAR-10 pair has plain units; the recipe now trains bn-prelu units, which learned faster in a CPU",
+        "pilot (`python scripts/unit_pilot.py --data PATH`, results in benchmarks/results/unit_pilot_cifar10.json).",
         "",
         "Trained on a GPU (TF32 convolutions), evaluated on a CPU in float32 the same files give Fashion-MNIST 92.70%",
         "(Sign) and 92.76% (DeSign), CIFAR-10 76.79% (Sign) and 77.58% (DeSign): `python -m dither_lab evaluate --model",

@@ -102,13 +102,17 @@ def test_resnet_units():
     assert "unit" not in plain.config and unit.config["unit"] == "bn-prelu"  # plain files keep their old config
     assert not any(isinstance(m, torch.nn.PReLU) for m in plain.modules())
     assert sum(isinstance(m, torch.nn.PReLU) for m in unit.modules()) == len(binary_layers(unit)) == 18
-    # the branch's batch norm and the PReLU act where the unit's docstring says: PReLU(BN(conv(act(x))) + x)
+    # the branch's batch norm and the PReLU act where the unit's docstring says: PReLU(BN(conv(act(x))) + x);
+    # at inference the batch norm is folded into the binary weights' scale and a bias, with the same result
     u = unit.features[1]
-    x = torch.randn(2, u.conv.in_channels, 8, 8)
+    x = torch.randn(8, u.conv.in_channels, 8, 8)
+    u(x)  # running statistics away from their start
     with torch.no_grad():
         u.eval()
         expect = torch.nn.functional.prelu(u.post(u.conv(u.act(x))) + x, u.prelu.weight)
         torch.testing.assert_close(u(x), expect)
+    with torch.enable_grad():
+        torch.testing.assert_close(u(x), expect)  # the unfolded path
     with pytest.raises(ValueError, match="unit must be one of 'plain', 'bn-prelu'"):
         small("resnet-20", unit="fancy")
     with pytest.raises(ValueError, match="for resnet-20 only"):

@@ -139,7 +139,7 @@ def test_shipped_run_is_the_one_recipe_of_every_study_run():
     from dither_lab.train import shipped_run
 
     run = shipped_run("cifar10", "design", epochs=3, seed=2, affine=False)
-    assert run.model == {"arch": "resnet-20", "in_channels": 3, "image_size": 32, "width": 1.0,
+    assert run.model == {"arch": "resnet-20", "in_channels": 3, "image_size": 32, "width": 1.0, "unit": "bn-prelu",
                          "activation": "design", "affine": False}
     assert (run.recipe.epochs, run.recipe.seed, run.recipe.crop_padding) == (3, 2, 4)
     assert shipped_run("fashion-mnist", "sign", epochs=1, width=0.25).model["width"] == 0.25
