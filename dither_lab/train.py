@@ -186,7 +186,10 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
     main_proc = rank == 0
     progress = progress and main_proc
     torch.manual_seed(r.seed)
-    model = build_model(**run.model).to(dev)
+    # channels-last is oneDNN's fast layout: 1.13-1.36x the images/s in CPU training (benchmarks/bench_train.py);
+    # on the GPU the layout is left as it is
+    layout = torch.channels_last if dev.type == "cpu" else torch.contiguous_format
+    model = build_model(**run.model).to(dev, memory_format=layout)
     net: nn.Module = model
     if dist:
         if dev.type == "cuda":
@@ -233,7 +236,7 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
             y = labels_dev[idx_dev]
             if dist:  # each process takes its share of the batch; DDP averages the gradients
                 x, y = x[rank::world], y[rank::world]
-            x = x.to(dev, non_blocking=True)
+            x = x.to(dev, non_blocking=True).contiguous(memory_format=layout)
             for g in opt.param_groups:
                 g["lr"] = lr_at(epoch * steps_per_epoch + i, total, warmup, r.lr)
             logits = net(x)

@@ -58,7 +58,7 @@ def main() -> None:
     for split in ("train", "test"):  # decode once, before the workers read the cache
         load_dataset("cifar10", split, path=a.data)
     with ProcessPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(one_run, *zip(*RUNS), [a] * len(RUNS)))
+        results = list(pool.map(one_run, [u for u, _ in RUNS], [act for _, act in RUNS], [a] * len(RUNS)))
     for r in results:
         print(f"{r['unit']:<9} {r['activation']:<7} test {r['test_accuracy']:.4f} "
               f"(train {r['history'][-1]['train_acc']:.4f}), wall {r['wall_time_s']:.0f} s")
