@@ -78,8 +78,12 @@ class _DitheredSignFn(torch.autograd.Function):
 def _compare(x: torch.Tensor, thr: torch.Tensor | float) -> torch.Tensor:
     """``+1`` where ``x >= thr``, else ``-1``, in ``x``'s dtype and memory layout.
 
-    The comparison is written straight into a tensor of ``x``'s dtype and mapped to +-1 in place: on the CPU about
-    twice as fast as ``torch.where`` with scalar tensors (``benchmarks/bench_core.py``)."""
+    On the CPU the comparison is written straight into a tensor of ``x``'s dtype and mapped to +-1 in place: about
+    twice as fast as ``torch.where`` with scalar tensors (``benchmarks/bench_core.py``). On a GPU, where each
+    kernel launch counts, it stays two kernels (compare, select)."""
+    if x.device.type != "cpu":
+        one = torch.ones((), dtype=x.dtype, device=x.device)
+        return torch.where(x >= thr, one, -one)
     shape = torch.broadcast_shapes(x.shape, thr.shape) if isinstance(thr, torch.Tensor) else x.shape
     out = torch.empty_like(x) if shape == x.shape else x.new_empty(shape)
     torch.ge(x, thr, out=out)
