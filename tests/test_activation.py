@@ -190,6 +190,9 @@ def test_compare_broadcasts_to_the_threshold_shape():
     out = _compare(torch.tensor([0.0, 0.5, -0.1]), torch.tensor([[0.5], [-0.5]]))
     assert out.tolist() == [[-1.0, 1.0, -1.0], [1.0, 1.0, 1.0]]
     assert dithered_sign(np.zeros((2, 2), np.float32), "sign").tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    # off the CPU (here the shape-only meta device, standing in for a GPU) the compare is torch.where's
+    meta = _compare(torch.zeros(2, 3, device="meta"), torch.zeros(3, device="meta"))
+    assert meta.device.type == "meta" and meta.shape == (2, 3)
 
 
 def test_folding_all_positive_uses_scalar_path(gen):
