@@ -16,11 +16,17 @@ The runs, all with the shipped models' recipe (``scripts/train_pretrained.py``):
 ``run`` first trains each of the first ``--slots`` runs for one short epoch (25,600 images) side by side, to
 measure the speed under the real load, then chooses the epochs per dataset so that the whole plan ends inside the
 budget (Sign and DeSign always get the same recipe), starts the runs in a pool of ``--slots`` processes, and stops
-any run still going at the deadline. The probe's short epoch carries the warm-up (cuDNN autotuning, first
-allocations), so it overestimates: on one H200 the default ``--safety 0.8`` finished 29 runs in 231 of 500 s,
-and ``--safety 1.3`` 6 runs in 477 of 530 s. Each run's folder holds its card, weights and log. ``collect`` writes every
+any run still going at the deadline; ``--epochs N`` skips the probe and gives every run N epochs. The probe's
+short epoch carries the warm-up (cuDNN autotuning, first allocations), so it overestimates: on one H200 the default
+``--safety 0.8`` finished 29 runs in 231 of 500 s, and ``--safety 1.3`` 6 runs in 477 of 530 s. Each run's folder
+holds its card, weights and log. ``collect`` writes every
 run's card to benchmarks/results/campaign_<tag>_<dataset>.json and, with ``--publish``, copies the ship weights
 into assets/ (manifest, cards).
+
+A schedule longer than one machine lease: ``run --epochs 200 --keep-checkpoints --pack X.tar.gz ...`` trains until
+the deadline and packs every run's checkpoint (written after each epoch); unpack X and call ``run`` again with the
+same ``--epochs`` and ``--out UNPACKED/campaign``: each run resumes where it stopped, exactly as if uninterrupted
+(``dither_lab.train``), and ends with its weights and ``result.json`` for ``collect``.
 """
 
 from __future__ import annotations
@@ -166,22 +172,10 @@ def choose_epochs(probes: list[dict], runs: list[dict], slots: int, seconds: flo
     return epochs | {"per_epoch_s": per_epoch}  # type: ignore[return-value]
 
 
-def drive(a: argparse.Namespace) -> None:
-    t_start = time.perf_counter()
-    deadline = t_start + a.budget_s - a.pack_s
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    data = {"cifar10": a.cifar, "fashion-mnist": a.fmnist}
-    from dither_lab.data import load_dataset
-
-    for ds in data:  # build the uint8 caches once, before the workers start
-        for split in ("train", "test"):
-            load_dataset(ds, split, path=data[ds])
-    print(f"[{time.perf_counter() - t_start:.0f} s] data cached", flush=True)
-    runs = plan() if a.only is None else [r for r in plan() if r["name"] in a.only or r["group"] in a.only]
-    log = {"runs": [r["name"] for r in runs], "budget_s": a.budget_s, "slots": a.slots, "commit": a.commit,
-           "only": a.only}
-    pool = Pool(a.slots, data)
+def probe_epochs(a: argparse.Namespace, runs: list[dict], pool: Pool, out: Path, log: dict, deadline: float,
+                 t_start: float) -> dict | None:
+    """Train the first runs for one short epoch side by side, then size the epochs to the time left (None: the
+    probe failed, which ``log`` records)."""
     probe_runs = runs[: a.slots]
     for ds in dict.fromkeys(r["dataset"] for r in runs):  # every dataset needs a measured speed
         if not any(r["dataset"] == ds for r in probe_runs):
@@ -204,13 +198,38 @@ def drive(a: argparse.Namespace) -> None:
         log["error"] = f"probe failed ({len(probe_runs) - len(probes)} of {len(probe_runs)}; stuck: {stuck})"
         print(log["error"], flush=True)
         (out / "campaign.json").write_text(json.dumps(log, indent=2))
-        return
+        return None
     left = deadline - time.perf_counter()
     epochs = choose_epochs(probes, runs, a.slots, a.safety * left)
     log["probe"] = [{"name": p["spec"]["name"], "step_s": p["step_s"], "eval_s": p["eval_s"], "total_s": p["total_s"],
                      "device": p["card"]["device"]} for p in probes]
-    log["epochs"] = epochs
     print(f"[{time.perf_counter() - t_start:.0f} s] probe done; {left:.0f} s left; epochs {epochs}", flush=True)
+    return epochs
+
+
+def drive(a: argparse.Namespace) -> None:
+    t_start = time.perf_counter()
+    deadline = t_start + a.budget_s - a.pack_s
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = {"cifar10": a.cifar, "fashion-mnist": a.fmnist}
+    from dither_lab.data import load_dataset
+
+    for ds in data:  # build the uint8 caches once, before the workers start
+        for split in ("train", "test"):
+            load_dataset(ds, split, path=data[ds])
+    print(f"[{time.perf_counter() - t_start:.0f} s] data cached", flush=True)
+    runs = plan() if a.only is None else [r for r in plan() if r["name"] in a.only or r["group"] in a.only]
+    log = {"runs": [r["name"] for r in runs], "budget_s": a.budget_s, "slots": a.slots, "commit": a.commit,
+           "only": a.only}
+    pool = Pool(a.slots, data)
+    if a.epochs:  # a fixed schedule: no probe; runs resume from their folders' checkpoints
+        epochs = {ds: a.epochs for ds in TRAIN_SIZE}
+    else:
+        epochs = probe_epochs(a, runs, pool, out, log, deadline, t_start)
+        if epochs is None:
+            return
+    log["epochs"] = epochs
     queue = list(runs)
     status: dict[str, str] = {}
     started: dict[str, float] = {}
@@ -227,7 +246,7 @@ def drive(a: argparse.Namespace) -> None:
             if rc != 0:
                 print((run_out / "log.txt").read_text()[-2000:], flush=True)
     for name in pool.kill_all():
-        status[name] = "stopped at the deadline"
+        status[name] = f"stopped at the deadline after {_epochs_done(out / name_group(runs, name) / name)} epochs"
     for r in queue:
         status[r["name"]] = "not started"
     log["status"] = status
@@ -235,9 +254,24 @@ def drive(a: argparse.Namespace) -> None:
     (out / "campaign.json").write_text(json.dumps(log, indent=2) + "\n")
     print(json.dumps({k: v for k, v in log.items() if k != "runs"}, indent=1), flush=True)
     if a.pack:
+        def keep(ti: tarfile.TarInfo) -> tarfile.TarInfo | None:
+            return None if ti.name.endswith("checkpoint.pt") and not a.keep_checkpoints else ti
+
         with tarfile.open(a.pack, "w:gz") as tar:
-            tar.add(out, arcname="campaign", filter=lambda ti: None if ti.name.endswith("checkpoint.pt") else ti)
+            tar.add(out, arcname="campaign", filter=keep)
         print(f"packed {a.pack} ({Path(a.pack).stat().st_size} bytes)")
+
+
+def name_group(runs: list[dict], name: str) -> str:
+    return next(r["group"] for r in runs if r["name"] == name)
+
+
+def _epochs_done(run_dir: Path) -> int:
+    """Epochs in a run folder's last checkpoint (0 without one)."""
+    from dither_lab.io import load_checkpoint
+
+    ckpt = run_dir / "checkpoint.pt"
+    return int(load_checkpoint(ckpt)["epoch"]) if ckpt.is_file() else 0
 
 
 # ------------------------------------------------------------------------------------------------------ collect
@@ -298,6 +332,10 @@ def main() -> None:
     r.add_argument("--out", default="runs/campaign")
     r.add_argument("--only", nargs="*", default=None, help="run names or groups")
     r.add_argument("--pack", default=None, help="write a .tar.gz of the results here")
+    r.add_argument("--epochs", type=int, default=0,
+                   help="a fixed number of epochs for every run (no probe); runs resume from checkpoints in --out")
+    r.add_argument("--keep-checkpoints", action="store_true",
+                   help="pack the runs' checkpoints too, so that a later run can continue them")
     r.add_argument("--commit", default="", help="the commit trained (for the cards, where git is absent)")
     w = sub.add_parser("worker")
     w.add_argument("--spec", required=True)
