@@ -1,11 +1,12 @@
 """CPU pilot: ResNet-20's ``plain`` and ``bn-prelu`` units, each with Sign and with DeSign, on a CIFAR-10 subset.
 
     python scripts/unit_pilot.py --data PATH/cifar10-jpg.tar.gz [--train 15000] [--test 2000] [--epochs 6]
+    python scripts/unit_pilot.py --data PATH --units bn-prelu --ste approxsign   # another surrogate gradient
 
 Every run is the shipped CIFAR-10 recipe (``dither_lab.train.shipped_run``) with the unit as the only change, on
 a balanced training subset (seed 0), tested on a balanced test subset after each epoch; two runs at a time, one
 torch thread each. Runs resume from their folders under ``--out``. Writes
-benchmarks/results/unit_pilot_cifar10.json. A short pilot says which unit learns faster, not where a long
+benchmarks/results/unit_pilot_cifar10.json (``unit_pilot_cifar10_<ste>.json`` for an STE other than hardtanh). A short pilot says which unit learns faster, not where a long
 schedule ends.
 """
 
@@ -21,26 +22,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-RESULTS = ROOT / "benchmarks" / "results" / "unit_pilot_cifar10.json"
-RUNS = [(unit, act) for unit in ("plain", "bn-prelu") for act in ("sign", "design")]
+RESULTS = ROOT / "benchmarks" / "results" / "unit_pilot_cifar10{}.json"
+
+
+def pilot_run(unit: str, activation: str, *, epochs: int, ste: str = "hardtanh"):
+    """The shipped CIFAR-10 recipe with ``unit`` and ``ste`` as the only changes."""
+    from dither_lab.train import shipped_run
+
+    run = shipped_run("cifar10", activation, epochs=epochs)
+    run.model["unit"] = unit  # the recipe's own unit is bn-prelu: set it either way
+    if unit == "plain":
+        del run.model["unit"]  # as build_model records plain models
+    if ste != "hardtanh":
+        run.model["ste"] = ste
+    return run
 
 
 def one_run(unit: str, activation: str, a: argparse.Namespace) -> dict:
     import torch
 
     from dither_lab.data import balanced_subset, load_dataset
-    from dither_lab.train import shipped_run, train
+    from dither_lab.train import train
 
     torch.set_num_threads(1)
     tr = balanced_subset(load_dataset("cifar10", "train", path=a.data), a.train, seed=0)
     te = balanced_subset(load_dataset("cifar10", "test", path=a.data), a.test, seed=0)
-    run = shipped_run("cifar10", activation, epochs=a.epochs)
-    if unit != "plain":
-        run.model["unit"] = unit
+    run = pilot_run(unit, activation, epochs=a.epochs, ste=a.ste)
+    ste = "" if a.ste == "hardtanh" else f"-{a.ste}"
     t0 = time.perf_counter()
-    card = train(run, tr, te, Path(a.out) / f"{unit}-{activation}-{a.train}-{a.epochs}", resume=True,
+    card = train(run, tr, te, Path(a.out) / f"{unit}-{activation}{ste}-{a.train}-{a.epochs}", resume=True,
                  device="cpu", progress=False)
-    return {"unit": unit, "activation": activation, "seconds": round(time.perf_counter() - t0, 1),
+    return {"unit": unit, "activation": activation, "ste": a.ste, "seconds": round(time.perf_counter() - t0, 1),
             "test_accuracy": card["test_accuracy"], "wall_time_s": card["wall_time_s"],
             "history": [{k: h[k] for k in ("epoch", "train_acc", "test_acc")} for h in card["history"]]}
 
@@ -52,21 +64,27 @@ def main() -> None:
     p.add_argument("--test", type=int, default=2_000)
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--out", default="runs/unit_pilot")
+    p.add_argument("--units", nargs="+", choices=["plain", "bn-prelu"], default=["plain", "bn-prelu"])
+    p.add_argument("--ste", choices=["hardtanh", "approxsign", "identity"], default="hardtanh",
+                   help="the activations' straight-through estimator")
     a = p.parse_args()
+    runs = [(unit, act) for unit in a.units for act in ("sign", "design")]
     from dither_lab.data import load_dataset
 
     for split in ("train", "test"):  # decode once, before the workers read the cache
         load_dataset("cifar10", split, path=a.data)
     with ProcessPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(one_run, [u for u, _ in RUNS], [act for _, act in RUNS], [a] * len(RUNS)))
+        results = list(pool.map(one_run, [u for u, _ in runs], [act for _, act in runs], [a] * len(runs)))
     for r in results:
         print(f"{r['unit']:<9} {r['activation']:<7} test {r['test_accuracy']:.4f} "
               f"(train {r['history'][-1]['train_acc']:.4f}), wall {r['wall_time_s']:.0f} s")
-    command = f"python scripts/unit_pilot.py --data PATH --train {a.train} --test {a.test} --epochs {a.epochs}"
-    RESULTS.write_text(json.dumps({"command": command,
+    command = (f"python scripts/unit_pilot.py --data PATH --train {a.train} --test {a.test} --epochs {a.epochs} "
+               f"--units {' '.join(a.units)} --ste {a.ste}")
+    path = Path(str(RESULTS).format("" if a.ste == "hardtanh" else f"_{a.ste}"))
+    path.write_text(json.dumps({"command": command,
                                    "train_images": a.train, "test_images": a.test, "epochs": a.epochs,
                                    "threads_per_run": 1, "runs": results}, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -155,3 +155,19 @@ def test_kernel_runs_join_the_campaign_by_kernel():
     saved = study.load_results("compare", "fashion-mnist")  # the saved table was joined the same way
     runs = study.kernel_runs(study.load_results("campaign_short", "fashion-mnist"))
     assert {r["key"]: r["trained_with"] for r in saved["rows"] if r["trained_with"]} == runs
+
+
+def test_unit_pilot_changes_only_the_unit_and_ste():
+    from dither_lab.models import build_model
+    from dither_lab.train import shipped_run
+
+    spec = importlib.util.spec_from_file_location("unit_pilot", ROOT / "scripts" / "unit_pilot.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    base = shipped_run("cifar10", "design", epochs=3)
+    plain = mod.pilot_run("plain", "design", epochs=3)
+    assert "unit" not in plain.model and plain.recipe == base.recipe
+    assert {k: v for k, v in base.model.items() if k != "unit"} == plain.model
+    assert "unit" not in build_model(**plain.model).config  # a plain model, as its files record it
+    ste = mod.pilot_run("bn-prelu", "sign", epochs=3, ste="approxsign")
+    assert ste.model == {**shipped_run("cifar10", "sign", epochs=3).model, "unit": "bn-prelu", "ste": "approxsign"}
