@@ -24,9 +24,10 @@ run's card to benchmarks/results/campaign_<tag>_<dataset>.json and, with ``--pub
 into assets/ (manifest, cards).
 
 A schedule longer than one machine lease: ``run --epochs 200 --keep-checkpoints --pack X.tar.gz ...`` trains until
-the deadline and packs every run's checkpoint (written after each epoch); unpack X and call ``run`` again with the
-same ``--epochs`` and ``--out UNPACKED/campaign``: each run resumes where it stopped, exactly as if uninterrupted
-(``dither_lab.train``), and ends with its weights and ``result.json`` for ``collect``.
+the deadline and packs every run's checkpoint (written after each epoch); call ``run`` again with the same
+``--epochs`` and ``--resume-pack X.tar.gz`` (or unpack X and give ``--out UNPACKED/campaign``): each run resumes
+where it stopped, exactly as if uninterrupted (``dither_lab.train``), and ends with its weights and
+``result.json`` for ``collect``.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ import argparse
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -219,6 +222,9 @@ def drive(a: argparse.Namespace) -> None:
         for split in ("train", "test"):
             load_dataset(ds, split, path=data[ds])
     print(f"[{time.perf_counter() - t_start:.0f} s] data cached", flush=True)
+    if a.resume_pack:
+        restored = unpack_into(Path(a.resume_pack), out)
+        print(f"[{time.perf_counter() - t_start:.0f} s] {restored} files restored from {a.resume_pack}", flush=True)
     runs = plan() if a.only is None else [r for r in plan() if r["name"] in a.only or r["group"] in a.only]
     log = {"runs": [r["name"] for r in runs], "budget_s": a.budget_s, "slots": a.slots, "commit": a.commit,
            "only": a.only}
@@ -260,6 +266,28 @@ def drive(a: argparse.Namespace) -> None:
         with tarfile.open(a.pack, "w:gz") as tar:
             tar.add(out, arcname="campaign", filter=keep)
         print(f"packed {a.pack} ({Path(a.pack).stat().st_size} bytes)")
+
+
+def unpack_into(pack: Path, out: Path) -> int:
+    """Restore the run folders of an earlier ``run --pack`` into ``out``; files already in ``out`` are kept (they
+    are at least as new). Returns the number of files restored."""
+    if not pack.is_file():
+        raise SystemExit(f"--resume-pack: {pack} is not a file")
+    restored = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            with tarfile.open(pack) as tar:
+                tar.extractall(tmp, filter="data")  # no absolute paths, links out of the folder or special files
+        except (tarfile.TarError, OSError) as exc:
+            raise SystemExit(f"--resume-pack: {pack} is not a pack this script wrote ({exc})") from None
+        src = Path(tmp) / "campaign"
+        for f in sorted(src.rglob("*")):
+            dst = out / f.relative_to(src)
+            if f.is_file() and not dst.exists():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, dst)
+                restored += 1
+    return restored
 
 
 def name_group(runs: list[dict], name: str) -> str:
@@ -336,6 +364,8 @@ def main() -> None:
                    help="a fixed number of epochs for every run (no probe); runs resume from checkpoints in --out")
     r.add_argument("--keep-checkpoints", action="store_true",
                    help="pack the runs' checkpoints too, so that a later run can continue them")
+    r.add_argument("--resume-pack", default=None,
+                   help="a pack of an earlier call (with --keep-checkpoints): its runs continue where they stopped")
     r.add_argument("--commit", default="", help="the commit trained (for the cards, where git is absent)")
     w = sub.add_parser("worker")
     w.add_argument("--spec", required=True)

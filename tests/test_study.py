@@ -114,6 +114,38 @@ def test_campaign_plan_and_epochs():
     assert c.choose_epochs(probes, runs, 14, 1.0)["cifar10"] == 1  # never below one epoch
 
 
+def test_campaign_resume_pack_restores_run_folders(tmp_path):
+    import io
+    import tarfile
+
+    c = _campaign()
+    src = tmp_path / "old"
+    (src / "ship" / "a").mkdir(parents=True)
+    (src / "ship" / "a" / "checkpoint.pt").write_bytes(b"epoch 5")
+    (src / "ship" / "a" / "log.txt").write_text("old log")
+    with tarfile.open(tmp_path / "p.tar.gz", "w:gz") as tar:
+        tar.add(src, arcname="campaign")
+    out = tmp_path / "out"
+    (out / "ship" / "a").mkdir(parents=True)
+    (out / "ship" / "a" / "log.txt").write_text("newer log")
+    assert c.unpack_into(tmp_path / "p.tar.gz", out) == 1
+    assert (out / "ship" / "a" / "checkpoint.pt").read_bytes() == b"epoch 5"
+    assert (out / "ship" / "a" / "log.txt").read_text() == "newer log"  # what is there is kept
+    with pytest.raises(SystemExit, match="is not a file"):
+        c.unpack_into(tmp_path / "missing.tar.gz", out)
+    (tmp_path / "bad.tar.gz").write_text("not a tar")
+    with pytest.raises(SystemExit, match="is not a pack"):
+        c.unpack_into(tmp_path / "bad.tar.gz", out)
+    evil = tmp_path / "evil.tar.gz"
+    with tarfile.open(evil, "w:gz") as tar:
+        info = tarfile.TarInfo("../escape.txt")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    with pytest.raises(SystemExit, match="is not a pack"):
+        c.unpack_into(evil, out)
+    assert not (tmp_path / "escape.txt").exists()
+
+
 def test_campaign_results_are_published_consistently():
     import json
 
