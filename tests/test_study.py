@@ -53,15 +53,18 @@ def test_feature_map_metrics_sign_against_dithered():
         feature_map_metrics(model, images[:0], "fashion-mnist")
 
 
-def test_feature_map_metrics_in_chunks_equal_one_pass(monkeypatch):
+def test_feature_maps_read_in_chunks_equal_one_pass(monkeypatch):
     import dither_lab.study
 
     model, _ = load_pretrained("fashion-mnist-design")
     images = embedded_subset().images[:5]
     whole = feature_map_metrics(model, images, "fashion-mnist", channels=2)
+    levels = measured_levels(model, images, "fashion-mnist")
     monkeypatch.setattr(dither_lab.study, "_MAPS_CHUNK", 2)  # chunks of 2, 2 and 1 images
-    chunked = feature_map_metrics(model, images, "fashion-mnist", channels=2)
-    assert chunked == pytest.approx(whole, rel=1e-6)
+    assert feature_map_metrics(model, images, "fashion-mnist", channels=2) == pytest.approx(whole, rel=1e-6)
+    assert measured_levels(model, images, "fashion-mnist") == pytest.approx(levels, rel=1e-6)
+    with pytest.raises(ValueError, match="at least one image"):
+        measured_levels(model, images[:0], "fashion-mnist")
 
 
 def test_measured_levels_and_levels_kernel():
