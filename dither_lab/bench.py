@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dither_lab.activation import FoldedThreshold, dithered_sign
+from dither_lab.activation import FoldedThreshold, _compare, dithered_sign
 from dither_lab.dither import error_diffusion, ordered_dither
 from dither_lab.kernels import blue_noise, make_kernel, ranks_to_quantiles
 from dither_lab.metrics import low_high_ratio
@@ -64,6 +64,10 @@ def run(*, quick: bool = False) -> dict[str, Any]:
         bn.bias.normal_(0, 0.1, generator=gen)
     folded = FoldedThreshold.from_batchnorm(bn, kern, shape[2], shape[3])
     t_fold = median_time(lambda: folded(x), repeats=reps)
+    # channels-last input (the models' inference layout) against thresholds of its layout, and of the other one
+    x_cl = x.contiguous(memory_format=torch.channels_last)
+    t_matched = median_time(lambda: _compare(x_cl, folded.theta_cl), repeats=reps)
+    t_mixed = median_time(lambda: _compare(x_cl, folded.theta), repeats=reps)
 
     def authors() -> torch.Tensor:
         thr = authors_threshold_map(kern.values, shape[2], shape[3])
@@ -98,6 +102,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
         "dithered_sign_vs_library_sign": t_dsign / t_lsign,
         "folded_vs_library_sign": t_fold / t_lsign,
         "folded_vs_sign": t_fold / t_sign,
+        "channels_last_mixed_layout_vs_matched": t_mixed / t_matched,
         "folded_vs_float_sign": t_fold / t_sign_f,
         "authors_tconv_vs_sign": t_auth / t_sign,
         "ordered_dither_rgb_side": side,
