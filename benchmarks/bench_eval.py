@@ -31,15 +31,16 @@ def _models(dataset: str, activation: str):
     """The shipped model, and the training recipe's architecture (untrained) where the shipped one differs."""
     name = f"{dataset}-{activation}"
     recipe = {**SHIPPED_MODELS[dataset], "activation": activation}
+    torch.manual_seed(0)
+    untrained = build_model(**recipe).eval()
     out = []
     if name in available_pretrained():
         model = load_pretrained(name)[0]
         out.append((model, name))
-        if all(model.config.get(k, "plain" if k == "unit" else None) == v for k, v in recipe.items()):
+        if model.config == untrained.config:
             return out
-    torch.manual_seed(0)
     unit = f", {recipe['unit']} units" if "unit" in recipe else ""
-    out.append((build_model(**recipe).eval(), f"{recipe['arch']}{unit} (untrained: the training recipe's architecture)"))
+    out.append((untrained, f"{recipe['arch']}{unit} (untrained: the training recipe's architecture)"))
     return out
 
 

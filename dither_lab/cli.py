@@ -172,13 +172,13 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
 def _cmd_train(a: argparse.Namespace) -> None:
     from dither_lab.data import balanced_subset, load_dataset
     from dither_lab.models import build_model
-    from dither_lab.train import CROP_PADDING, Recipe, RunConfig, train
+    from dither_lab.train import CROP_PADDING, SHIPPED_MODELS, Recipe, RunConfig, train
 
     if a.threads:
         import torch
 
         torch.set_num_threads(a.threads)
-    cin, size = (1, 28) if a.dataset == "fashion-mnist" else (3, 32)
+    cin, size = SHIPPED_MODELS[a.dataset]["in_channels"], SHIPPED_MODELS[a.dataset]["image_size"]
     recipe = Recipe(epochs=a.epochs, batch_size=a.batch_size, optimizer=a.optimizer, lr=a.lr, seed=a.seed,
                     weight_decay=a.weight_decay, label_smoothing=a.label_smoothing,
                     crop_padding=CROP_PADDING[a.dataset])

@@ -143,14 +143,15 @@ class Pool:
                 del self.live[name]
         return done
 
-    def kill_all(self) -> list[str]:
-        names = list(self.live)
+    def kill_all(self) -> dict[str, Path]:
+        """Stop every live worker; returns their names and run folders."""
+        stopped = {name: out for name, (_, _, out) in self.live.items()}
         for p, log, _ in self.live.values():
             p.kill()
             p.wait()
             log.close()
         self.live.clear()
-        return names
+        return stopped
 
 
 def choose_epochs(probes: list[dict], runs: list[dict], slots: int, seconds: float) -> dict[str, int]:
@@ -189,7 +190,7 @@ def probe_epochs(a: argparse.Namespace, runs: list[dict], pool: Pool, out: Path,
     while pool.live and time.perf_counter() < probe_deadline:
         time.sleep(1)
         pool.reap()
-    stuck = pool.kill_all()
+    stuck = list(pool.kill_all())
     probes = []
     for r in probe_runs:
         f = out / "probe" / r["name"] / "result.json"
@@ -251,8 +252,8 @@ def drive(a: argparse.Namespace) -> None:
                   f"{time.perf_counter() - started[name]:.0f} s", flush=True)
             if rc != 0:
                 print((run_out / "log.txt").read_text()[-2000:], flush=True)
-    for name in pool.kill_all():
-        status[name] = f"stopped at the deadline after {_epochs_done(out / name_group(runs, name) / name)} epochs"
+    for name, run_out in pool.kill_all().items():
+        status[name] = f"stopped at the deadline after {_epochs_done(run_out)} epochs"
     for r in queue:
         status[r["name"]] = "not started"
     log["status"] = status
@@ -288,10 +289,6 @@ def unpack_into(pack: Path, out: Path) -> int:
                 shutil.copy2(f, dst)
                 restored += 1
     return restored
-
-
-def name_group(runs: list[dict], name: str) -> str:
-    return next(r["group"] for r in runs if r["name"] == name)
 
 
 def _epochs_done(run_dir: Path) -> int:

@@ -23,7 +23,7 @@ import torch
 
 from dither_lab.data import balanced_subset, load_dataset
 from dither_lab.models import load_pretrained
-from dither_lab.study import RESULTS_DIR, compare_kernels, kernel_runs, load_results
+from dither_lab.study import METRIC_KEYS, RESULTS_DIR, compare_kernels, kernel_runs, load_results
 
 
 def main() -> None:
@@ -49,7 +49,7 @@ def main() -> None:
     train = balanced_subset(load_dataset(a.dataset, "train", path=a.data), 10000)
     models = {}
     for act in ("sign", "design"):
-        model, _ = load_pretrained(f"{'fashion-mnist' if a.dataset == 'fashion-mnist' else 'cifar10'}-{act}")
+        model, _ = load_pretrained(f"{a.dataset}-{act}")
         print(f"== model trained with {act}")
         models[act] = compare_kernels(model, test, train=train, metric_images=a.metric_images,
                                       learn_steps=a.learn_steps, progress=lambda s: print("  " + s, flush=True))
@@ -61,8 +61,8 @@ def main() -> None:
         rows.append({"key": r["key"], "label": r["label"], "spec_on_design_model": r["spec"],
                      "spec_on_sign_model": s["spec"], "swapped_into_sign_model": s["accuracy"],
                      "swapped_into_design_model": r["accuracy"], "trained_with": tw.get(r["key"]),
-                     "feature_maps_design_model": {k: v for k, v in r.items() if k not in ("key", "label", "spec", "accuracy")},
-                     "feature_maps_sign_model": {k: v for k, v in s.items() if k not in ("key", "label", "spec", "accuracy")}})
+                     "feature_maps_design_model": {k: r[k] for k in METRIC_KEYS},
+                     "feature_maps_sign_model": {k: s[k] for k in METRIC_KEYS}})
     out = RESULTS_DIR / f"compare_{a.dataset}.json"
     out.write_text(json.dumps({"made_by": f"python scripts/compare_kernels.py --dataset {a.dataset} --count {a.count}",
                                "test_images": len(test), "metric_images": a.metric_images,

@@ -92,11 +92,16 @@ def test_compare_kernels_rows():
     assert "learned" not in [r["key"] for r in no_learn]
 
 
-def _campaign():
-    spec = importlib.util.spec_from_file_location("campaign", ROOT / "scripts" / "campaign.py")
+def _script(name):
+    """A script of scripts/ imported as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def _campaign():
+    return _script("campaign")
 
 
 def test_campaign_plan_and_epochs():
@@ -149,6 +154,24 @@ def test_campaign_resume_pack_restores_run_folders(tmp_path):
     assert not (tmp_path / "escape.txt").exists()
 
 
+def test_campaign_stops_workers_and_reads_their_epochs(tmp_path):
+    import subprocess
+    import sys
+
+    from dither_lab.io import save_checkpoint
+
+    c = _campaign()
+    pool = c.Pool(1, {})
+    run_dir = tmp_path / "ship" / "a"
+    run_dir.mkdir(parents=True)
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    pool.live["a"] = (proc, open(tmp_path / "log.txt", "w"), run_dir)  # noqa: SIM115 (kill_all closes it)
+    assert c._epochs_done(run_dir) == 0
+    save_checkpoint({"epoch": 7}, run_dir / "checkpoint.pt")
+    assert pool.kill_all() == {"a": run_dir} and proc.poll() is not None and not pool.live
+    assert c._epochs_done(run_dir) == 7
+
+
 def test_campaign_results_are_published_consistently():
     import json
 
@@ -196,9 +219,7 @@ def test_unit_pilot_changes_only_the_unit_and_ste():
     from dither_lab.models import build_model
     from dither_lab.train import shipped_run
 
-    spec = importlib.util.spec_from_file_location("unit_pilot", ROOT / "scripts" / "unit_pilot.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = _script("unit_pilot")
     base = shipped_run("cifar10", "design", epochs=3)
     plain = mod.pilot_run("plain", "design", epochs=3)
     assert "unit" not in plain.model and plain.recipe == base.recipe
