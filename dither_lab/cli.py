@@ -313,6 +313,8 @@ def _cmd_learn_kernel(a: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
+    from dither_lab.models import ARCHS, UNITS  # the package has imported torch already
+
     p = _Parser(prog="dither-lab", description="See, design and measure dithered binary activations.")
     sub = p.add_subparsers(dest="command", parser_class=_Parser, required=True)
 
@@ -373,11 +375,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     tp = sub.add_parser("train", help="train a BNN (checkpoint each epoch, --resume, model card)")
     tp.add_argument("--dataset", choices=["fashion-mnist", "cifar10"], required=True)
-    tp.add_argument("--arch", choices=["fmnist-net", "vgg-small", "resnet-20"], required=True)
+    tp.add_argument("--arch", choices=list(ARCHS), required=True)
     tp.add_argument("--activation", default="sign", help="sign, rsign, design, design3d, learned, or a kernel spec")
     tp.add_argument("--kernel", default=None, help="kernel of design/learned activations")
     tp.add_argument("--width", type=float, default=1.0)
-    tp.add_argument("--unit", choices=["plain", "bn-prelu"], default="plain",
+    tp.add_argument("--unit", choices=list(UNITS), default="plain",
                     help="resnet-20's residual unit: plain, or bn-prelu (batch norm after each binary convolution, "
                          "PReLU after the addition)")
     tp.add_argument("--no-affine", action="store_true", help="batch norm without learnable scale and shift")
