@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dither_lab.study import first_study, load_results
+from dither_lab.study import campaigns, first_study, load_results, shipped_accuracy
 from dither_lab.ui import plots, state, widgets
 
 state.init()
@@ -16,10 +16,11 @@ st.markdown(
 dataset = st.radio("Dataset", ["fashion-mnist", "cifar10"], horizontal=True, key="study_ds",
                    format_func={"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10 (JPEG copy)"}.get)
 try:
-    long, short, comp = (load_results(k, dataset) for k in ("campaign_long", "campaign_short", "compare"))
+    camps, comp = campaigns(dataset), load_results("compare", dataset)
 except ValueError as exc:
     widgets.show_error(exc)
     st.stop()
+shipped = shipped_accuracy(dataset)
 
 
 def pct(v):
@@ -27,21 +28,26 @@ def pct(v):
 
 
 st.subheader("Sign against DeSign")
-if long is None and short is None:
+if not camps:
     st.info("No training results yet: run `python scripts/campaign.py run ...` then `collect` (see the README).")
 else:
     rows = []
-    for label, camp in (("long run", long), ("short runs", short)):
-        if camp is None:
-            continue
+    for tag, camp in camps.items():
         for r in first_study(camp):
-            rows.append({"runs": label, "activation": "DeSign 2x2" if r["activation"] == "design" else "Sign",
-                         "BN scale/shift": "learnable" if r["affine"] else "off", "epochs": r["epochs"][0],
-                         "seeds": r["seeds"], "test accuracy (%)": pct(r["mean"]),
-                         "spread (sd, points)": pct(r["stdev"]) if r["seeds"] > 1 else None})
+            row = {"campaign": tag, "activation": "DeSign 2x2" if r["activation"] == "design" else "Sign",
+                   "BN scale/shift": "learnable" if r["affine"] else "off", "epochs": r["epochs"][0],
+                   "seeds": r["seeds"], "test accuracy (%)": pct(r["mean"]),
+                   "spread (sd, points)": pct(r["stdev"]) if r["seeds"] > 1 else None,
+                   "shipped": "yes" if r["affine"] and shipped.get(r["activation"]) == (r["epochs"][0], r["mean"])
+                   else ""}
+            if dataset == "cifar10":
+                row["ResNet-20 unit"] = r["unit"] or "plain"
+            rows.append(row)
     widgets.metric_table(rows)
     st.caption("Full test set; one recipe (Adam, cosine, crop and flip, label smoothing) for every run; trained on "
-               "a GPU by `scripts/campaign.py`. The long runs are the shipped models.")
+               "a GPU by `scripts/campaign.py`. *campaign*: the results file "
+               "(`benchmarks/results/campaign_<campaign>_<dataset>.json`); *shipped*: the run whose weights are in "
+               "`assets/models/`.")
 
 st.subheader("Every kernel")
 if comp is None:

@@ -74,8 +74,8 @@ def study_kernel(key: str) -> StudyKernel:
 
 
 __all__ = ["StudyKernel", "STUDY_KERNELS", "METRIC_KEYS", "study_kernel", "feature_map_metrics", "measured_levels",
-           "levels_kernel", "compare_kernels", "RESULTS_DIR", "load_results", "first_study", "kernel_runs",
-           "trained_with"]
+           "levels_kernel", "compare_kernels", "RESULTS_DIR", "load_results", "campaigns", "first_study",
+           "shipped_accuracy", "kernel_runs", "trained_with"]
 
 
 
@@ -198,8 +198,8 @@ RESULTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
 
 def load_results(kind: str, dataset: str, *, folder: Path | None = None) -> dict[str, Any] | None:
-    """A results file: ``kind`` is ``compare`` (scripts/compare_kernels.py) or ``campaign_short`` /
-    ``campaign_long`` (scripts/campaign.py). None when the file is absent; ValueError when it is not valid JSON."""
+    """A results file: ``kind`` is ``compare`` (scripts/compare_kernels.py) or ``campaign_<tag>``
+    (scripts/campaign.py). None when the file is absent; ValueError when it is not valid JSON."""
     path = (folder or RESULTS_DIR) / f"{kind}_{dataset}.json"
     if not path.is_file():
         return None
@@ -207,6 +207,31 @@ def load_results(kind: str, dataset: str, *, folder: Path | None = None) -> dict
         return json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path.name} is not valid JSON ({exc}); regenerate it with the script named in the README") from None
+
+
+def campaigns(dataset: str, *, folder: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Every campaign results file of ``dataset`` (``campaign_<tag>_<dataset>.json``, written by
+    ``scripts/campaign.py collect --tag``), by tag, the longest schedule first. ValueError names a broken file."""
+    found = {}
+    for path in sorted((folder or RESULTS_DIR).glob(f"campaign_*_{dataset}.json")):
+        tag = path.name[len("campaign_"): -len(f"_{dataset}.json")]
+        found[tag] = load_results(f"campaign_{tag}", dataset, folder=folder)
+    return dict(sorted(found.items(), key=lambda kv: -max((r["epochs"] for r in kv[1]["runs"]), default=0)))
+
+
+def shipped_accuracy(dataset: str) -> dict[str, tuple[int, float]]:
+    """``{activation: (epochs, test accuracy)}`` of the shipped models of ``dataset``, from their cards (what a
+    campaign's runs are matched against to say which of them were shipped)."""
+    from dither_lab.io import ASSETS_DIR
+    from dither_lab.models import PRETRAINED
+
+    out = {}
+    for name, (rel, ds) in PRETRAINED.items():
+        card = ASSETS_DIR / rel.replace(".safetensors", ".card.json")
+        if ds == dataset and card.is_file():
+            c = json.loads(card.read_text())
+            out[c["model"]["activation"]] = (c["epochs_done"], c["test_accuracy"])
+    return out
 
 
 def first_study(campaign: dict[str, Any]) -> list[dict[str, Any]]:
@@ -220,6 +245,7 @@ def first_study(campaign: dict[str, Any]) -> list[dict[str, Any]]:
     for (no_affine, is_design), runs in sorted(groups.items()):
         accs = [r["test_accuracy"] for r in runs]
         rows.append({"activation": "design" if is_design else "sign", "affine": not no_affine, "seeds": len(accs),
+                     "unit": runs[0].get("unit"),
                      "epochs": sorted({r["epochs"] for r in runs}), "mean": statistics.mean(accs),
                      "stdev": statistics.stdev(accs) if len(accs) > 1 else 0.0, "runs": accs})
     return rows

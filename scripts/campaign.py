@@ -13,13 +13,14 @@ The runs, all with the shipped models' recipe (``scripts/train_pretrained.py``):
   scale and shift; CIFAR-10 with seed 0, with and without them.
 * compare: Fashion-MNIST trained with every other kernel of :data:`dither_lab.study.STUDY_KERNELS` (seed 0).
 
-``run`` first trains each of the first ``--slots`` runs for one short epoch (25,600 images) side by side, to
-measure the speed under the real load, then chooses the epochs per dataset so that the whole plan ends inside the
-budget (Sign and DeSign always get the same recipe), starts the runs in a pool of ``--slots`` processes, and stops
-any run still going at the deadline; ``--epochs N`` skips the probe and gives every run N epochs. The probe's
-short epoch carries the warm-up (cuDNN autotuning, first allocations), so it overestimates: on one H200 the default
-``--safety 0.8`` finished 29 runs in 231 of 500 s, and ``--safety 1.3`` 6 runs in 477 of 530 s. Each run's folder
-holds its card, weights and log. ``collect`` writes every
+``run`` first trains each of the first ``--slots`` runs for two short epochs (25,600 images each) side by side,
+to measure the speed under the real load, then chooses the epochs per dataset so that the whole plan ends inside
+the budget (Sign and DeSign always get the same recipe), starts the runs in a pool of ``--slots`` processes, and
+stops any run still going at the deadline; ``--epochs N`` skips the probe and gives every run N epochs. The speed
+is read from the probe's second epoch: its first carries the warm-up (cuDNN autotuning, first allocations), and
+the one-epoch probe this replaced overestimated: on one H200, 2 ResNet-20 runs were sized at 26 s an epoch and
+trained 10.1-10.3 s an epoch (22 epochs in 242 of 488 s at ``--safety 1.25``); 29 runs at ``--safety 0.8`` ended in 231 of 500 s,
+6 runs at ``--safety 1.3`` in 477 of 530 s. Each run's folder holds its card, weights and log. ``collect`` writes every
 run's card to benchmarks/results/campaign_<tag>_<dataset>.json and, with ``--publish``, copies the ship weights
 into assets/ (manifest, cards).
 
@@ -53,6 +54,7 @@ from dither_lab.train import shipped_run  # noqa: E402
 TRAIN_SIZE = {"fashion-mnist": 60_000, "cifar10": 50_000}
 MAX_EPOCHS = {"fashion-mnist": 60, "cifar10": 200}
 PROBE_IMAGES = 25_600
+PROBE_EPOCHS = 2  # the speed is read from the last: the first carries the warm-up
 
 
 def run_spec(dataset: str, activation: str, *, seed: int = 0, affine: bool = True, group: str) -> dict:
@@ -113,7 +115,7 @@ def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int)
         result["eval_s"] = time.perf_counter() - t1
         result["probe_test_acc"] = acc
         steps = math.ceil(len(tr) / run.recipe.batch_size)
-        result["step_s"] = card["history"][-1]["seconds"] / steps
+        result["step_s"] = card["history"][-1]["seconds"] / steps  # the last epoch: past the warm-up
     (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
 
 
@@ -185,7 +187,7 @@ def probe_epochs(a: argparse.Namespace, runs: list[dict], pool: Pool, out: Path,
         if not any(r["dataset"] == ds for r in probe_runs):
             probe_runs[-1] = next(r for r in runs if r["dataset"] == ds)
     for r in probe_runs:
-        pool.start(r, 1, out / "probe" / r["name"], probe=a.probe_images)
+        pool.start(r, PROBE_EPOCHS, out / "probe" / r["name"], probe=a.probe_images)
     probe_deadline = time.perf_counter() + a.probe_timeout_s
     while pool.live and time.perf_counter() < probe_deadline:
         time.sleep(1)
@@ -228,7 +230,7 @@ def drive(a: argparse.Namespace) -> None:
         print(f"[{time.perf_counter() - t_start:.0f} s] {restored} files restored from {a.resume_pack}", flush=True)
     runs = plan() if a.only is None else [r for r in plan() if r["name"] in a.only or r["group"] in a.only]
     log = {"runs": [r["name"] for r in runs], "budget_s": a.budget_s, "slots": a.slots, "commit": a.commit,
-           "only": a.only}
+           "only": a.only, "fixed_epochs": a.epochs or None, "safety": None if a.epochs else a.safety}
     pool = Pool(a.slots, data)
     if a.epochs:  # a fixed schedule: no probe; runs resume from their folders' checkpoints
         epochs = {ds: a.epochs for ds in TRAIN_SIZE}
@@ -291,6 +293,20 @@ def unpack_into(pack: Path, out: Path) -> int:
     return restored
 
 
+def run_args(camp: dict) -> str:
+    """The options of the ``run`` that wrote ``camp`` (its campaign.json) that shaped its results."""
+    # logs written before fixed_epochs was recorded: a fixed schedule is the one without a probe
+    fixed = camp.get("fixed_epochs") or (None if camp.get("probe") else next(iter(camp["epochs"].values())))
+    args = [f"--budget-s {camp['budget_s']:g}", f"--slots {camp['slots']}"]
+    if fixed:
+        args.append(f"--epochs {fixed}")
+    if camp.get("safety") is not None:
+        args.append(f"--safety {camp['safety']:g}")
+    if camp.get("only"):
+        args.append("--only " + " ".join(camp["only"]))
+    return " ".join(args)
+
+
 def _epochs_done(run_dir: Path) -> int:
     """Epochs in a run folder's last checkpoint (0 without one)."""
     from dither_lab.io import load_checkpoint
@@ -328,15 +344,16 @@ def collect(folder: Path, tag: str, publish_ship: bool) -> None:
         rows = [{"name": n, "group": r["spec"]["group"], "activation": r["spec"]["model"]["activation"],
                  "affine": r["spec"]["model"]["affine"], "seed": r["spec"]["seed"], "epochs": r["epochs"],
                  "test_accuracy": r["card"]["test_accuracy"], "wall_time_s": r["card"]["wall_time_s"],
-                 "device": r["card"]["device"], "history": r["card"]["history"]}
+                 "unit": r["spec"]["model"].get("unit"), "device": r["card"]["device"],
+                 "history": r["card"]["history"]}
                 for n, r in results.items() if r["spec"]["dataset"] == ds]
         if rows:
             path = out / f"campaign_{tag}_{ds}.json"
             path.write_text(json.dumps(
-                {"made_by": f"python scripts/campaign.py run --budget-s {camp['budget_s']:g} --slots {camp['slots']} "
-                            f"{'--only ' + ' '.join(camp['only']) + ' ' if camp.get('only') else ''}"
-                            f"... && python scripts/campaign.py collect ... --tag {tag}",
-                 "commit": camp.get("commit"), "probe": camp.get("probe"), "epochs": camp.get("epochs"),
+                {"made_by": f"python scripts/campaign.py run {run_args(camp)} ... && "
+                            f"python scripts/campaign.py collect ... --tag {tag}",
+                 "commit": camp.get("commit"), "probe": camp.get("probe"),
+                 "epochs": {k: v for k, v in camp.get("epochs", {}).items() if k in (ds, "per_epoch_s")},
                  "status": camp.get("status"), "runs": rows}, indent=2) + "\n")
             print(f"wrote {path} ({len(rows)} runs)")
 
@@ -369,7 +386,7 @@ def main() -> None:
     w.add_argument("--epochs", type=int, required=True)
     w.add_argument("--out", required=True)
     w.add_argument("--data", required=True)
-    w.add_argument("--probe", type=int, default=0, help="train one epoch on this many images to measure speed")
+    w.add_argument("--probe", type=int, default=0, help="train on this many images to measure speed")
     c = sub.add_parser("collect")
     c.add_argument("folder")
     c.add_argument("--tag", required=True, help="names the results file: campaign_<tag>_<dataset>.json")

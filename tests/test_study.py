@@ -122,6 +122,38 @@ def test_campaign_plan_and_epochs():
     assert c.choose_epochs(probes, runs, 14, 1.0)["cifar10"] == 1  # never below one epoch
 
 
+def test_campaign_probe_times_its_warm_epoch(monkeypatch, tmp_path):
+    import json
+
+    import dither_lab.data
+    from dither_lab.data import Dataset
+
+    c = _campaign()
+    rng = np.random.default_rng(0)
+
+    def fake(name, split, path=None):
+        n = 300 if split == "train" else 50
+        return Dataset(name, split, rng.integers(0, 256, (n, 1, 28, 28), dtype=np.uint8), rng.integers(0, 10, n),
+                       [str(i) for i in range(10)], "random")
+
+    monkeypatch.setattr(dither_lab.data, "load_dataset", fake)
+    spec = c.run_spec("fashion-mnist", "sign", group="ship")
+    c.worker(spec, c.PROBE_EPOCHS, tmp_path, {"fashion-mnist": "unused"}, probe=256)
+    r = json.loads((tmp_path / "result.json").read_text())
+    hist = r["card"]["history"]
+    assert r["probe"] == 256 and len(hist) == c.PROBE_EPOCHS == 2  # the first epoch carries the warm-up
+    assert r["step_s"] == pytest.approx(hist[-1]["seconds"] / 2)  # 256 images: two steps of 128
+
+
+def test_campaign_results_name_the_run_options():
+    c = _campaign()
+    base = {"budget_s": 505.0, "slots": 2, "epochs": {"cifar10": 40, "fashion-mnist": 40}, "only": ["a", "b"]}
+    assert c.run_args({**base, "fixed_epochs": 40, "safety": None}) == "--budget-s 505 --slots 2 --epochs 40 --only a b"
+    assert c.run_args(base) == "--budget-s 505 --slots 2 --epochs 40 --only a b"  # an older log: no probe, fixed
+    probed = {**base, "only": None, "probe": [{}], "safety": 1.25, "fixed_epochs": None}
+    assert c.run_args(probed) == "--budget-s 505 --slots 2 --safety 1.25"
+
+
 def test_campaign_resume_pack_restores_run_folders(tmp_path):
     import io
     import tarfile
@@ -188,6 +220,35 @@ def test_campaign_results_are_published_consistently():
             assert any(r["activation"] == act and r["test_accuracy"] == card["test_accuracy"]
                        and r["epochs"] == card["epochs_done"] for r in ship), (ds, act)
             assert files[f"models/{ds}-{arch}-{act}.safetensors"]["test_accuracy"] == card["test_accuracy"]
+
+
+def test_campaigns_lists_every_results_file_longest_first(tmp_path):
+    import json
+
+    from dither_lab import study
+
+    def write(tag, epochs, ds="cifar10"):
+        runs = [{"group": "ship", "activation": "sign", "affine": True, "epochs": epochs, "test_accuracy": 0.5}]
+        (tmp_path / f"campaign_{tag}_{ds}.json").write_text(json.dumps({"runs": runs}))
+
+    write("short", 4), write("ship", 40), write("long_b", 22), write("other", 99, ds="fashion-mnist")
+    assert list(study.campaigns("cifar10", folder=tmp_path)) == ["ship", "long_b", "short"]
+    assert study.first_study(study.campaigns("cifar10", folder=tmp_path)["ship"])[0]["unit"] is None
+    (tmp_path / "campaign_x_cifar10.json").write_text("{")
+    with pytest.raises(ValueError, match="campaign_x_cifar10.json is not valid JSON"):
+        study.campaigns("cifar10", folder=tmp_path)
+
+
+def test_shipped_accuracy_reads_the_model_cards():
+    import json
+
+    from dither_lab import study
+
+    for ds, arch in (("fashion-mnist", "fmnist-net"), ("cifar10", "resnet-20")):
+        got = study.shipped_accuracy(ds)
+        assert set(got) == {"sign", "design"}
+        card = json.loads((ROOT / "assets" / "models" / f"{ds}-{arch}-design.card.json").read_text())
+        assert got["design"] == (card["epochs_done"], card["test_accuracy"])
 
 
 def test_trained_with_and_results_loading(monkeypatch, tmp_path):

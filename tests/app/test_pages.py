@@ -188,8 +188,13 @@ def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
     kernels = _table(at, 1)
     assert list(kernels["kernel"]) == [r["label"] for r in comp["rows"]]
     assert len(at.get("plotly_chart")) == 1
+    assert sorted(first.loc[first["shipped"] == "yes", "activation"]) == ["DeSign 2x2", "Sign"]
     at.radio(key="study_ds").set_value("cifar10").run()
-    assert not at.exception and "resnet" not in str(_table(at, 0).columns)
+    cifar = _table(at, 0)
+    assert not at.exception and "resnet" not in str(cifar.columns)
+    shipped = cifar[cifar["shipped"] == "yes"]  # matched to the shipped models' cards, whichever campaign made them
+    assert len(shipped) == 2 and set(shipped["ResNet-20 unit"]) == {"bn-prelu"}
+    assert {"plain", "bn-prelu"} <= set(cifar["ResNet-20 unit"])
     monkeypatch.setattr(study, "RESULTS_DIR", tmp_path)  # no results: the page says how to make them
     at = _app("app_pages/study.py")
     assert any("scripts/campaign.py" in i.value for i in at.info)
