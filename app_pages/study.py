@@ -34,15 +34,18 @@ else:
     rows = []
     for tag, camp in camps.items():
         for r in first_study(camp):
-            row = {"campaign": tag, "activation": "DeSign 2x2" if r["activation"] == "design" else "Sign",
-                   "BN scale/shift": "learnable" if r["affine"] else "off", "epochs": r["epochs"][0],
-                   "seeds": r["seeds"], "test accuracy (%)": pct(r["mean"]),
-                   "spread (sd, points)": pct(r["stdev"]) if r["seeds"] > 1 else None,
-                   "shipped": "yes" if r["affine"] and shipped.get(r["activation"]) == (r["epochs"][0], r["mean"])
-                   else ""}
+            row = {"campaign": tag}
             if dataset == "cifar10":
                 row["ResNet-20 unit"] = r["unit"] or "plain"
+            row |= {"activation": "DeSign 2x2" if r["activation"] == "design" else "Sign",
+                    "BN scale/shift": "learnable" if r["affine"] else "off", "epochs": r["epochs"][0],
+                    "seeds": r["seeds"], "test accuracy (%)": pct(r["mean"]),
+                    "spread (sd, points)": pct(r["stdev"]) if r["seeds"] > 1 else None,
+                    "shipped": "yes" if r["affine"] and shipped.get(r["activation"]) == (r["epochs"][0], r["mean"])
+                    else ""}
             rows.append(row)
+    shipping = {r["campaign"] for r in rows if r["shipped"]}
+    rows.sort(key=lambda r: r["campaign"] not in shipping)  # the shipped models' campaign first, else in order
     widgets.metric_table(rows)
     st.caption("Full test set; one recipe (Adam, cosine, crop and flip, label smoothing) for every run; trained on "
                "a GPU by `scripts/campaign.py`. *campaign*: the results file "
