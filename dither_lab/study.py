@@ -226,7 +226,7 @@ def shipped_accuracy(dataset: str) -> dict[str, tuple[int, float]]:
     from dither_lab.models import PRETRAINED
 
     out = {}
-    for name, (rel, ds) in PRETRAINED.items():
+    for rel, ds in PRETRAINED.values():
         card = ASSETS_DIR / rel.replace(".safetensors", ".card.json")
         if ds == dataset and card.is_file():
             c = json.loads(card.read_text())

@@ -18,11 +18,11 @@ to measure the speed under the real load, then chooses the epochs per dataset so
 the budget (Sign and DeSign always get the same recipe), starts the runs in a pool of ``--slots`` processes, and
 stops any run still going at the deadline; ``--epochs N`` skips the probe and gives every run N epochs. The speed
 is read from the probe's second epoch: its first carries the warm-up (cuDNN autotuning, first allocations), and
-the one-epoch probe this replaced overestimated: on one H200, 2 ResNet-20 runs were sized at 26 s an epoch and
-trained 10.1-10.3 s an epoch (22 epochs in 242 of 488 s at ``--safety 1.25``); 29 runs at ``--safety 0.8`` ended in 231 of 500 s,
-6 runs at ``--safety 1.3`` in 477 of 530 s. Each run's folder holds its card, weights and log. ``collect`` writes every
-run's card to benchmarks/results/campaign_<tag>_<dataset>.json and, with ``--publish``, copies the ship weights
-into assets/ (manifest, cards).
+the one-epoch probe this replaced overestimated. On one H200 it sized 2 ResNet-20 runs at 26 s an epoch, and
+they trained 10.1-10.3 s an epoch (22 epochs in 242 of 488 s at ``--safety 1.25``); 29 runs at ``--safety 0.8``
+ended in 231 of 500 s, 6 runs at ``--safety 1.3`` in 477 of 530 s. Each run's folder holds its card, weights and
+log. ``collect`` writes every run's card to benchmarks/results/campaign_<tag>_<dataset>.json and, with
+``--publish``, copies the ship weights into assets/ (manifest, cards).
 
 A schedule longer than one machine lease: ``run --epochs 200 --keep-checkpoints --pack X.tar.gz ...`` trains until
 the deadline and packs every run's checkpoint (written after each epoch); call ``run`` again with the same
@@ -365,7 +365,7 @@ def main() -> None:
     r = sub.add_parser("run")
     r.add_argument("--budget-s", type=float, default=480)
     r.add_argument("--pack-s", type=float, default=25, help="seconds kept at the end for packing")
-    r.add_argument("--probe-timeout-s", type=float, default=150)
+    r.add_argument("--probe-timeout-s", type=float, default=240)
     r.add_argument("--safety", type=float, default=0.8)
     r.add_argument("--slots", type=int, default=14)
     r.add_argument("--probe-images", type=int, default=PROBE_IMAGES)
