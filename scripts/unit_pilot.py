@@ -2,12 +2,14 @@
 
     python scripts/unit_pilot.py --data PATH/cifar10-jpg.tar.gz [--train 15000] [--test 2000] [--epochs 6]
     python scripts/unit_pilot.py --data PATH --units bn-prelu --ste approxsign   # another surrogate gradient
+    python scripts/unit_pilot.py --data PATH --units bn-prelu --batch-size 256   # half the optimizer steps
 
-Every run is the shipped CIFAR-10 recipe (``dither_lab.train.shipped_run``) with the unit as the only change, on
-a balanced training subset (seed 0), tested on a balanced test subset after each epoch; two runs at a time, one
-torch thread each. Runs resume from their folders under ``--out``. Writes
-benchmarks/results/unit_pilot_cifar10.json (``unit_pilot_cifar10_<ste>.json`` for an STE other than hardtanh). A short pilot says which unit learns faster, not where a long
-schedule ends.
+Every run is the shipped CIFAR-10 recipe (``dither_lab.train.shipped_run``) with the unit (and, where given, the
+STE, batch size and learning rate) as the only change, on a balanced training subset (seed 0), tested on a
+balanced test subset after each epoch; two runs at a time, one torch thread each. Runs resume from their folders
+under ``--out``. Writes benchmarks/results/unit_pilot_cifar10.json, with ``_<ste>``, ``_b<batch>`` and
+``_lr<lr>`` added to the name for options off the recipe. A short pilot says which setting learns faster, not
+where a long schedule ends.
 """
 
 from __future__ import annotations
@@ -25,11 +27,16 @@ sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "unit_pilot_cifar10{}.json"
 
 
-def pilot_run(unit: str, activation: str, *, epochs: int, ste: str = "hardtanh"):
-    """The shipped CIFAR-10 recipe with ``unit`` and ``ste`` as the only changes."""
+def pilot_run(unit: str, activation: str, *, epochs: int, ste: str = "hardtanh", batch_size: int | None = None,
+              lr: float | None = None):
+    """The shipped CIFAR-10 recipe with ``unit``, ``ste``, ``batch_size`` and ``lr`` (None: the recipe's) as the
+    only changes."""
+    from dataclasses import replace
+
     from dither_lab.train import shipped_run
 
     run = shipped_run("cifar10", activation, epochs=epochs)
+    run.recipe = replace(run.recipe, batch_size=batch_size or run.recipe.batch_size, lr=lr or run.recipe.lr)
     run.model["unit"] = unit  # the recipe's own unit is bn-prelu: set it either way
     if unit == "plain":
         del run.model["unit"]  # as build_model records plain models
@@ -47,14 +54,22 @@ def one_run(unit: str, activation: str, a: argparse.Namespace) -> dict:
     torch.set_num_threads(1)
     tr = balanced_subset(load_dataset("cifar10", "train", path=a.data), a.train, seed=0)
     te = balanced_subset(load_dataset("cifar10", "test", path=a.data), a.test, seed=0)
-    run = pilot_run(unit, activation, epochs=a.epochs, ste=a.ste)
-    ste = "" if a.ste == "hardtanh" else f"-{a.ste}"
+    run = pilot_run(unit, activation, epochs=a.epochs, ste=a.ste, batch_size=a.batch_size, lr=a.lr)
     t0 = time.perf_counter()
-    card = train(run, tr, te, Path(a.out) / f"{unit}-{activation}{ste}-{a.train}-{a.epochs}", resume=True,
+    card = train(run, tr, te, Path(a.out) / f"{unit}-{activation}{suffix(a, '-')}-{a.train}-{a.epochs}", resume=True,
                  device="cpu", progress=False)
-    return {"unit": unit, "activation": activation, "ste": a.ste, "seconds": round(time.perf_counter() - t0, 1),
+    return {"unit": unit, "activation": activation, "ste": a.ste, "batch_size": run.recipe.batch_size,
+            "lr": run.recipe.lr, "seconds": round(time.perf_counter() - t0, 1),
             "test_accuracy": card["test_accuracy"], "wall_time_s": card["wall_time_s"],
             "history": [{k: h[k] for k in ("epoch", "train_acc", "test_acc")} for h in card["history"]]}
+
+
+def suffix(a: argparse.Namespace, sep: str) -> str:
+    """What sets a pilot apart from the recipe, for file and folder names: ``""`` for the recipe itself."""
+    parts = [a.ste] if a.ste != "hardtanh" else []
+    parts += [f"b{a.batch_size}"] if a.batch_size else []
+    parts += [f"lr{a.lr:g}"] if a.lr else []
+    return "".join(sep + x for x in parts)
 
 
 def main() -> None:
@@ -67,6 +82,8 @@ def main() -> None:
     p.add_argument("--units", nargs="+", choices=["plain", "bn-prelu"], default=["plain", "bn-prelu"])
     p.add_argument("--ste", choices=["hardtanh", "approxsign", "identity"], default="hardtanh",
                    help="the activations' straight-through estimator")
+    p.add_argument("--batch-size", type=int, default=None, help="instead of the recipe's (128)")
+    p.add_argument("--lr", type=float, default=None, help="instead of the recipe's (2e-3)")
     a = p.parse_args()
     runs = [(unit, act) for unit in a.units for act in ("sign", "design")]
     from dither_lab.data import load_dataset
@@ -79,8 +96,9 @@ def main() -> None:
         print(f"{r['unit']:<9} {r['activation']:<7} test {r['test_accuracy']:.4f} "
               f"(train {r['history'][-1]['train_acc']:.4f}), wall {r['wall_time_s']:.0f} s")
     command = (f"python scripts/unit_pilot.py --data PATH --train {a.train} --test {a.test} --epochs {a.epochs} "
-               f"--units {' '.join(a.units)} --ste {a.ste}")
-    path = Path(str(RESULTS).format("" if a.ste == "hardtanh" else f"_{a.ste}"))
+               f"--units {' '.join(a.units)} --ste {a.ste}"
+               + (f" --batch-size {a.batch_size}" if a.batch_size else "") + (f" --lr {a.lr:g}" if a.lr else ""))
+    path = Path(str(RESULTS).format(suffix(a, "_")))
     path.write_text(json.dumps({"command": command,
                                    "train_images": a.train, "test_images": a.test, "epochs": a.epochs,
                                    "threads_per_run": 1, "runs": results}, indent=2) + "\n")

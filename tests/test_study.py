@@ -288,3 +288,11 @@ def test_unit_pilot_changes_only_the_unit_and_ste():
     assert "unit" not in build_model(**plain.model).config  # a plain model, as its files record it
     ste = mod.pilot_run("bn-prelu", "sign", epochs=3, ste="approxsign")
     assert ste.model == {**shipped_run("cifar10", "sign", epochs=3).model, "unit": "bn-prelu", "ste": "approxsign"}
+    big = mod.pilot_run("bn-prelu", "sign", epochs=3, batch_size=256, lr=4e-3)
+    assert (big.recipe.batch_size, big.recipe.lr, big.recipe.epochs) == (256, 4e-3, 3)
+    assert big.model == shipped_run("cifar10", "sign", epochs=3).model
+    with pytest.raises(ValueError, match="batch_size"):
+        mod.pilot_run("bn-prelu", "sign", epochs=3, batch_size=-1)
+    ns = __import__("argparse").Namespace
+    assert mod.suffix(ns(ste="hardtanh", batch_size=None, lr=None), "_") == ""  # the recipe's own results file
+    assert mod.suffix(ns(ste="approxsign", batch_size=256, lr=4e-3), "_") == "_approxsign_b256_lr0.004"
