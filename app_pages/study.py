@@ -46,6 +46,8 @@ else:
             rows.append(row)
     shipping = {r["campaign"] for r in rows if r["shipped"]}
     rows.sort(key=lambda r: r["campaign"] not in shipping)  # the shipped models' campaign first, else in order
+    if all(r["spread (sd, points)"] is None for r in rows):  # one seed everywhere: no spread to show
+        rows = [{k: v for k, v in r.items() if k != "spread (sd, points)"} for r in rows]
     widgets.metric_table(rows)
     st.caption("Full test set; one recipe (Adam, cosine, crop and flip, label smoothing) for every run; trained on "
                "a GPU by `scripts/campaign.py`. *campaign*: the results file "
