@@ -36,7 +36,8 @@ def pilot_run(unit: str, activation: str, *, epochs: int, ste: str = "hardtanh",
     from dither_lab.train import shipped_run
 
     run = shipped_run("cifar10", activation, epochs=epochs)
-    run.recipe = replace(run.recipe, batch_size=batch_size or run.recipe.batch_size, lr=lr or run.recipe.lr)
+    run.recipe = replace(run.recipe, batch_size=run.recipe.batch_size if batch_size is None else batch_size,
+                         lr=run.recipe.lr if lr is None else lr)
     run.model["unit"] = unit  # the recipe's own unit is bn-prelu: set it either way
     if unit == "plain":
         del run.model["unit"]  # as build_model records plain models

@@ -276,7 +276,9 @@ def test_kernel_runs_join_the_campaign_by_kernel():
     assert {r["key"]: r["trained_with"] for r in saved["rows"] if r["trained_with"]} == runs
 
 
-def test_unit_pilot_changes_only_the_unit_and_ste():
+def test_unit_pilot_changes_only_the_unit_and_the_options_given():
+    import argparse
+
     from dither_lab.models import build_model
     from dither_lab.train import shipped_run
 
@@ -292,7 +294,7 @@ def test_unit_pilot_changes_only_the_unit_and_ste():
     assert (big.recipe.batch_size, big.recipe.lr, big.recipe.epochs) == (256, 4e-3, 3)
     assert big.model == shipped_run("cifar10", "sign", epochs=3).model
     with pytest.raises(ValueError, match="batch_size"):
-        mod.pilot_run("bn-prelu", "sign", epochs=3, batch_size=-1)
-    ns = __import__("argparse").Namespace
+        mod.pilot_run("bn-prelu", "sign", epochs=3, batch_size=0)
+    ns = argparse.Namespace
     assert mod.suffix(ns(ste="hardtanh", batch_size=None, lr=None), "_") == ""  # the recipe's own results file
     assert mod.suffix(ns(ste="approxsign", batch_size=256, lr=4e-3), "_") == "_approxsign_b256_lr0.004"
