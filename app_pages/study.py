@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dither_lab.study import campaigns, first_study, load_results, shipped_accuracy
+from dither_lab.study import first_study_rows, load_results
 from dither_lab.ui import plots, state, widgets
 
 state.init()
@@ -16,11 +16,10 @@ st.markdown(
 dataset = st.radio("Dataset", ["fashion-mnist", "cifar10"], horizontal=True, key="study_ds",
                    format_func={"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10 (JPEG copy)"}.get)
 try:
-    camps, comp = campaigns(dataset), load_results("compare", dataset)
+    first, comp = first_study_rows(dataset), load_results("compare", dataset)
 except ValueError as exc:
     widgets.show_error(exc)
     st.stop()
-shipped = shipped_accuracy(dataset)
 
 
 def pct(v):
@@ -28,26 +27,21 @@ def pct(v):
 
 
 st.subheader("Sign against DeSign")
-if not camps:
+if not first:
     st.info("No training results yet: run `python scripts/campaign.py run ...` then `collect` (see the README).")
 else:
+    several_seeds = any(r["seeds"] > 1 for r in first)  # else no spread to show
     rows = []
-    for tag, camp in camps.items():
-        for r in first_study(camp):
-            row = {"campaign": tag}
-            if dataset == "cifar10":
-                row["ResNet-20 unit"] = r["unit"] or "plain"
-            row |= {"activation": "DeSign 2x2" if r["activation"] == "design" else "Sign",
-                    "BN scale/shift": "learnable" if r["affine"] else "off", "epochs": r["epochs"][0],
-                    "seeds": r["seeds"], "test accuracy (%)": pct(r["mean"]),
-                    "spread (sd, points)": pct(r["stdev"]) if r["seeds"] > 1 else None,
-                    "shipped": "yes" if r["affine"] and shipped.get(r["activation"]) == (r["epochs"][0], r["mean"])
-                    else ""}
-            rows.append(row)
-    shipping = {r["campaign"] for r in rows if r["shipped"]}
-    rows.sort(key=lambda r: r["campaign"] not in shipping)  # the shipped models' campaign first, else in order
-    if all(r["spread (sd, points)"] is None for r in rows):  # one seed everywhere: no spread to show
-        rows = [{k: v for k, v in r.items() if k != "spread (sd, points)"} for r in rows]
+    for r in first:
+        row = {"campaign": r["campaign"]}
+        if dataset == "cifar10":
+            row["ResNet-20 unit"] = r["unit"] or "plain"
+        row |= {"activation": "DeSign 2x2" if r["activation"] == "design" else "Sign",
+                "BN scale/shift": "learnable" if r["affine"] else "off", "epochs": r["epochs"][0],
+                "seeds": r["seeds"], "test accuracy (%)": pct(r["mean"])}
+        if several_seeds:
+            row["spread (sd, points)"] = pct(r["stdev"]) if r["seeds"] > 1 else None
+        rows.append(row | {"shipped": "yes" if r["shipped"] else ""})
     widgets.metric_table(rows)
     st.caption("Full test set; one recipe (Adam, cosine, crop and flip, label smoothing) for every run; trained on "
                "a GPU by `scripts/campaign.py`. *campaign*: the results file "

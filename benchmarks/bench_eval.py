@@ -28,7 +28,8 @@ TARGETS = {"fashion-mnist": 1.0, "cifar10": 3.0}
 
 
 def _models(dataset: str, activation: str):
-    """The shipped model, and the training recipe's architecture (untrained) where the shipped one differs."""
+    """``(model, label, result key)``: the shipped model, and the training recipe's architecture (untrained) where
+    the shipped one differs."""
     name = f"{dataset}-{activation}"
     recipe = {**SHIPPED_MODELS[dataset], "activation": activation}
     torch.manual_seed(0)
@@ -36,11 +37,12 @@ def _models(dataset: str, activation: str):
     out = []
     if name in available_pretrained():
         model = load_pretrained(name)[0]
-        out.append((model, name))
+        out.append((model, name, f"{dataset}-{activation}"))
         if model.config == untrained.config:
             return out
     unit = f", {recipe['unit']} units" if "unit" in recipe else ""
-    out.append((untrained, f"{recipe['arch']}{unit} (untrained: the training recipe's architecture)"))
+    out.append((untrained, f"{recipe['arch']}{unit} (untrained: the training recipe's architecture)",
+                f"{dataset}-{activation}-recipe-untrained"))
     return out
 
 
@@ -51,7 +53,7 @@ def main() -> int:
         cin, size = SHIPPED_MODELS[dataset]["in_channels"], SHIPPED_MODELS[dataset]["image_size"]
         data = Dataset(dataset, "bench", rng.integers(0, 256, (1000, cin, size, size), dtype=np.uint8),
                        rng.integers(0, 10, 1000), [str(i) for i in range(10)], "random")
-        for activation, (model, label) in [(a, m) for a in ("sign", "design") for m in _models(dataset, a)]:
+        for activation, (model, label, key) in [(a, m) for a in ("sign", "design") for m in _models(dataset, a)]:
             model = model.to(memory_format=torch.channels_last)
             t_fold = median_time(lambda m=model, d=data: evaluate(m, d), repeats=7, warmup=2)
             for layer in binary_layers(model).values():
@@ -61,7 +63,6 @@ def main() -> int:
                 layer.fold = True
             met = t_fold < target
             ok &= met
-            key = f"{dataset}-{activation}" + ("" if label.startswith(dataset) else "-recipe-untrained")
             res[key] = {"model": label, "seconds_1000": t_fold, "unfolded_seconds_1000": t_plain,
                         "folded_vs_unfolded": t_fold / t_plain, "target_s": target}
             print(f"{dataset:<14} {activation:<7} 1,000 images {t_fold:6.3f} s (target < {target} s, "

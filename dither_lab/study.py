@@ -75,7 +75,7 @@ def study_kernel(key: str) -> StudyKernel:
 
 __all__ = ["StudyKernel", "STUDY_KERNELS", "METRIC_KEYS", "study_kernel", "feature_map_metrics", "measured_levels",
            "levels_kernel", "compare_kernels", "RESULTS_DIR", "load_results", "campaigns", "first_study",
-           "shipped_accuracy", "kernel_runs", "trained_with"]
+           "first_study_rows", "shipped_accuracy", "kernel_runs", "trained_with"]
 
 
 
@@ -232,6 +232,18 @@ def shipped_accuracy(dataset: str) -> dict[str, tuple[int, float]]:
             c = json.loads(card.read_text())
             out[c["model"]["activation"]] = (c["epochs_done"], c["test_accuracy"])
     return out
+
+
+def first_study_rows(dataset: str, *, folder: Path | None = None) -> list[dict[str, Any]]:
+    """:func:`first_study` of every campaign of ``dataset``, each row with its ``campaign`` tag and ``shipped``
+    (True where it is the run whose weights are in assets/: matched to the shipped models' cards); the shipped
+    models' campaign first, the others as :func:`campaigns` orders them."""
+    shipped = shipped_accuracy(dataset)
+    rows = [{"campaign": tag, **r, "shipped": r["affine"] and r["seeds"] == 1
+             and shipped.get(r["activation"]) == (r["epochs"][0], r["mean"])}
+            for tag, camp in campaigns(dataset, folder=folder).items() for r in first_study(camp)]
+    shipping = {r["campaign"] for r in rows if r["shipped"]}
+    return sorted(rows, key=lambda r: r["campaign"] not in shipping)  # stable: the rest keep their order
 
 
 def first_study(campaign: dict[str, Any]) -> list[dict[str, Any]]:

@@ -76,7 +76,7 @@ class RunConfig:
 
 #: The shipped models per dataset: architecture, input and width (``scripts/train_pretrained.py``). CIFAR-10's
 #: ResNet-20 takes the ``bn-prelu`` unit, which learned faster than ``plain`` in a CPU pilot
-#: (``scripts/unit_pilot.py``); the CIFAR-10 weights in assets/ are older, ``plain``-unit runs (their cards say so).
+#: (``scripts/unit_pilot.py``) and on the GPU (the model card in assets/models/).
 SHIPPED_MODELS: dict[str, dict[str, Any]] = {
     "fashion-mnist": {"arch": "fmnist-net", "in_channels": 1, "image_size": 28, "width": 0.5},
     "cifar10": {"arch": "resnet-20", "in_channels": 3, "image_size": 32, "width": 1.0, "unit": "bn-prelu"},

@@ -180,8 +180,8 @@ def choose_epochs(probes: list[dict], runs: list[dict], slots: int, seconds: flo
 
 def probe_epochs(a: argparse.Namespace, runs: list[dict], pool: Pool, out: Path, log: dict, deadline: float,
                  t_start: float) -> dict | None:
-    """Train the first runs for one short epoch side by side, then size the epochs to the time left (None: the
-    probe failed, which ``log`` records)."""
+    """Train the first runs for ``PROBE_EPOCHS`` short epochs side by side, then size the epochs to the time left
+    (None: the probe failed, which ``log`` records)."""
     probe_runs = runs[: a.slots]
     for ds in dict.fromkeys(r["dataset"] for r in runs):  # every dataset needs a measured speed
         if not any(r["dataset"] == ds for r in probe_runs):
