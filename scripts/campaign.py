@@ -83,7 +83,7 @@ def plan() -> list[dict]:
 # ------------------------------------------------------------------------------------------------------ worker
 
 
-def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int) -> None:
+def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int, cuda_graph: bool = True) -> None:
     """Train one run (in its own process) and write ``result.json`` beside its card and weights."""
     import numpy as np
     import torch
@@ -100,7 +100,8 @@ def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int)
         tr = tr.subset(slice(0, probe))
     run = shipped_run(ds, spec["model"]["activation"], epochs=epochs, seed=spec["seed"], affine=spec["model"]["affine"])
     t0 = time.perf_counter()
-    card = train(run, tr, te, out, resume=True, device="auto", progress=False, export=out / "model.safetensors")
+    card = train(run, tr, te, out, resume=True, device="auto", progress=False, export=out / "model.safetensors",
+                 cuda_graph=cuda_graph)
     total = time.perf_counter() - t0
     dev = resolve_device("auto")
     result = {"spec": spec, "epochs": epochs, "probe": probe, "total_s": total, "card": card}
@@ -125,13 +126,14 @@ def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int)
 class Pool:
     """Up to ``slots`` worker processes at a time, each logging to its run folder."""
 
-    def __init__(self, slots: int, data: dict[str, str]) -> None:
-        self.slots, self.data, self.live = slots, data, {}
+    def __init__(self, slots: int, data: dict[str, str], cuda_graph: bool = True) -> None:
+        self.slots, self.data, self.live, self.cuda_graph = slots, data, {}, cuda_graph
 
     def start(self, spec: dict, epochs: int, out: Path, probe: int = 0) -> None:
         out.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, str(Path(__file__).resolve()), "worker", "--spec", json.dumps(spec),
                "--epochs", str(epochs), "--out", str(out), "--data", json.dumps(self.data), "--probe", str(probe)]
+        cmd += [] if self.cuda_graph else ["--no-cuda-graph"]
         log = open(out / "log.txt", "w")  # noqa: SIM115 (closed when the process ends)
         env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
         self.live[spec["name"]] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), log, out)
@@ -230,8 +232,9 @@ def drive(a: argparse.Namespace) -> None:
         print(f"[{time.perf_counter() - t_start:.0f} s] {restored} files restored from {a.resume_pack}", flush=True)
     runs = plan() if a.only is None else [r for r in plan() if r["name"] in a.only or r["group"] in a.only]
     log = {"runs": [r["name"] for r in runs], "budget_s": a.budget_s, "slots": a.slots, "commit": a.commit,
-           "only": a.only, "fixed_epochs": a.epochs or None, "safety": None if a.epochs else a.safety}
-    pool = Pool(a.slots, data)
+           "only": a.only, "cuda_graph": not a.no_cuda_graph, "fixed_epochs": a.epochs or None,
+           "safety": None if a.epochs else a.safety}
+    pool = Pool(a.slots, data, cuda_graph=not a.no_cuda_graph)
     if a.epochs:  # a fixed schedule: no probe; runs resume from their folders' checkpoints
         epochs = {ds: a.epochs for ds in TRAIN_SIZE}
     else:
@@ -302,6 +305,8 @@ def run_args(camp: dict) -> str:
         args.append(f"--epochs {fixed}")
     if camp.get("safety") is not None:
         args.append(f"--safety {camp['safety']:g}")
+    if camp.get("cuda_graph") is False:
+        args.append("--no-cuda-graph")
     if camp.get("only"):
         args.append("--only " + " ".join(camp["only"]))
     return " ".join(args)
@@ -387,6 +392,8 @@ def main() -> None:
     w.add_argument("--out", required=True)
     w.add_argument("--data", required=True)
     w.add_argument("--probe", type=int, default=0, help="train on this many images to measure speed")
+    for sp in (r, w):
+        sp.add_argument("--no-cuda-graph", action="store_true", help="train every step eagerly on a GPU")
     c = sub.add_parser("collect")
     c.add_argument("folder")
     c.add_argument("--tag", required=True, help="names the results file: campaign_<tag>_<dataset>.json")
@@ -398,7 +405,7 @@ def main() -> None:
     elif a.cmd == "run":
         drive(a)
     elif a.cmd == "worker":
-        worker(json.loads(a.spec), a.epochs, Path(a.out), json.loads(a.data), a.probe)
+        worker(json.loads(a.spec), a.epochs, Path(a.out), json.loads(a.data), a.probe, not a.no_cuda_graph)
     else:
         collect(Path(a.folder), a.tag, a.publish)
 
