@@ -107,22 +107,28 @@ def threshold_map(kernel: Any, channels: int, height: int, width: int, *, phase:
     """The tiled threshold map as a tensor of shape (1, H, W) for 2-D kernels or (C, H, W) for 3-D kernels.
 
     Maps of fixed kernels are cached (treat them as read-only); a kernel given as a tensor that requires grad
-    is tiled by indexing, so gradients reach its entries.
+    is tiled by indexing, so gradients reach its entries, and so is any kernel tensor under ``torch.compile``
+    (ops the compiler can trace, where the cached NumPy tiling is not).
     """
-    if isinstance(kernel, torch.Tensor) and kernel.requires_grad:
+    if isinstance(kernel, torch.Tensor) and (kernel.requires_grad or torch.compiler.is_compiling()):
         if kernel.dim() not in (2, 3):
             raise ValueError(f"kernel must be 2-D (m, n) or 3-D (F, m, n), got shape {tuple(kernel.shape)}")
-        pi, pj = resolve_phase(phase, tuple(kernel.shape), height, width)
-        m, n = kernel.shape[-2:]
-        rows = (torch.arange(height, device=kernel.device) + pi) % m
-        cols = (torch.arange(width, device=kernel.device) + pj) % n
-        k3 = kernel if kernel.dim() == 3 else kernel[None]
-        if kernel.dim() == 3:
-            k3 = k3.index_select(0, torch.arange(channels, device=kernel.device) % kernel.shape[0])
-        return k3.index_select(1, rows).index_select(2, cols).to(dtype)
+        pi_pj = resolve_phase(phase, tuple(kernel.shape), height, width)
+        return _tile_tensor(kernel, channels, height, width, pi_pj).to(dtype)
     k = as_kernel(kernel)
     pi, pj = resolve_phase(phase, k.shape, height, width)
     return _cached_map(k, channels if k.is_3d else 1, height, width, pi, pj, dtype, str(torch.device(device)))
+
+
+def _tile_tensor(kernel: torch.Tensor, channels: int, height: int, width: int, phase: tuple[int, int]) -> torch.Tensor:
+    """Tile a kernel tensor (m, n) or (F, m, n) by indexing (so gradients reach its entries): (1 or C, H, W)."""
+    m, n = kernel.shape[-2:]
+    rows = (torch.arange(height, device=kernel.device) + phase[0]) % m
+    cols = (torch.arange(width, device=kernel.device) + phase[1]) % n
+    k3 = kernel if kernel.dim() == 3 else kernel[None]
+    if kernel.dim() == 3:
+        k3 = k3.index_select(0, torch.arange(channels, device=kernel.device) % kernel.shape[0])
+    return k3.index_select(1, rows).index_select(2, cols)
 
 
 def dithered_sign(x: Any, kernel: Any = "sign", *, scale: Any = None, phase: Any = "origin",
@@ -214,6 +220,10 @@ class DitheredSign(nn.Module):
         if "weight" in self._parameters:
             del self._parameters["weight"]
         self.weight = nn.Parameter(torch.tensor(k.values, dtype=torch.float32)) if learnable else None
+        # the fixed kernel's values as a tensor that moves with the module: what a compiled forward tiles
+        old = self._buffers.get("values")
+        device = old.device if old is not None else None
+        self.register_buffer("values", torch.tensor(k.values, dtype=torch.float32, device=device), persistent=False)
 
     def current_kernel(self) -> Kernel:
         """The kernel in use (a learned kernel's current values)."""
@@ -222,7 +232,10 @@ class DitheredSign(nn.Module):
         return self.kernel
 
     def forward(self, x: torch.Tensor, scale: torch.Tensor | None = None) -> torch.Tensor:
-        kernel = self.weight if self.weight is not None else self.kernel
+        if self.weight is not None:
+            kernel: Any = self.weight
+        else:
+            kernel = self.values if torch.compiler.is_compiling() else self.kernel
         return dithered_sign(x, kernel, scale=scale, phase=self.phase, ste=self.ste)
 
     def extra_repr(self) -> str:

@@ -194,7 +194,7 @@ def _cmd_train(a: argparse.Namespace) -> None:
     if a.limit:
         tr, te = balanced_subset(tr, a.limit, seed=a.seed), balanced_subset(te, a.limit, seed=a.seed)
     card = train(run, tr, te, a.out, resume=a.resume, device=a.device, export=a.export,
-                 cuda_graph=not a.no_cuda_graph)
+                 cuda_graph=not a.no_cuda_graph, compile=a.compile)
     if a.json:
         _print_json(card)
     else:
@@ -397,6 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     tp.add_argument("--no-cuda-graph", action="store_true",
                     help="on a GPU, run every step eagerly instead of replaying full batches from a CUDA graph")
+    tp.add_argument("--compile", action="store_true",
+                    help="run full batches through torch.compile (fused kernels; compiles first, one process only)")
     tp.add_argument("--data", default=None)
     tp.add_argument("--out", required=True, help="run folder (checkpoint.pt, card.json)")
     tp.add_argument("--export", default=None, help="also save the trained model as .safetensors")

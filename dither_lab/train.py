@@ -15,7 +15,9 @@ GPU. So after a few eager warm-up steps the forward and backward pass of a full 
 graph and replayed for every later full batch, and the optimizer is the fused (single-kernel) Adam or SGD; the
 last, partial batch of an epoch runs eagerly on the same gradient buffers. The arithmetic is the same as eager
 (``benchmarks/bench_train_gpu.py`` checks the losses and prints the speed-up). Off with ``cuda_graph=False``;
-never under data parallel.
+never under data parallel. ``compile=True`` also runs full batches through ``torch.compile`` (fused kernels; on
+a GPU inside the graph), at the cost of compiling first; the partial batch stays eager. Compiled code rounds
+differently, so its runs are not bit-identical to eager ones.
 
 Data parallel: started under ``torchrun --nproc_per_node K``, every process draws the same batch and trains on
 its 1/K share, and DDP averages the gradients (gloo on CPU, NCCL on GPU), so the update equals the one-process
@@ -161,11 +163,13 @@ class TrainStep:
     With ``graph=True`` (CUDA only) full batches of ``batch_size`` are replayed from a CUDA graph captured after
     ``warmup`` eager steps (run on a side stream, as capture needs); other batch sizes run eagerly on the graph's
     gradient buffers. If capture fails, the step says so once and stays eager. The optimizer step is always eager.
+    ``fast`` (for example ``torch.compile(net)``, the same parameters) runs the full batches instead of ``net``.
     """
 
     def __init__(self, net: nn.Module, opt: torch.optim.Optimizer, *, batch_size: int, label_smoothing: float = 0.0,
-                 graph: bool = False, warmup: int = 3) -> None:
+                 graph: bool = False, warmup: int = 3, fast: nn.Module | None = None) -> None:
         self.net, self.opt, self.batch_size, self.smoothing = net, opt, batch_size, label_smoothing
+        self.fast = fast if fast is not None else net
         self.graph_wanted = bool(graph)
         self.warmup = warmup
         self.eager_steps = 0
@@ -180,7 +184,7 @@ class TrainStep:
         return self.graph is not None
 
     def _forward_backward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        logits = self.net(x)
+        logits = (self.fast if len(y) == self.batch_size else self.net)(x)
         loss = F.cross_entropy(logits, y, label_smoothing=self.smoothing)
         loss.backward()
         with torch.no_grad():
@@ -253,7 +257,7 @@ def _git_commit() -> str:
 
 def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | Path, *, resume: bool = False,
           device: str = "auto", progress: bool = True, export: str | Path | None = None,
-          stop_after_epoch: int | None = None, cuda_graph: bool = True) -> dict[str, Any]:
+          stop_after_epoch: int | None = None, cuda_graph: bool = True, compile: bool = False) -> dict[str, Any]:
     """Train a BNN; writes ``checkpoint.pt`` after every epoch and ``card.json`` at the end.
 
     Args:
@@ -266,6 +270,7 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
         export: also save the trained model (safetensors, bit-packed) to this path.
         stop_after_epoch: stop after this many epochs in total (used to test resuming).
         cuda_graph: on a GPU (one process), replay full batches from a CUDA graph (``TrainStep``).
+        compile: run full batches through ``torch.compile`` (one process only).
 
     Returns:
         The model card (also written to ``out_dir/card.json``).
@@ -316,8 +321,10 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
     images_dev = torch.from_numpy(np.array(train_set.images, dtype=np.uint8)).to(dev) if on_gpu else None
     labels_dev = labels_all.to(dev)
     last_epoch = r.epochs if stop_after_epoch is None else min(r.epochs, stop_after_epoch)
+    if compile and dist:
+        raise ValueError("compile is for one process; train without it under torchrun")
     step = TrainStep(net, opt, batch_size=r.batch_size, label_smoothing=r.label_smoothing,
-                     graph=cuda_graph and on_gpu and not dist)
+                     graph=cuda_graph and on_gpu and not dist, fast=torch.compile(net) if compile else None)
     for epoch in range(start_epoch, last_epoch):
         model.train()
         gen = torch.Generator().manual_seed(r.seed * 100_003 + epoch)
@@ -381,6 +388,7 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
         "torch": torch.__version__,
         "processes": world,
         "cuda_graph": step.graphed,
+        "compiled": compile,
         "commit": _git_commit(),
     }
     text = (json.dumps(card, indent=2) + "\n").encode()

@@ -18,9 +18,11 @@ to measure the speed under the real load, then chooses the epochs per dataset so
 the budget (Sign and DeSign always get the same recipe), starts the runs in a pool of ``--slots`` processes, and
 stops any run still going at the deadline; ``--epochs N`` skips the probe and gives every run N epochs. The speed
 is read from the probe's second epoch: its first carries the warm-up (cuDNN autotuning, first allocations), and
-the one-epoch probe this replaced overestimated. On one H200 it sized 2 ResNet-20 runs at 26 s an epoch, and
-they trained 10.1-10.3 s an epoch (22 epochs in 242 of 488 s at ``--safety 1.25``); 29 runs at ``--safety 0.8``
-ended in 231 of 500 s, 6 runs at ``--safety 1.3`` in 477 of 530 s. Each run's folder holds its card, weights and
+the one-epoch probe this replaced overestimated. On one H200 the one-epoch probe sized 2 ResNet-20 runs at 26 s
+an epoch, and they trained 10.1-10.3 s an epoch (22 epochs in 242 of 488 s at ``--safety 1.25``); the two-epoch
+probe sized 2 graphed runs (CUDA graphs, ``dither_lab.train``) at 6.3 s an epoch, and they trained 5.6-5.7 s (40
+epochs, done 269 s into a 333-s budget at ``--safety 0.9``). ``--no-cuda-graph`` trains eagerly and ``--compile``
+through ``torch.compile``. Each run's folder holds its card, weights and
 log. ``collect`` writes every run's card to benchmarks/results/campaign_<tag>_<dataset>.json and, with
 ``--publish``, copies the ship weights into assets/ (manifest, cards).
 
@@ -83,7 +85,8 @@ def plan() -> list[dict]:
 # ------------------------------------------------------------------------------------------------------ worker
 
 
-def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int, cuda_graph: bool = True) -> None:
+def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int, cuda_graph: bool = True,
+           compile: bool = False) -> None:
     """Train one run (in its own process) and write ``result.json`` beside its card and weights."""
     import numpy as np
     import torch
@@ -101,7 +104,7 @@ def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int,
     run = shipped_run(ds, spec["model"]["activation"], epochs=epochs, seed=spec["seed"], affine=spec["model"]["affine"])
     t0 = time.perf_counter()
     card = train(run, tr, te, out, resume=True, device="auto", progress=False, export=out / "model.safetensors",
-                 cuda_graph=cuda_graph)
+                 cuda_graph=cuda_graph, compile=compile)
     total = time.perf_counter() - t0
     dev = resolve_device("auto")
     result = {"spec": spec, "epochs": epochs, "probe": probe, "total_s": total, "card": card}
@@ -126,14 +129,14 @@ def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int,
 class Pool:
     """Up to ``slots`` worker processes at a time, each logging to its run folder."""
 
-    def __init__(self, slots: int, data: dict[str, str], cuda_graph: bool = True) -> None:
-        self.slots, self.data, self.live, self.cuda_graph = slots, data, {}, cuda_graph
+    def __init__(self, slots: int, data: dict[str, str], cuda_graph: bool = True, compile: bool = False) -> None:
+        self.slots, self.data, self.live, self.cuda_graph, self.compile = slots, data, {}, cuda_graph, compile
 
     def start(self, spec: dict, epochs: int, out: Path, probe: int = 0) -> None:
         out.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, str(Path(__file__).resolve()), "worker", "--spec", json.dumps(spec),
                "--epochs", str(epochs), "--out", str(out), "--data", json.dumps(self.data), "--probe", str(probe)]
-        cmd += [] if self.cuda_graph else ["--no-cuda-graph"]
+        cmd += ([] if self.cuda_graph else ["--no-cuda-graph"]) + (["--compile"] if self.compile else [])
         log = open(out / "log.txt", "w")  # noqa: SIM115 (closed when the process ends)
         env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
         self.live[spec["name"]] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), log, out)
@@ -232,9 +235,10 @@ def drive(a: argparse.Namespace) -> None:
         print(f"[{time.perf_counter() - t_start:.0f} s] {restored} files restored from {a.resume_pack}", flush=True)
     runs = plan() if a.only is None else [r for r in plan() if r["name"] in a.only or r["group"] in a.only]
     log = {"runs": [r["name"] for r in runs], "budget_s": a.budget_s, "slots": a.slots, "commit": a.commit,
-           "only": a.only, "cuda_graph": not a.no_cuda_graph, "fixed_epochs": a.epochs or None,
+           "only": a.only, "cuda_graph": not a.no_cuda_graph, "compile": a.compile,
+           "fixed_epochs": a.epochs or None,
            "safety": None if a.epochs else a.safety}
-    pool = Pool(a.slots, data, cuda_graph=not a.no_cuda_graph)
+    pool = Pool(a.slots, data, cuda_graph=not a.no_cuda_graph, compile=a.compile)
     if a.epochs:  # a fixed schedule: no probe; runs resume from their folders' checkpoints
         epochs = {ds: a.epochs for ds in TRAIN_SIZE}
     else:
@@ -307,6 +311,8 @@ def run_args(camp: dict) -> str:
         args.append(f"--safety {camp['safety']:g}")
     if camp.get("cuda_graph") is False:
         args.append("--no-cuda-graph")
+    if camp.get("compile"):
+        args.append("--compile")
     if camp.get("only"):
         args.append("--only " + " ".join(camp["only"]))
     return " ".join(args)
@@ -350,6 +356,7 @@ def collect(folder: Path, tag: str, publish_ship: bool) -> None:
                  "affine": r["spec"]["model"]["affine"], "seed": r["spec"]["seed"], "epochs": r["epochs"],
                  "test_accuracy": r["card"]["test_accuracy"], "wall_time_s": r["card"]["wall_time_s"],
                  "unit": r["spec"]["model"].get("unit"), "device": r["card"]["device"],
+                 "cuda_graph": r["card"].get("cuda_graph", False), "compiled": r["card"].get("compiled", False),
                  "history": r["card"]["history"]}
                 for n, r in results.items() if r["spec"]["dataset"] == ds]
         if rows:
@@ -394,6 +401,7 @@ def main() -> None:
     w.add_argument("--probe", type=int, default=0, help="train on this many images to measure speed")
     for sp in (r, w):
         sp.add_argument("--no-cuda-graph", action="store_true", help="train every step eagerly on a GPU")
+        sp.add_argument("--compile", action="store_true", help="full batches through torch.compile")
     c = sub.add_parser("collect")
     c.add_argument("folder")
     c.add_argument("--tag", required=True, help="names the results file: campaign_<tag>_<dataset>.json")
@@ -405,7 +413,7 @@ def main() -> None:
     elif a.cmd == "run":
         drive(a)
     elif a.cmd == "worker":
-        worker(json.loads(a.spec), a.epochs, Path(a.out), json.loads(a.data), a.probe, not a.no_cuda_graph)
+        worker(json.loads(a.spec), a.epochs, Path(a.out), json.loads(a.data), a.probe, not a.no_cuda_graph, a.compile)
     else:
         collect(Path(a.folder), a.tag, a.publish)
 

@@ -214,3 +214,34 @@ def test_map_cached_under_inference_mode_still_works_with_autograd(gen):
     x = torch.randn(1, 2, 7, 9, generator=gen, requires_grad=True)
     dithered_sign(x, k).sum().backward()
     assert x.grad is not None
+
+
+@pytest.mark.parametrize("spec", ["sign", "preset:design-2x2-a", "random:3x3:seed=1", "preset:design3d-2x2x4"])
+@pytest.mark.parametrize("phase", ["origin", "center"])
+def test_compiled_module_equals_eager(spec, phase, gen):
+    # Under torch.compile the module tiles its kernel with torch ops: tracing the cached NumPy tiling warns (the
+    # compiler skips the cache) and breaks on kernel specs. Forward and the STE backward must be those of eager.
+    # aot_eager traces like the default backend without needing a C++ compiler.
+    import warnings
+
+    torch._dynamo.reset()
+    act = DitheredSign(spec, phase=phase)
+    x = torch.randn(3, 8, 7, 9, generator=gen, requires_grad=True)
+    want = act(x)
+    want.sum().backward()
+    grad = x.grad.clone()
+    x.grad = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        got = torch.compile(act, backend="aot_eager", fullgraph=True)(x)
+        got.sum().backward()
+    assert torch.equal(got, want) and torch.equal(x.grad, grad)
+
+
+def test_kernel_values_follow_the_module_and_kernel_swaps(gen):
+    act = DitheredSign("preset:design-2x2-a")
+    assert "values" not in act.state_dict()  # not saved: files are unchanged
+    act.set_kernel("bayer:4")
+    assert act.values.shape == (4, 4) and torch.equal(act.values, torch.tensor(make_kernel("bayer:4").values, dtype=torch.float32))
+    act.to(torch.float64)
+    assert act.values.dtype == torch.float64

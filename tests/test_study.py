@@ -152,6 +152,8 @@ def test_campaign_results_name_the_run_options():
     assert c.run_args(base) == "--budget-s 505 --slots 2 --epochs 40 --only a b"  # an older log: no probe, fixed
     probed = {**base, "only": None, "probe": [{}], "safety": 1.25, "fixed_epochs": None}
     assert c.run_args(probed) == "--budget-s 505 --slots 2 --safety 1.25"
+    assert c.run_args({**probed, "cuda_graph": False}) == "--budget-s 505 --slots 2 --safety 1.25 --no-cuda-graph"
+    assert c.run_args({**probed, "cuda_graph": True}) == "--budget-s 505 --slots 2 --safety 1.25"
 
 
 def test_campaign_resume_pack_restores_run_folders(tmp_path):

@@ -4,11 +4,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from dither_lab.data import Dataset, embedded_subset
 from dither_lab.evaluate import evaluate
 from dither_lab.models import binary_layers, build_model, load_model
-from dither_lab.train import Recipe, RunConfig, augment, lr_at, param_groups, train
+from dither_lab.train import Recipe, RunConfig, TrainStep, augment, lr_at, param_groups, train
 
 
 def _fashion_dir() -> Path:
@@ -41,6 +42,7 @@ def test_train_writes_card_checkpoint_and_export(tmp_path, tiny):
     on_disk = json.loads((tmp_path / "run" / "card.json").read_text())
     for key in ["model", "dataset", "recipe", "epochs_done", "wall_time_s", "device", "commit", "test_accuracy"]:
         assert key in on_disk
+    assert on_disk["cuda_graph"] is False  # CPU training is always eager
     model, meta = load_model(tmp_path / "m.safetensors")
     assert meta["card"]["test_accuracy"] == card["test_accuracy"]
     res = evaluate(model, te)
@@ -57,6 +59,79 @@ def test_resume_continues_exactly(tmp_path, tiny):
     b, _ = load_model(tmp_path / "b.safetensors")
     for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
         assert ka == kb and torch.equal(va, vb), ka
+
+
+def _step_pair():
+    """Two identical models and Adam optimizers, and three batches (the last one partial)."""
+    pairs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        m = build_model("fmnist-net", in_channels=1, image_size=28, width=0.125, activation="design")
+        pairs.append((m, torch.optim.Adam(param_groups(m, 5e-4), lr=1e-2)))
+    g = torch.Generator().manual_seed(1)
+    data = [(torch.randn(n, 1, 28, 28, generator=g), torch.randint(0, 10, (n,), generator=g)) for n in (16, 16, 10)]
+    return pairs, data
+
+
+def _manual_step(model, opt, x, y):
+    logits = model(x)
+    loss = F.cross_entropy(logits, y, label_smoothing=0.1)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss.item(), int((logits.argmax(1) == y).sum())
+
+
+def test_train_step_is_the_plain_training_step():
+    pairs, data = _step_pair()
+    (ma, oa), (mb, ob) = pairs
+    step = TrainStep(ma, oa, batch_size=16, label_smoothing=0.1)
+    for x, y in data:
+        n, correct, loss_sum = step(x, y).tolist()
+        loss, want_correct = _manual_step(mb, ob, x, y)
+        assert n == len(y) and correct == want_correct and loss_sum / n == pytest.approx(loss, rel=1e-6)
+    for (ka, va), (_kb, vb) in zip(ma.state_dict().items(), mb.state_dict().items(), strict=True):
+        assert torch.equal(va, vb), ka
+    assert not step.graphed
+
+
+def test_train_step_eager_batches_keep_the_graph_gradient_buffers():
+    # With a captured graph, the partial batch of an epoch runs eagerly: it must train exactly like a plain step
+    # and leave the gradients in the buffers the graph writes (else the graph is dropped and captured again).
+    # The graph itself needs a GPU (benchmarks/bench_train_gpu.py checks it); here a stand-in marks it captured.
+    pairs, data = _step_pair()
+    (ma, oa), (mb, ob) = pairs
+    step = TrainStep(ma, oa, batch_size=16, label_smoothing=0.1)
+    step(*data[0])
+    _manual_step(mb, ob, *data[0])
+    step.graph, step._grad_ptrs = object(), step._grads()
+    x, y = data[2]
+    step(x, y)
+    _manual_step(mb, ob, x, y)
+    assert step.graphed and step._grads() == step._grad_ptrs
+    for (ka, va), (_kb, vb) in zip(ma.state_dict().items(), mb.state_dict().items(), strict=True):
+        assert torch.allclose(va, vb, atol=1e-6), ka
+    step._grad_ptrs = [p + 1 for p in step._grad_ptrs]  # buffers that moved: the graph must be captured again
+    step(x, y)
+    assert not step.graphed
+
+
+def test_compiled_training_is_the_same_training(tmp_path, tiny, monkeypatch):
+    # compile=True sends full batches through torch.compile and the partial one (200 = 3 x 64 + 8) through the
+    # eager module. With the aot_eager backend (what the default backend traces, run without code generation, so
+    # bit-exact and quick) the whole run must equal the eager one.
+    import functools
+
+    tr, te = tiny
+    torch._dynamo.reset()
+    monkeypatch.setattr(torch, "compile", functools.partial(torch.compile, backend="aot_eager"))
+    run = _run(2)
+    run.recipe.batch_size = 64
+    eager = train(run, tr, te, tmp_path / "e", progress=False)
+    compiled = train(run, tr, te, tmp_path / "c", progress=False, compile=True)
+    assert compiled["compiled"] and not eager["compiled"]
+    assert [h["train_loss"] for h in compiled["history"]] == [h["train_loss"] for h in eager["history"]]
+    assert compiled["test_accuracy"] == eager["test_accuracy"]
 
 
 def test_resume_refuses_other_config(tmp_path, tiny):
