@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_eval.py
 	$(PY) benchmarks/bench_design.py
 	$(PY) benchmarks/bench_train.py
+	$(PY) benchmarks/bench_train_gpu.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check dither_lab tests benchmarks scripts app.py app_pages

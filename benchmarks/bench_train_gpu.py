@@ -22,8 +22,10 @@ from pathlib import Path
 
 import torch
 
-from dither_lab.models import build_model
-from dither_lab.train import SHIPPED_MODELS, TrainStep, param_groups
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # GPU machines may run it from a bare checkout
+
+from dither_lab.models import build_model  # noqa: E402
+from dither_lab.train import SHIPPED_MODELS, TrainStep, param_groups  # noqa: E402
 
 BATCH = 128
 

@@ -306,11 +306,11 @@ def record_taps(model: nn.Module) -> Iterator[dict[str, dict[str, torch.Tensor]]
 
 
 def model_nbytes(model: nn.Module, *, packed: bool = True) -> dict[str, int]:
-    """Bytes the model's parameters and buffers take: binary conv weights at 1 bit (+ one float per output
-    channel for the scale) when ``packed``, everything else at its dtype's size."""
+    """Bytes the model's saved state takes (parameters and persistent buffers): binary conv weights at 1 bit (+ one
+    float per output channel for the scale) when ``packed``, everything else at its dtype's size."""
     binary = {f"{n}.weight" for n, m in model.named_modules() if isinstance(m, BinaryConv2d)}
     total = binary_bytes = 0
-    for n, t in list(model.named_parameters()) + list(model.named_buffers()):
+    for n, t in model.state_dict().items():
         if n in binary and packed:
             b = (t.numel() + 7) // 8 + 4 * t.shape[0]
             binary_bytes += b

@@ -26,13 +26,13 @@ async def _idle(page) -> None:
     for _ in range(3):
         await asyncio.sleep(0.7)
         await page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                                     timeout=120_000)
+                                     timeout=300_000)
 
 
 async def _session(browser, url: str, i: int, tmp_path) -> dict:
     ctx = await browser.new_context(viewport={"width": 1300, "height": 900})
     page = await ctx.new_page()
-    page.set_default_timeout(120_000)
+    page.set_default_timeout(300_000)  # 8 sessions share 2 cores: each may wait long
     others = [k for k in KERNELS if k != KERNELS[i]]
     # edit the kernel a few times through the URL, then settle on this session's own
     for spec in (others[i % 7], KERNELS[i]):
