@@ -173,6 +173,7 @@ class TrainStep:
         self.graph_wanted = bool(graph)
         self.warmup = warmup
         self.eager_steps = 0
+        self.replays = 0  # full batches trained from a captured graph
         self.graph: Any = None
         self.failure = ""
         self._static: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
@@ -226,6 +227,7 @@ class TrainStep:
             if self.graph is not None:
                 # capturing records the work without doing it: this batch is trained by the first replay
                 self.graph.replay()
+                self.replays += 1
                 self.opt.step()
                 return self._static[2].clone()
         if full and self.graph is not None:
@@ -233,6 +235,7 @@ class TrainStep:
             sx.copy_(x)
             sy.copy_(y)
             self.graph.replay()
+            self.replays += 1
             self.opt.step()
             return stats.clone()
         self.eager_steps += 1
@@ -387,7 +390,7 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
         "device": _device_name(dev),
         "torch": torch.__version__,
         "processes": world,
-        "cuda_graph": step.graphed,
+        "cuda_graph": step.replays > 0,
         "compiled": compile,
         "commit": _git_commit(),
     }
