@@ -2,7 +2,7 @@
 the fused Adam, against the same step run eagerly with the default (for-each) Adam, in one run; and a check that
 the two compute the same training.
 
-    python benchmarks/bench_train_gpu.py [--steps 150] [--only cifar10] [--compile]
+    python benchmarks/bench_train_gpu.py [--steps 100] [--only cifar10] [--compile]
 
 Writes benchmarks/results/train_gpu.json. Batch 128 of random images, the shipped architectures with the Sign and
 the DeSign activation. Agreement: two copies of one model train on the same batches, one graphed, one eager, with
@@ -81,7 +81,7 @@ def agreement(config: dict, activation: str, steps: int = 40, compile: bool = Fa
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=150)
+    ap.add_argument("--steps", type=int, default=100, help="timed steps per measurement")
     ap.add_argument("--only", choices=list(SHIPPED_MODELS), default=None, help="one dataset's model only")
     ap.add_argument("--compile", action="store_true", help="also time and check the compiled step")
     a = ap.parse_args()

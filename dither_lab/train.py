@@ -284,6 +284,8 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     dev = resolve_device(device)
+    if compile and int(os.environ.get("WORLD_SIZE", "1")) > 1:  # before joining the process group
+        raise ValueError("compile is for one process; train without it under torchrun")
     rank, world, dist = _init_distributed(dev)
     if dist and dev.type == "cuda":
         dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
@@ -324,8 +326,6 @@ def train(run: RunConfig, train_set: Dataset, test_set: Dataset, out_dir: str | 
     images_dev = torch.from_numpy(np.array(train_set.images, dtype=np.uint8)).to(dev) if on_gpu else None
     labels_dev = labels_all.to(dev)
     last_epoch = r.epochs if stop_after_epoch is None else min(r.epochs, stop_after_epoch)
-    if compile and dist:
-        raise ValueError("compile is for one process; train without it under torchrun")
     step = TrainStep(net, opt, batch_size=r.batch_size, label_smoothing=r.label_smoothing,
                      graph=cuda_graph and on_gpu and not dist, fast=torch.compile(net) if compile else None)
     for epoch in range(start_epoch, last_epoch):

@@ -129,14 +129,14 @@ def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int,
 class Pool:
     """Up to ``slots`` worker processes at a time, each logging to its run folder."""
 
-    def __init__(self, slots: int, data: dict[str, str], cuda_graph: bool = True, compile: bool = False) -> None:
-        self.slots, self.data, self.live, self.cuda_graph, self.compile = slots, data, {}, cuda_graph, compile
+    def __init__(self, slots: int, data: dict[str, str], flags: list[str] | None = None) -> None:
+        self.slots, self.data, self.live, self.flags = slots, data, {}, list(flags or [])  # flags: passed to workers
 
     def start(self, spec: dict, epochs: int, out: Path, probe: int = 0) -> None:
         out.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, str(Path(__file__).resolve()), "worker", "--spec", json.dumps(spec),
                "--epochs", str(epochs), "--out", str(out), "--data", json.dumps(self.data), "--probe", str(probe)]
-        cmd += ([] if self.cuda_graph else ["--no-cuda-graph"]) + (["--compile"] if self.compile else [])
+        cmd += self.flags
         log = open(out / "log.txt", "w")  # noqa: SIM115 (closed when the process ends)
         env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
         self.live[spec["name"]] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), log, out)
@@ -238,7 +238,7 @@ def drive(a: argparse.Namespace) -> None:
            "only": a.only, "cuda_graph": not a.no_cuda_graph, "compile": a.compile,
            "fixed_epochs": a.epochs or None,
            "safety": None if a.epochs else a.safety}
-    pool = Pool(a.slots, data, cuda_graph=not a.no_cuda_graph, compile=a.compile)
+    pool = Pool(a.slots, data, ["--no-cuda-graph"] * a.no_cuda_graph + ["--compile"] * a.compile)
     if a.epochs:  # a fixed schedule: no probe; runs resume from their folders' checkpoints
         epochs = {ds: a.epochs for ds in TRAIN_SIZE}
     else:

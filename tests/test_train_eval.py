@@ -95,6 +95,27 @@ def test_train_step_is_the_plain_training_step():
     assert not step.graphed
 
 
+def test_train_step_sends_only_full_batches_through_the_fast_module():
+    # the compiled module (``fast``) gets full batches only: a partial one would make it compile again
+    pairs, data = _step_pair()
+    model, opt = pairs[0]
+    seen: dict[str, list[int]] = {"fast": [], "net": []}
+
+    class Recorder(torch.nn.Module):
+        def __init__(self, inner, name):
+            super().__init__()
+            self.inner, self.name = inner, name
+
+        def forward(self, x):
+            seen[self.name].append(len(x))
+            return self.inner(x)
+
+    step = TrainStep(Recorder(model, "net"), opt, batch_size=16, fast=Recorder(model, "fast"))
+    for x, y in data:
+        step(x, y)
+    assert seen == {"fast": [16, 16], "net": [10]}
+
+
 def test_train_step_eager_batches_keep_the_graph_gradient_buffers():
     # With a captured graph, the partial batch of an epoch runs eagerly: it must train exactly like a plain step
     # and leave the gradients in the buffers the graph writes (else the graph is dropped and captured again).
@@ -118,8 +139,8 @@ def test_train_step_eager_batches_keep_the_graph_gradient_buffers():
 
 def test_compiled_training_is_the_same_training(tmp_path, tiny, monkeypatch):
     # compile=True sends full batches through torch.compile and the partial one (200 = 3 x 64 + 8) through the
-    # eager module. With the aot_eager backend (what the default backend traces, run without code generation, so
-    # bit-exact and quick) the whole run must equal the eager one.
+    # eager module (the routing is tested above). With the aot_eager backend (what the default backend traces, run
+    # without code generation, so bit-exact and quick) the whole run must equal the eager one.
     import functools
 
     tr, te = tiny
