@@ -108,16 +108,28 @@ def threshold_map(kernel: Any, channels: int, height: int, width: int, *, phase:
 
     Maps of fixed kernels are cached (treat them as read-only); a kernel given as a tensor that requires grad
     is tiled by indexing, so gradients reach its entries, and so is any kernel tensor under ``torch.compile``
-    (ops the compiler can trace, where the cached NumPy tiling is not).
+    (ops the compiler can trace, where the cached NumPy tiling is not). Any other kernel under ``torch.compile``
+    (a spec, a Kernel, an array) is tiled outside the compiled graph: one graph break, the same map.
     """
-    if isinstance(kernel, torch.Tensor) and (kernel.requires_grad or torch.compiler.is_compiling()):
+    compiling = torch.compiler.is_compiling()
+    if isinstance(kernel, torch.Tensor) and (kernel.requires_grad or compiling):
         if kernel.dim() not in (2, 3):
             raise ValueError(f"kernel must be 2-D (m, n) or 3-D (F, m, n), got shape {tuple(kernel.shape)}")
         pi_pj = resolve_phase(phase, tuple(kernel.shape), height, width)
         return _tile_tensor(kernel, channels, height, width, pi_pj).to(dtype)
+    fixed = _fixed_map_outside_compiler if compiling else _fixed_map
+    return fixed(kernel, channels, height, width, phase, dtype, device)
+
+
+def _fixed_map(kernel: Any, channels: int, height: int, width: int, phase: Any, dtype: torch.dtype,
+               device: Any) -> torch.Tensor:
     k = as_kernel(kernel)
     pi, pj = resolve_phase(phase, k.shape, height, width)
     return _cached_map(k, channels if k.is_3d else 1, height, width, pi, pj, dtype, str(torch.device(device)))
+
+
+# The compiler cannot trace kernel parsing and the NumPy tiling; run them as plain Python when compiling.
+_fixed_map_outside_compiler = torch.compiler.disable(_fixed_map)
 
 
 def _tile_tensor(kernel: torch.Tensor, channels: int, height: int, width: int, phase: tuple[int, int]) -> torch.Tensor:

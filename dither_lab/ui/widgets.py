@@ -87,8 +87,11 @@ def show_error(exc: Exception) -> None:
     st.error(str(exc))
 
 
+MISSING = "–"  # what a table shows where nothing was measured (rather than the word None)
+
+
 def metric_table(rows: list[dict[str, Any]]) -> None:
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.dataframe(rows, hide_index=True, width="stretch", placeholder=MISSING)
 
 
 def resize_grid(values: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:

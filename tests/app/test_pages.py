@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from dither_lab.compare import compare, metrics_table
 from dither_lab.samples import sample_image
+from dither_lab.ui import widgets
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -196,6 +197,7 @@ def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
     assert list(shipped.index) == [0, 1] and set(shipped["ResNet-20 unit"]) == {"bn-prelu"}
     assert {"plain", "bn-prelu"} <= set(cifar["ResNet-20 unit"])
     assert "spread (sd, points)" in first.columns and "spread (sd, points)" not in cifar.columns  # one seed each
+    assert all(t.proto.placeholder == widgets.MISSING for t in at.dataframe)  # a gap reads as a dash, not None
     monkeypatch.setattr(study, "RESULTS_DIR", tmp_path)  # no results: the page says how to make them
     at = _app("app_pages/study.py")
     assert any("scripts/campaign.py" in i.value for i in at.info)
