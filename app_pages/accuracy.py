@@ -71,6 +71,24 @@ if st.button("Run accuracy", type="primary", key="acc_run") or st.session_state.
 else:
     st.caption("Press **Run accuracy** to evaluate (about a second per kernel for 1,000 images).")
 
+st.subheader("What the kernels cost")
+try:
+    costs = [(label, spec, cached.cost(name, spec, None if spec is None else layers))
+             for label, spec in [("trained kernels", None), *kernels]]
+except ValueError as exc:
+    widgets.show_error(exc)
+    st.stop()
+widgets.metric_table([{"kernel": label, "spec": spec or "(as trained)", "thresholds stored": c["thresholds"],
+                       "with Sign": c["sign_thresholds"], "compares per image": c["compares"],
+                       "extra multiply-adds": c["extra_macs"], "extra bytes": c["extra_bytes"],
+                       "of the model (%)": round(100 * c["extra_share"], 1)} for label, spec, c in costs])
+st.caption(f"With batch norm folded in, Sign compares each activation with one threshold per channel; a kernel "
+           f"with one of its m x n cells (the tiled map repeats), so a binary layer of C channels stores C x m x n "
+           f"thresholds instead of C. Every kernel makes the same one comparison per activation and no multiply-add. "
+           f"Bytes at float32 against this model's {costs[0][2]['model_bytes']:,} bytes (binary weights packed); "
+           "integer thresholds would halve them. Time: the *seconds* column above, or `dither-lab cost --model NAME "
+           "--kernel SPEC --time` (folded inference against Sign, in one run).")
+
 st.divider()
 st.subheader("Learn a kernel")
 st.markdown("Fine-tune only the threshold kernel of this network (every weight frozen, gradients through the "

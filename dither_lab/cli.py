@@ -125,7 +125,7 @@ def _cmd_bench(a: argparse.Namespace) -> None:
                 print(f"{k:<40} {v if not isinstance(v, float) else f'{v:.4g}'}")
 
 
-def _load_eval_model(name: str) -> tuple[Any, str]:
+def _load_eval_model(name: str, cmd: str = "evaluate") -> tuple[Any, str]:
     from dither_lab.models import PRETRAINED, load_model, load_pretrained
 
     if name in PRETRAINED:
@@ -136,7 +136,45 @@ def _load_eval_model(name: str) -> tuple[Any, str]:
         card = meta.get("card") or {}
         dataset = card.get("dataset") or ("fashion-mnist" if model.config["in_channels"] == 1 else "cifar10")
         return model, dataset
-    raise CliError(f"dither-lab evaluate: --model must be one of {', '.join(PRETRAINED)} or a .safetensors file, got {name!r}")
+    raise CliError(f"dither-lab {cmd}: --model must be one of {', '.join(PRETRAINED)} or a .safetensors file, got {name!r}")
+
+
+def _layers(text: str, has_kernel: bool, cmd: str) -> list[int | str] | None:
+    """``--layers``: 'all' (None) or a comma list of binary-layer indices or names; it needs a kernel to place."""
+    if text == "all":
+        return None
+    if not has_kernel:
+        raise CliError(f"dither-lab {cmd}: --layers says where --kernel goes; give --kernel too")
+    items = [v.strip() for v in text.split(",")]
+    if not all(items):
+        raise CliError(f"dither-lab {cmd}: --layers must be 'all' or a comma list, got {text!r}")
+    return [int(v) if v.lstrip("-").isdigit() else v for v in items]
+
+
+def _cmd_cost(a: argparse.Namespace) -> None:
+    from dither_lab.cost import inference_time, kernel_cost
+
+    model, _ = _load_eval_model(a.model, "cost")
+    kernels = a.kernel or ["trained"]
+    layers = _layers(a.layers, kernels != ["trained"], "cost")
+    out = []
+    for spec in kernels:
+        kernel = None if spec == "trained" else spec
+        res = {"kernel": spec, **kernel_cost(model, kernel, layers=layers)}
+        if a.time:
+            res["time"] = inference_time(model, kernel, layers=layers)
+        out.append(res)
+    if a.json:
+        _print_json({"model": a.model, "kernels": out})
+        return
+    print(f"{a.model}: thresholds stored after folding batch norm (Sign: one per channel), compares per image, "
+          f"extra bytes at float32 against Sign (model {out[0]['model_bytes']:,} bytes)")
+    head = f"{'kernel':<28}{'thresholds':>12}{'Sign':>8}{'compares':>11}{'extra MACs':>12}{'extra bytes':>13}{'of model':>10}"
+    print(head + (f"{'time / Sign':>13}" if a.time else ""))
+    for r in out:
+        line = (f"{r['kernel'][:27]:<28}{r['thresholds']:>12,}{r['sign_thresholds']:>8,}{r['compares']:>11,}"
+                f"{r['extra_macs']:>12}{r['extra_bytes']:>13,}{r['extra_share']:>10.1%}")
+        print(line + (f"{r['time']['ratio']:>12.2f}x" if a.time else ""))
 
 
 def _cmd_evaluate(a: argparse.Namespace) -> None:
@@ -151,15 +189,8 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
             data, count = balanced_subset(data, count), None
     else:
         data = embedded_subset()  # balanced and mixed already: its first N
-    layers = None
-    if a.layers != "all":
-        try:
-            layers = [int(v) if v.strip().lstrip("-").isdigit() else v.strip() for v in a.layers.split(",")]
-        except ValueError:
-            raise CliError(f"dither-lab evaluate: --layers must be 'all' or a comma list, got {a.layers!r}") from None
     kernel = None if a.kernel == "trained" else a.kernel
-    if layers is not None and kernel is None:
-        raise CliError("dither-lab evaluate: --layers says where --kernel goes; give --kernel too")
+    layers = _layers(a.layers, kernel is not None, "evaluate")
     res = evaluate(model, data, kernel=kernel, layers=layers, count=count)
     res["model"] = a.model
     res["data"] = f"{data.name} {data.split}"
@@ -373,6 +404,15 @@ def build_parser() -> argparse.ArgumentParser:
     ep.add_argument("--data", default=None, help="dataset path (default: the data folder)")
     ep.add_argument("--json", action="store_true")
     ep.set_defaults(func=_cmd_evaluate)
+
+    cp = sub.add_parser("cost", help="what kernels cost a BNN at inference against Sign: thresholds, compares, bytes, time")
+    cp.add_argument("--model", required=True, help="pretrained name (e.g. cifar10-design) or .safetensors file")
+    cp.add_argument("--kernel", nargs="+", default=None,
+                    help="kernel specs, or 'trained' (its own kernels; the default)")
+    cp.add_argument("--layers", default="all", help="'all' or a comma list of binary-layer indices or names")
+    cp.add_argument("--time", action="store_true", help="also time folded inference against Sign (a few seconds)")
+    cp.add_argument("--json", action="store_true", help="per-layer rows and totals as JSON")
+    cp.set_defaults(func=_cmd_cost)
 
     tp = sub.add_parser("train", help="train a BNN (checkpoint each epoch, --resume, model card)")
     tp.add_argument("--dataset", choices=["fashion-mnist", "cifar10"], required=True)

@@ -99,6 +99,12 @@ def test_bench_quick_json(capsys):
         (["evaluate", "--model", "fashion-mnist-design", "--layers", "0"], "give --kernel too"),
         (["evaluate", "--model", "fashion-mnist-design", "--count", "0"], "count must be"),
         (["evaluate", "--model", "missing.safetensors"], "does not exist"),
+        (["cost"], "--model"),
+        (["cost", "--model", "nope"], "cost: --model must be one of"),
+        (["cost", "--model", "fashion-mnist-design", "--layers", "0"], "give --kernel too"),
+        (["cost", "--model", "fashion-mnist-design", "--kernel", "bayer:2", "--layers", "0,,1"], "comma list"),
+        (["cost", "--model", "fashion-mnist-design", "--kernel", "bayer:2", "--layers", "9"], "out of range"),
+        (["cost", "--model", "fashion-mnist-design", "--kernel", "zap:2"], "unknown kernel generator"),
         (["train", "--dataset", "fashion-mnist"], "--arch"),
         (["train", "--dataset", "mnist", "--arch", "fmnist-net", "--out", "r"], "invalid choice"),
         (["train", "--dataset", "fashion-mnist", "--arch", "fmnist-net", "--out", "r", "--activation", "zap"],
@@ -152,3 +158,14 @@ def test_train_limit_takes_each_class_alike(tmp_path, cifar_tree, monkeypatch, c
                  "--unit", "bn-prelu", "--out", str(tmp_path / "run")]) == 0
     assert seen["train"].tolist() == [2] * 10 and seen["test"].tolist() == [2] * 10
     assert seen["unit"] == "bn-prelu"
+
+
+def test_cost_prints_one_row_per_kernel_and_json(capsys):
+    assert main(["cost", "--model", "fashion-mnist-sign", "--kernel", "trained", "preset:design-2x2-a", "bayer:4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[0] for ln in lines[2:]] == ["trained", "preset:design-2x2-a", "bayer:4"]
+    assert lines[2].split()[1] == lines[2].split()[2]  # its own kernels are Sign: as many thresholds as Sign
+    assert main(["cost", "--model", "fashion-mnist-sign", "--kernel", "bayer:4", "--layers", "0", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)["kernels"][0]
+    assert [r["kernel"] for r in res["rows"]] == ["bayer:4", "sign", "sign", "sign"]
+    assert res["extra_thresholds"] == 15 * res["rows"][0]["channels"] and res["extra_macs"] == 0

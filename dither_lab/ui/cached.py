@@ -69,6 +69,13 @@ def accuracy(model_name: str, kernel: str | None, layers: tuple[int, ...] | None
                     count=count)
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def cost(model_name: str, kernel: str | None, layers: tuple[int, ...] | None) -> dict[str, Any]:
+    from dither_lab.cost import kernel_cost
+
+    return kernel_cost(model(model_name)[0], kernel, layers=None if layers is None else list(layers))
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def maps(model_name: str, image: np.ndarray, kernel: str | None) -> dict[str, dict[str, np.ndarray]]:
     m, meta = model(model_name)

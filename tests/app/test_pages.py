@@ -146,6 +146,22 @@ def test_accuracy_page_runs_and_matches_library():
     assert df.iloc[1]["trained with it (kernel study)"] == trained_with("fashion-mnist")["preset:design-2x2-a"]["accuracy"]
 
 
+def test_accuracy_page_says_what_each_kernel_costs():
+    from dither_lab.cost import kernel_cost
+    from dither_lab.models import load_pretrained
+
+    at = _app("app_pages/accuracy.py", kernel="bayer:4")
+    cost = _table(at, 0)  # before any run: the cost table is the page's only table
+    assert list(cost["spec"]) == ["(as trained)", "bayer:4"]
+    model, _ = load_pretrained(at.session_state["dl_model"])
+    want = kernel_cost(model, "bayer:4")
+    assert cost.iloc[1]["thresholds stored"] == want["thresholds"] == 16 * cost.iloc[1]["with Sign"]
+    assert cost.iloc[1]["extra bytes"] == want["extra_bytes"] and (cost["extra multiply-adds"] == 0).all()
+    at.multiselect(key="acc_layers").set_value([0]).run()  # one layer takes the kernel: only its thresholds grow
+    one = _table(at, 0).iloc[1]
+    assert one["thresholds stored"] == kernel_cost(model, "bayer:4", layers=[0])["thresholds"] < want["thresholds"]
+
+
 def test_kernel_designer_search_shows_degenerate_optimum():
     at = _app("app_pages/kernel_designer.py")
     at.select_slider(key="des_count").set_value(200).run()

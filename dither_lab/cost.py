@@ -1,0 +1,119 @@
+"""What a threshold kernel costs a binary network at inference, against plain Sign.
+
+With batch norm folded in (:func:`dither_lab.activation.fold_batchnorm_thresholds`), Sign compares each
+activation with one threshold per channel; a dithered Sign compares it with one of the thresholds of that
+channel's tiled kernel, and the tiled map repeats with the kernel's period, so a channel needs ``m x n`` of them
+(a 3-D kernel cycles its slices over the channels: still ``m x n`` per channel). Either way it is one comparison
+per activation and not one multiply-add more: what a kernel adds is the thresholds a deployment stores,
+``C x m x n`` per binary layer instead of ``C``. (Since each channel's thresholds are ``a_c + b_c T``, a
+deployment could also keep two values per channel and the kernel's cells, at one multiply-add per threshold it
+rebuilds; the table needs no arithmetic at all.) :func:`kernel_cost` counts them, layer by layer;
+:func:`inference_time` measures the folded network against the same network with Sign in the same layers.
+
+Examples:
+    >>> from dither_lab.models import build_model
+    >>> net = build_model("fmnist-net", in_channels=1, image_size=28, width=0.25)
+    >>> cost = kernel_cost(net, "bayer:4")  # 96 channels in 4 binary layers, 16 thresholds each
+    >>> cost["thresholds"], cost["sign_thresholds"], cost["extra_macs"]
+    (1536, 96, 0)
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from dither_lab.bench import median_time
+from dither_lab.evaluate import with_kernel
+from dither_lab.models import binary_layers, model_nbytes
+
+THRESHOLD_BYTES = 4  # float32, as folded here; integer popcount thresholds (int16) would halve the figures
+
+
+@torch.inference_mode()
+def layer_shapes(model: nn.Module) -> dict[str, tuple[int, int, int]]:
+    """(C, H, W) of the map each binary layer thresholds, from one forward pass of a blank input."""
+    cfg = model.config
+    shapes: dict[str, tuple[int, int, int]] = {}
+    hooks = [m.register_forward_hook(lambda mod, inp, out, n=n: shapes.__setitem__(n, tuple(inp[0].shape[1:])))
+             for n, m in binary_layers(model).items()]
+    was_training = model.training
+    try:
+        model.eval()(torch.zeros(1, cfg["in_channels"], cfg["image_size"], cfg["image_size"]))
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return shapes
+
+
+def kernel_cost(model: nn.Module, kernel: Any = None, *, layers: Any = None) -> dict[str, Any]:
+    """What running ``model`` with ``kernel`` in its binary layers costs at inference, against Sign in them.
+
+    Args:
+        model: a BNN from :mod:`dither_lab.models` (it is not changed).
+        kernel: a kernel (spec, Kernel or array) swapped into ``layers``, or None for the model's own kernels.
+        layers: which binary layers take ``kernel`` (names or indices; None = all); the others keep theirs.
+
+    Returns:
+        ``rows``: per binary layer its name, kernel, ``channels``, ``height``, ``width``, ``per_channel`` (the
+        thresholds one channel's tiled map holds: the kernel's cells, or fewer on a smaller map), ``thresholds`` (to store after folding batch norm), ``sign_thresholds`` (one per
+        channel) and ``compares`` (per image); and the totals ``thresholds``, ``sign_thresholds``,
+        ``extra_thresholds``, ``extra_bytes`` (float32), ``model_bytes`` (packed), ``extra_share`` (of the
+        model's bytes), ``compares`` (per image, the same for every kernel) and ``extra_macs`` (0).
+
+    Raises:
+        ValueError: a bad kernel or layer.
+    """
+    m = model if kernel is None else with_kernel(model, kernel, layers=layers)[0]
+    shapes = layer_shapes(m)
+    rows = []
+    for name, layer in binary_layers(m).items():
+        c, h, w = shapes[name]
+        k = layer.kernel
+        mk, nk = k.shape[-2:]
+        per_channel = min(mk, h) * min(nk, w)  # the map repeats with the period
+        rows.append({"layer": name, "kernel": k.spec if k.spec != "custom" else k.name, "channels": c, "height": h,
+                     "width": w, "per_channel": per_channel, "thresholds": c * per_channel, "sign_thresholds": c,
+                     "compares": c * h * w})
+    total = sum(r["thresholds"] for r in rows)
+    sign = sum(r["sign_thresholds"] for r in rows)
+    model_bytes = model_nbytes(model)["total"]
+    extra_bytes = THRESHOLD_BYTES * (total - sign)
+    return {"rows": rows, "thresholds": total, "sign_thresholds": sign, "extra_thresholds": total - sign,
+            "extra_bytes": extra_bytes, "model_bytes": model_bytes, "extra_share": extra_bytes / model_bytes,
+            "compares": sum(r["compares"] for r in rows), "extra_macs": 0}
+
+
+def inference_time(model: nn.Module, kernel: Any = None, *, layers: Any = None, batch: int = 256,
+                   repeats: int = 7, seed: int = 0) -> dict[str, float]:
+    """Measured folded inference (inference mode, channels-last, one batch of random images) of ``model`` with
+    ``kernel`` in ``layers`` against the same model with Sign there, timed alternately in one run.
+
+    Returns ``seconds_per_image``, ``sign_seconds_per_image`` and ``ratio`` (kernel / Sign; medians of
+    ``repeats``).
+    """
+    if batch < 1 or repeats < 1:
+        raise ValueError(f"batch and repeats must be >= 1, got {batch} and {repeats}")
+    cfg = model.config
+    x = torch.from_numpy(np.random.default_rng(seed).standard_normal(
+        (batch, cfg["in_channels"], cfg["image_size"], cfg["image_size"]), dtype=np.float32))
+    x = x.contiguous(memory_format=torch.channels_last)
+    with_k = copy.deepcopy(model) if kernel is None else with_kernel(model, kernel, layers=layers)[0]
+    with_sign = with_kernel(model, "sign", layers=layers)[0]
+    nets = [n.eval().to(memory_format=torch.channels_last) for n in (with_k, with_sign)]
+
+    @torch.inference_mode()
+    def run(net: nn.Module) -> None:
+        net(x)
+
+    times = [[], []]
+    for _ in range(repeats):  # alternate, so a slower spell of the machine falls on both
+        for i, net in enumerate(nets):
+            times[i].append(median_time(lambda n=net: run(n), repeats=1, warmup=1 if not times[i] else 0))
+    t_k, t_s = (float(np.median(t)) for t in times)
+    return {"seconds_per_image": t_k / batch, "sign_seconds_per_image": t_s / batch, "ratio": t_k / t_s}

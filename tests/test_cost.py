@@ -1,0 +1,64 @@
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from dither_lab.activation import fold_batchnorm_thresholds
+from dither_lab.cost import inference_time, kernel_cost, layer_shapes
+from dither_lab.models import binary_layers, build_model, model_nbytes
+
+
+@pytest.fixture(scope="module")
+def net():
+    torch.manual_seed(0)
+    m = build_model("fmnist-net", in_channels=1, image_size=28, width=0.25, activation="design")
+    for layer in binary_layers(m).values():  # batch-norm statistics with every channel different
+        bn = layer.bn
+        bn.running_mean.uniform_(-1, 1)
+        bn.running_var.uniform_(0.5, 2)
+        bn.weight.data.uniform_(0.5, 2)
+        bn.bias.data.uniform_(-0.5, 0.5)
+    return m.eval()
+
+
+@pytest.mark.parametrize("spec", ["sign", "bayer:4", "random:3x3:seed=1", "random:4x2x2:seed=1", "bayer:16"])
+def test_thresholds_are_the_distinct_values_of_the_folded_maps(net, spec):
+    # An independent count: fold each layer's batch norm with the kernel and count the distinct thresholds of each
+    # channel's map (kernels whose cells all differ; the paper's 2x2 repeats a value, and a table still holds it
+    # twice). bayer:16 is larger than the 7x7 and 14x14 maps, so those hold fewer than its 256 cells.
+    cost = kernel_cost(net, spec)
+    shapes = layer_shapes(net)
+    for row, (name, layer) in zip(cost["rows"], binary_layers(net).items(), strict=True):
+        c, h, w = shapes[name]
+        theta, _, _ = fold_batchnorm_thresholds(layer.bn, spec, h, w)
+        distinct = sum(len(np.unique(theta[i].numpy())) for i in range(c))
+        assert row["thresholds"] == distinct and row["sign_thresholds"] == c and row["compares"] == c * h * w
+    assert cost["thresholds"] == sum(r["thresholds"] for r in cost["rows"])
+    assert cost["extra_bytes"] == 4 * (cost["thresholds"] - cost["sign_thresholds"])
+    assert cost["extra_share"] == pytest.approx(cost["extra_bytes"] / model_nbytes(net)["total"])
+    assert cost["extra_macs"] == 0
+    if spec == "sign":
+        assert cost["extra_thresholds"] == 0
+
+
+def test_own_kernels_layers_and_the_model_left_alone(net):
+    before = copy.deepcopy(net.state_dict())
+    own = kernel_cost(net)  # the paper's 2x2 in every layer: 4 thresholds a channel
+    assert own["thresholds"] == 4 * own["sign_thresholds"]
+    one = kernel_cost(net, "sign", layers=[1])
+    assert [r["kernel"] for r in one["rows"]] == ["preset:design-2x2-a", "sign", "preset:design-2x2-a", "preset:design-2x2-a"]
+    assert one["rows"][1]["thresholds"] == one["rows"][1]["channels"]
+    inference_time(net, "bayer:4", batch=4, repeats=1)
+    assert [layer.kernel.spec for layer in binary_layers(net).values()] == ["preset:design-2x2-a"] * 4
+    assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items()) and not net.training
+    with pytest.raises(ValueError, match="out of range"):
+        kernel_cost(net, "bayer:4", layers=[9])
+
+
+def test_inference_time_is_measured_against_sign(net):
+    t = inference_time(net, "bayer:4", batch=8, repeats=2)
+    assert t["seconds_per_image"] > 0 and t["sign_seconds_per_image"] > 0
+    assert t["ratio"] == pytest.approx(t["seconds_per_image"] / t["sign_seconds_per_image"])
+    with pytest.raises(ValueError, match="batch and repeats"):
+        inference_time(net, batch=0)
