@@ -18,15 +18,6 @@ st.info("A kernel swapped in at test time is not the same as a kernel the networ
         "the kernel study trained a network with the swapped kernel, that accuracy (full test set, a shorter run) "
         "is shown beside it.", icon=":material/info:")
 name, model, meta = widgets.loaded_model("acc_model")
-try:
-    held_out = cached.eval_set(meta["dataset"])
-except ValueError as exc:
-    if meta["dataset"] == "cifar10":
-        st.warning(f"The CIFAR-10 models need the CIFAR-10 test images, which are not shipped: {exc}. "
-                   "The Fashion-MNIST models work without any download.")
-    else:
-        widgets.show_error(exc)
-    st.stop()
 names = list(binary_layers(model))
 kernels = widgets.kernel_choice("Kernels to swap in", "acc_kernels")
 if st.toggle("Compare every kernel in the library", key="acc_all",
@@ -37,8 +28,19 @@ which = c1.multiselect("Layers that take the kernel (none chosen = all)", list(r
                        format_func=lambda i: f"{i + 1}: {names[i]}")
 count = c2.select_slider("Images", [200, 500, 1000, 2000], value=1000, key="acc_count")
 layers = tuple(which) if which else None
+try:
+    held_out = cached.eval_set(meta["dataset"])
+except ValueError as exc:  # what needs no test images (the cost table) still shows
+    held_out = None
+    if meta["dataset"] == "cifar10":
+        st.warning(f"Accuracy on CIFAR-10 needs the CIFAR-10 test images, which are not shipped: {exc}. "
+                   "The Fashion-MNIST models work without any download.")
+    else:
+        widgets.show_error(exc)
 
-if st.button("Run accuracy", type="primary", key="acc_run") or st.session_state.get("acc_ran"):
+if held_out is None:
+    pass
+elif st.button("Run accuracy", type="primary", key="acc_run") or st.session_state.get("acc_ran"):
     st.session_state["acc_ran"] = True
     bar = st.progress(0.0, text="Evaluating...")
     jobs = [("trained kernels", None)] + [(n, s) for n, s in kernels]
@@ -91,6 +93,9 @@ st.caption(f"With batch norm folded in, Sign compares each activation with one t
 
 st.divider()
 st.subheader("Learn a kernel")
+if held_out is None:
+    st.caption("Learning a kernel needs the held-out test images of this model's dataset (see above).")
+    st.stop()
 st.markdown("Fine-tune only the threshold kernel of this network (every weight frozen, gradients through the "
             "straight-through estimator) on half of the held-out subset, then measure it on the other half. "
             "At most 30 seconds.")

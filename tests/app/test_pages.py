@@ -237,8 +237,9 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
     at.selectbox(key="fm_photo").set_value("coffee").run()
     assert not at.exception and not _table(at).equals(df)
 
-    at = _app("app_pages/accuracy.py", model="cifar10-sign")
+    at = _app("app_pages/accuracy.py", model="cifar10-sign", kernel="bayer:2")
     assert "CIFAR-10 test images" in at.warning[0].value and not at.button
+    assert list(_table(at)["spec"]) == ["(as trained)", "bayer:2"]  # what the kernels cost needs no test images
     cifar_tree(tmp_path / "cifar10")
     try:
         at = _app("app_pages/accuracy.py", model="cifar10-sign", kernel="bayer:2")
