@@ -54,6 +54,23 @@ st.markdown("A binary layer normalizes its input with batch norm, then keeps the
             "per pixel by a tiled kernel in batch-norm units, exactly like ordered dithering:")
 st.latex(r"b_{c,i,j} = \operatorname{sign}\!\left(y_{c,i,j} - s_c\,T_{(i \bmod m),(j \bmod n)}\right),\qquad "
          r"y = \gamma_c \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}} + \beta_c")
+st.markdown("Try it on a map like the ones batch norm gives a binary layer: the camera photo at 128 x 128 "
+            "pixels, standardized to mean 0 and variance 1.")
+kernels5 = {"DeSign 2x2 (the paper's)": "preset:design-2x2-a", "DeSign 3x3": "preset:design-3x3-a",
+            "Bayer 4x4 in batch-norm units": "bayer:4", "blue noise 16x16 in batch-norm units": "blue-noise:16"}
+label5 = st.selectbox("Kernel", list(kernels5), key="learn_k5")
+real5 = cached.standardized("camera")
+act = cached.activation_compare(real5, kernels5[label5], 0)
+st.plotly_chart(plots.side_by_side([("batch-norm output (-3 black, +3 white)", ((real5 + 3) / 6).clip(0, 1)),
+                                    ("Sign", (act["sign"] + 1) / 2), (label5, (act["dithered"] + 1) / 2)],
+                                   height=300), key="learn_5")
+m5 = act["metrics"]
+on = {k: 100 * float((act[k] > 0).mean()) for k in ("sign", "dithered")}
+st.caption(f"+1 on {on['sign']:.0f}% of the pixels with Sign, {on['dithered']:.0f}% with {label5}: the paper's kernels "
+           "hold positive thresholds only, so they turn fewer pixels on than Sign; Bayer and blue noise mapped to "
+           "batch-norm units are centred on 0 and keep about the share of Sign. Against the real-valued map (PSNR, "
+           f"SSIM on -3..3): Sign {m5['Sign']['psnr']:.2f} dB, {m5['Sign']['ssim']:.3f}; {label5} "
+           f"{m5['dithered']['psnr']:.2f} dB, {m5['dithered']['ssim']:.3f}.")
 st.markdown("At inference the batch norm and the kernel fold into one threshold per (channel, position), so it "
             "costs the same comparison as Sign. The paper's 2x2 kernel is [[1,1],[0,3]] in levels, that is "
             "[[0.631, 0.631], [0.312, 0.967]] in batch-norm units.")

@@ -25,6 +25,17 @@ def sample(name: str, mode: str) -> np.ndarray:
     return sample_image(name, mode=mode)
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def standardized(name: str, side: int = 128) -> np.ndarray:
+    """A gray sample at ``side`` x ``side`` pixels, standardized to mean 0 and variance 1 like a batch-normalized
+    map (float32). Small, so that a kernel's period stays visible on the page (drawn smaller than its pixels, a
+    2x2 pattern aliases into large blocks that are not in the map)."""
+    from skimage.transform import resize
+
+    img = resize(sample_image(name, mode="gray"), (side, side), anti_aliasing=True).astype(np.float32)
+    return (img - img.mean()) / img.std()
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def decode_upload(data: bytes, mode: str, name: str) -> tuple[np.ndarray, dict[str, Any]]:
     return decode_image(data, mode=mode, max_side=MAX_SIDE, source=name)

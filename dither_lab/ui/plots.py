@@ -29,18 +29,32 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int 
     width = (1 - gap * (n - 1)) / n
     data, layout = [], {"height": height, "dragmode": "pan", "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
                         "annotations": [], "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)"}
+    layout["shapes"] = []
     for i, (title, img) in enumerate(panels):
         sfx = "" if i == 0 else str(i + 1)
         data.append({"type": "image", "source": img if isinstance(img, str) else data_uri(img), "hoverinfo": "skip",
                      "xaxis": f"x{sfx}", "yaxis": f"y{sfx}"})
         x0 = i * (width + gap)
-        layout[f"xaxis{sfx}"] = {"domain": [x0, x0 + width], "showticklabels": False, "showgrid": False,
+        layout[f"xaxis{sfx}"] = {"domain": [x0, x0 + width], "showticklabels": False, "ticks": "", "showgrid": False,
                                  "zeroline": False, **({"matches": "x"} if i else {})}
-        layout[f"yaxis{sfx}"] = {"showticklabels": False, "showgrid": False, "zeroline": False, "autorange": "reversed",
+        layout[f"yaxis{sfx}"] = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False, "autorange": "reversed",
                                  "scaleanchor": f"x{sfx}", **({"matches": "y"} if i else {})}
+        h, w = _image_size(img)  # a thin frame on the image's edge: white areas would vanish into the page
+        layout["shapes"].append({"type": "rect", "xref": f"x{sfx}", "yref": f"y{sfx}", "x0": -0.5, "y0": -0.5,
+                                 "x1": w - 0.5, "y1": h - 0.5, "line": {"color": "#9e9e9e", "width": 1},
+                                 "layer": "above"})
         layout["annotations"].append({"text": title, "x": x0 + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
                                       "xanchor": "center", "yanchor": "bottom", "showarrow": False})
     return {"data": data, "layout": layout}
+
+
+def _image_size(img: np.ndarray | str) -> tuple[int, int]:
+    """(height, width) of a core-layout array, or of a PNG data URI (read from its IHDR header)."""
+    if isinstance(img, str):
+        head = base64.b64decode(img.split(",", 1)[1][:32])  # signature (8), chunk length and type (8), IHDR
+        return int.from_bytes(head[20:24], "big"), int.from_bytes(head[16:20], "big")
+    h, w = np.shape(img)[-2:]  # (H, W) or (C, H, W)
+    return h, w
 
 
 def heatmap(values: np.ndarray, *, title: str = "", colorscale: str = "RdBu_r", zmid: float | None = None,

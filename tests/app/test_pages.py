@@ -114,6 +114,8 @@ def test_learn_page():
     assert len(at.latex) >= 3
     at.slider(key="learn_t").set_value(0.25).run()
     assert not at.exception
+    at.selectbox(key="learn_k5").set_value("Bayer 4x4 in batch-norm units").run()  # step 5: a kernel on a BN map
+    assert not at.exception and any("with Bayer 4x4" in c.value for c in at.main.caption)
 
 
 def test_feature_maps_page():
