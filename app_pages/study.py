@@ -63,7 +63,7 @@ table = [{"kernel": r["label"], "swapped into Sign model (%)": pct(r["swapped_in
 widgets.metric_table(table)
 series = {"swapped into Sign model": [r["swapped_into_sign_model"] for r in rows],
           "swapped into DeSign model": [r["swapped_into_design_model"] for r in rows],
-          "trained with": [r["trained_with"]["accuracy"] if r["trained_with"] else 0.0 for r in rows]}
+          "trained with": [r["trained_with"]["accuracy"] if r["trained_with"] else None for r in rows]}  # no bar, not 0
 st.plotly_chart(plots.grouped_bars([r["key"] for r in rows], series, title="Test accuracy by kernel (trained-with runs are shorter: epochs in the table)",
                                     height=420),
                 key="study_bars")
