@@ -198,4 +198,7 @@ if k3.button("Use as current kernel", disabled=error is not None, key="des_use")
 d1, d2, d3 = st.columns(3)
 for col, fmt in zip((d1, d2, d3), ("json", "npy", "mat"), strict=True):
     col.download_button(f"Download .{fmt}", kernel_bytes(kernel, fmt), file_name=f"kernel.{fmt}", key=f"des_dl_{fmt}")
-st.caption(f"Spec: `{spec}`")
+cells = kernel.shape[-2] * kernel.shape[-1]
+st.caption(f"Spec: `{spec}`. Folded with batch norm at inference, this kernel needs {cells} threshold"
+           f"{'s' if cells > 1 else ''} per channel where Sign needs 1, and no extra arithmetic: the **Accuracy** "
+           "page says what that costs a pretrained network.")

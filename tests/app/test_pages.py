@@ -90,7 +90,7 @@ def test_kernel_designer_generator_edit_and_save():
     at.selectbox(key="des_gen").set_value("Bayer").run()
     at.button(key="des_load").click().run()
     assert not at.exception
-    assert "bayer:4" in at.main.caption[-1].value
+    assert "bayer:4" in at.main.caption[-1].value and "needs 16 thresholds per channel" in at.main.caption[-1].value
     at.text_input(key="des_name").set_value("my bayer").run()
     at.button(key="des_save").click().run()
     assert any("Saved as 'my bayer'" in s.value for s in at.success)
