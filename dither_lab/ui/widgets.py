@@ -91,7 +91,13 @@ MISSING = "–"  # what a table shows where nothing was measured (rather than th
 
 
 def metric_table(rows: list[dict[str, Any]]) -> None:
-    st.dataframe(rows, hide_index=True, width="stretch", placeholder=MISSING)
+    """Rows as a table; whole-number columns with values of 1,000 or more get thousands separators."""
+    config = {}
+    for col in dict.fromkeys(k for r in rows for k in r):
+        vals = [r.get(col) for r in rows if r.get(col) is not None]
+        if vals and all(isinstance(v, int) and not isinstance(v, bool) for v in vals) and max(map(abs, vals)) >= 1_000:
+            config[col] = st.column_config.NumberColumn(format="localized")
+    st.dataframe(rows, hide_index=True, width="stretch", placeholder=MISSING, column_config=config or None)
 
 
 def resize_grid(values: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:

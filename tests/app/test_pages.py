@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +160,8 @@ def test_accuracy_page_says_what_each_kernel_costs():
     want = kernel_cost(model, "bayer:4")
     assert cost.iloc[1]["thresholds stored"] == want["thresholds"] == 16 * cost.iloc[1]["with Sign"]
     assert cost.iloc[1]["extra bytes"] == want["extra_bytes"] and (cost["extra multiply-adds"] == 0).all()
+    formats = {c: v.get("type_config", {}).get("format") for c, v in json.loads(at.dataframe[0].proto.columns).items()}
+    assert formats["compares per image"] == formats["extra bytes"] == "localized"  # 47,040 with its separator
     at.multiselect(key="acc_layers").set_value([0]).run()  # one layer takes the kernel: only its thresholds grow
     one = _table(at, 0).iloc[1]
     assert one["thresholds stored"] == kernel_cost(model, "bayer:4", layers=[0])["thresholds"] < want["thresholds"]
