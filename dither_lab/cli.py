@@ -157,6 +157,20 @@ def _cmd_cost(a: argparse.Namespace) -> None:
     model, _ = _load_eval_model(a.model, "cost")
     kernels = a.kernel or ["trained"]
     layers = _layers(a.layers, kernels != ["trained"], "cost")
+    if a.tables and len(kernels) > 1:
+        raise CliError("dither-lab cost: --tables writes the thresholds of one kernel; give one --kernel")
+    if a.tables:
+        from dither_lab.cost import threshold_tables
+        from dither_lab.io import save_tensors
+
+        spec = kernels[0]
+        tables = threshold_tables(model, None if spec == "trained" else spec, layers=layers)
+        tensors = {f"{n}.{k}": t[k] for n, t in tables.items() for k in ("theta", "high")}
+        meta = {"model": a.model, "kernel": spec, "layers": {n: {"shape": list(t["shape"]), "kernel": t["kernel"]}
+                                                             for n, t in tables.items()},
+                "rule": "out[c, i, j] = high[c] if x[c, i, j] >= theta[c, i mod m, j mod n] else -high[c]"}
+        path = save_tensors(tensors, a.tables, metadata=meta, force=a.force)
+        print(f"wrote {path} ({sum(t['theta'].numel() for t in tables.values()):,} thresholds in {len(tables)} layers)")
     out = []
     for spec in kernels:
         kernel = None if spec == "trained" else spec
@@ -412,6 +426,9 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--layers", default="all", help="'all' or a comma list of binary-layer indices or names")
     cp.add_argument("--time", action="store_true", help="also time folded inference against Sign (a few seconds)")
     cp.add_argument("--json", action="store_true", help="per-layer rows and totals as JSON")
+    cp.add_argument("--tables", default=None, metavar="FILE.safetensors",
+                    help="also write the folded thresholds a deployment stores (one kernel), per binary layer")
+    cp.add_argument("--force", action="store_true", help="overwrite --tables if it exists")
     cp.set_defaults(func=_cmd_cost)
 
     tp = sub.add_parser("train", help="train a BNN (checkpoint each epoch, --resume, model card)")

@@ -7,8 +7,9 @@ channel's tiled kernel, and the tiled map repeats with the kernel's period, so a
 per activation and not one multiply-add more: what a kernel adds is the thresholds a deployment stores,
 ``C x m x n`` per binary layer instead of ``C``. (Since each channel's thresholds are ``a_c + b_c T``, a
 deployment could also keep two values per channel and the kernel's cells, at one multiply-add per threshold it
-rebuilds; the table needs no arithmetic at all.) :func:`kernel_cost` counts them, layer by layer;
-:func:`inference_time` measures the folded network against the same network with Sign in the same layers.
+rebuilds; the table needs no arithmetic at all.) :func:`threshold_tables` gives those tables as the model's
+inference folds them, :func:`kernel_cost` counts them, layer by layer, and :func:`inference_time` measures the
+folded network against the same network with Sign in the same layers.
 
 Examples:
     >>> from dither_lab.models import build_model
@@ -51,6 +52,26 @@ def layer_shapes(model: nn.Module) -> dict[str, tuple[int, int, int]]:
     return shapes
 
 
+def threshold_tables(model: nn.Module, kernel: Any = None, *, layers: Any = None) -> dict[str, dict[str, Any]]:
+    """The thresholds a deployment stores: per binary layer, the folded thresholds of one period of the tiled map.
+
+    For each binary layer (``kernel`` in ``layers`` as in :func:`kernel_cost`): ``theta``, a (C, m', n') float32
+    table with ``m' = min(m, H)`` and ``n' = min(n, W)``, and ``high``, a (C,) +-1 vector (-1 where the batch-norm
+    gamma is negative), such that the layer's output at (c, i, j) is ``high[c]`` where its input is
+    ``>= theta[c, i mod m', j mod n']`` and ``-high[c]`` elsewhere; ``shape`` is the (C, H, W) it applies to.
+    """
+    m = copy.deepcopy(model) if kernel is None else with_kernel(model, kernel, layers=layers)[0]
+    shapes = layer_shapes(m)
+    out = {}
+    for name, layer in binary_layers(m).items():
+        c, h, w = shapes[name]
+        mk, nk = layer.kernel.shape[-2:]
+        folded = layer.folded_for(h, w)  # the same folding the model's inference uses
+        out[name] = {"theta": folded.theta[:, : min(mk, h), : min(nk, w)].contiguous(), "high": folded.hi.flatten(),
+                     "shape": (c, h, w), "kernel": layer.kernel.spec if layer.kernel.spec != "custom" else layer.kernel.name}
+    return out
+
+
 def kernel_cost(model: nn.Module, kernel: Any = None, *, layers: Any = None) -> dict[str, Any]:
     """What running ``model`` with ``kernel`` in its binary layers costs at inference, against Sign in them.
 
@@ -69,16 +90,11 @@ def kernel_cost(model: nn.Module, kernel: Any = None, *, layers: Any = None) -> 
     Raises:
         ValueError: a bad kernel or layer.
     """
-    m = model if kernel is None else with_kernel(model, kernel, layers=layers)[0]
-    shapes = layer_shapes(m)
     rows = []
-    for name, layer in binary_layers(m).items():
-        c, h, w = shapes[name]
-        k = layer.kernel
-        mk, nk = k.shape[-2:]
-        per_channel = min(mk, h) * min(nk, w)  # the map repeats with the period
-        rows.append({"layer": name, "kernel": k.spec if k.spec != "custom" else k.name, "channels": c, "height": h,
-                     "width": w, "per_channel": per_channel, "thresholds": c * per_channel, "sign_thresholds": c,
+    for name, t in threshold_tables(model, kernel, layers=layers).items():
+        c, h, w = t["shape"]
+        rows.append({"layer": name, "kernel": t["kernel"], "channels": c, "height": h, "width": w,
+                     "per_channel": t["theta"][0].numel(), "thresholds": t["theta"].numel(), "sign_thresholds": c,
                      "compares": c * h * w})
     total = sum(r["thresholds"] for r in rows)
     sign = sum(r["sign_thresholds"] for r in rows)

@@ -116,7 +116,8 @@ class BinaryActivation(nn.Module):
         self._folded.clear()
         return super().train(mode)
 
-    def _folded_for(self, h: int, w: int) -> FoldedThreshold:
+    def folded_for(self, h: int, w: int) -> FoldedThreshold:
+        """The folded batch norm + threshold for (h, w) maps, as inference uses it (cached; eval-mode statistics)."""
         f = self._folded.get((h, w))
         if f is None:
             f = FoldedThreshold.from_batchnorm(self.bn, self.act.current_kernel(), h, w, scale_by_gamma=self.scale_by_gamma)
@@ -125,7 +126,7 @@ class BinaryActivation(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.fold and not self.training and not torch.is_grad_enabled() and not self.record:
-            return self._folded_for(x.shape[-2], x.shape[-1])(x)
+            return self.folded_for(x.shape[-2], x.shape[-1])(x)
         y = self.bn(x)
         b = self.act(y, scale=self.bn.weight if self.scale_by_gamma else None)
         if self.record:

@@ -105,6 +105,8 @@ def test_bench_quick_json(capsys):
         (["cost", "--model", "fashion-mnist-design", "--kernel", "bayer:2", "--layers", "0,,1"], "comma list"),
         (["cost", "--model", "fashion-mnist-design", "--kernel", "bayer:2", "--layers", "9"], "out of range"),
         (["cost", "--model", "fashion-mnist-design", "--kernel", "zap:2"], "unknown kernel generator"),
+        (["cost", "--model", "fashion-mnist-design", "--kernel", "sign", "bayer:2", "--tables", "t.safetensors"],
+         "give one --kernel"),
         (["train", "--dataset", "fashion-mnist"], "--arch"),
         (["train", "--dataset", "mnist", "--arch", "fmnist-net", "--out", "r"], "invalid choice"),
         (["train", "--dataset", "fashion-mnist", "--arch", "fmnist-net", "--out", "r", "--activation", "zap"],
@@ -169,3 +171,16 @@ def test_cost_prints_one_row_per_kernel_and_json(capsys):
     res = json.loads(capsys.readouterr().out)["kernels"][0]
     assert [r["kernel"] for r in res["rows"]] == ["bayer:4", "sign", "sign", "sign"]
     assert res["extra_thresholds"] == 15 * res["rows"][0]["channels"] and res["extra_macs"] == 0
+
+
+def test_cost_writes_threshold_tables_and_keeps_existing_files(tmp_path, capsys):
+    from dither_lab.io import load_tensors
+
+    out = tmp_path / "tables.safetensors"
+    assert main(["cost", "--model", "fashion-mnist-design", "--kernel", "bayer:4", "--tables", str(out)]) == 0
+    assert "3,072 thresholds in 4 layers" in capsys.readouterr().out
+    tensors, meta = load_tensors(out)
+    assert tensors["features.0.theta"].shape[1:] == (4, 4) and meta["kernel"] == "bayer:4"
+    before = out.read_bytes()
+    assert main(["cost", "--model", "fashion-mnist-design", "--tables", str(out)]) == 2
+    assert "--force" in capsys.readouterr().err and out.read_bytes() == before

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from dither_lab.activation import fold_batchnorm_thresholds
-from dither_lab.cost import inference_time, kernel_cost, layer_shapes
+from dither_lab.cost import inference_time, kernel_cost, layer_shapes, threshold_tables
 from dither_lab.models import binary_layers, build_model, model_nbytes
 
 
@@ -62,3 +62,34 @@ def test_inference_time_is_measured_against_sign(net):
     assert t["ratio"] == pytest.approx(t["seconds_per_image"] / t["sign_seconds_per_image"])
     with pytest.raises(ValueError, match="batch and repeats"):
         inference_time(net, batch=0)
+
+
+@pytest.mark.parametrize("spec", ["preset:design-2x2-a", "random:4x2x2:seed=1", "bayer:16"])
+def test_threshold_tables_rebuild_what_the_model_computes(net, spec):
+    # The stored tables, tiled by the rule they come with, must give the binary outputs the model computes; a
+    # channel with negative gamma fires below its thresholds.
+    net = copy.deepcopy(net)
+    layer0 = next(iter(binary_layers(net).values()))
+    layer0.bn.weight.data[3] = -layer0.bn.weight.data[3]
+    tables = threshold_tables(net, spec)
+    assert sum(t["theta"].numel() for t in tables.values()) == kernel_cost(net, spec)["thresholds"]
+    swapped = copy.deepcopy(net)
+    for layer in binary_layers(swapped).values():
+        layer.set_kernel(spec)
+        layer.record = True  # runs the unfolded path (batch norm, then the dithered Sign): an independent reference
+    inputs = {}
+    hooks = [m.register_forward_hook(lambda mod, inp, out, n=n: inputs.__setitem__(n, (inp[0], out)))
+             for n, m in binary_layers(swapped).items()]
+    with torch.no_grad():
+        swapped.eval()(torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(0)))
+    for h in hooks:
+        h.remove()
+    assert tables[next(iter(tables))]["high"][3] == -1
+    for name, t in tables.items():
+        x, want = inputs[name]
+        c, h, w = t["shape"]
+        m, n = t["theta"].shape[1:]
+        theta = t["theta"].repeat(1, -(-h // m), -(-w // n))[:, :h, :w]
+        high = t["high"][:, None, None]
+        got = torch.where(x >= theta, high, -high)
+        assert torch.equal(got, want), name
