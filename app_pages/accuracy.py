@@ -84,10 +84,10 @@ widgets.metric_table([{"kernel": label, "spec": spec or "(as trained)", "thresho
                        "with Sign": c["sign_thresholds"], "compares per image": c["compares"],
                        "extra multiply-adds": c["extra_macs"], "extra bytes": c["extra_bytes"],
                        "of the model (%)": round(100 * c["extra_share"], 1)} for label, spec, c in costs])
-st.caption(f"With batch norm folded in, Sign compares each activation with one threshold per channel; a kernel "
-           f"with one of its m x n cells (the tiled map repeats), so a binary layer of C channels stores C x m x n "
-           f"thresholds instead of C. Every kernel makes the same one comparison per activation and no multiply-add. "
-           f"Bytes at float32 against this model's {costs[0][2]['model_bytes']:,} bytes (binary weights packed); "
+st.caption("With batch norm folded in, Sign compares each activation with one threshold per channel, a kernel "
+           "with one of its channel's m x n thresholds (the tiled map repeats), so a binary layer of C channels stores "
+           "C x m x n thresholds instead of C. Every kernel makes the same one comparison per activation and no "
+           f"multiply-add. Bytes at float32 against this model's {costs[0][2]['model_bytes']:,} bytes (binary weights packed); "
            "integer thresholds would halve them. Time: the *seconds* column above, or `dither-lab cost --model NAME "
            "--kernel SPEC --time` (folded inference against Sign, in one run).")
 

@@ -82,8 +82,9 @@ def kernel_cost(model: nn.Module, kernel: Any = None, *, layers: Any = None) -> 
 
     Returns:
         ``rows``: per binary layer its name, kernel, ``channels``, ``height``, ``width``, ``per_channel`` (the
-        thresholds one channel's tiled map holds: the kernel's cells, or fewer on a smaller map), ``thresholds`` (to store after folding batch norm), ``sign_thresholds`` (one per
-        channel) and ``compares`` (per image); and the totals ``thresholds``, ``sign_thresholds``,
+        thresholds one channel's tiled map holds: the kernel's cells, or fewer on a smaller map), ``thresholds``
+        (to store after folding batch norm), ``sign_thresholds`` (one per channel) and ``compares`` (per
+        image); and the totals ``thresholds``, ``sign_thresholds``,
         ``extra_thresholds``, ``extra_bytes`` (float32), ``model_bytes`` (packed), ``extra_share`` (of the
         model's bytes), ``compares`` (per image, the same for every kernel) and ``extra_macs`` (0).
 
