@@ -386,7 +386,7 @@ def load_model(path: Any, *, sha256: str | None = None) -> tuple[nn.Module, dict
     tensors, meta = load_tensors(path, sha256=sha256)
     cfg = meta.get("config")
     if not isinstance(cfg, dict) or "arch" not in cfg:
-        raise ValueError(f"{path}: no model config in the file's metadata; it was not written by dither_lab")
+        raise ValueError(f"{path}: no model config in the file's metadata; it is not a model file written by dither_lab")
     try:
         model = build_model(**cfg)
     except TypeError as exc:
