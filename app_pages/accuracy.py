@@ -80,16 +80,17 @@ try:
 except ValueError as exc:
     widgets.show_error(exc)
     st.stop()
-widgets.metric_table([{"kernel": label, "spec": spec or "(as trained)", "thresholds stored": c["thresholds"],
-                       "with Sign": c["sign_thresholds"], "compares per image": c["compares"],
-                       "extra multiply-adds": c["extra_macs"], "extra bytes": c["extra_bytes"],
-                       "of the model (%)": round(100 * c["extra_share"], 1)} for label, spec, c in costs])
+widgets.metric_table([{"kernel": label, "spec": spec or "(as trained)", "thresholds": c["thresholds"],
+                       "Sign's": c["sign_thresholds"], "compares / image": c["compares"],
+                       "extra MACs": c["extra_macs"], "extra bytes": c["extra_bytes"],
+                       "% of model": round(100 * c["extra_share"], 1)} for label, spec, c in costs])
 st.caption("With batch norm folded in, Sign compares each activation with one threshold per channel, a kernel "
            "with one of its channel's m x n thresholds (the tiled map repeats), so a binary layer of C channels stores "
            "C x m x n thresholds instead of C. Every kernel makes the same one comparison per activation and no "
            f"multiply-add. Bytes at float32 against this model's {costs[0][2]['model_bytes']:,} bytes (binary weights packed); "
-           "integer thresholds would halve them. Time: the *seconds* column above, or `dither-lab cost --model NAME "
-           "--kernel SPEC --time` (folded inference against Sign, in one run).")
+           "integer thresholds would halve them. Time: `dither-lab cost --model NAME --kernel SPEC --time` times "
+           "folded inference against Sign, alternately in one run (on a quiet machine: a browser or other work on "
+           "the same cores spreads such timings by tens of percent).")
 
 st.divider()
 st.subheader("Learn a kernel")
