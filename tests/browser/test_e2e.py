@@ -84,6 +84,8 @@ def test_accuracy_runs(page, server, shots):
     _settle(page)
     _no_exception(page)
     page.get_by_text("change vs trained").first.wait_for(state="attached")  # the grid keeps its header hidden
+    page.get_by_text("What the kernels cost").wait_for()
+    page.get_by_text("compares / image").first.wait_for(state="attached")
     page.screenshot(path=str(shots / "accuracy.png"), full_page=True)
 
 
