@@ -60,7 +60,7 @@ elif st.button("Run accuracy", type="primary", key="acc_run") or st.session_stat
     except ValueError:
         study = {}
     rows = [{"kernel": label, "spec": spec or "(as trained)", "accuracy": r["accuracy"],
-             "change vs trained (points)": 100 * (r["accuracy"] - base), "seconds": r["seconds"],
+             "change vs trained (points)": round(100 * (r["accuracy"] - base), 2), "seconds": round(r["seconds"], 2),
              "trained with it (kernel study)": study[spec]["accuracy"] if spec in study else None,
              "study epochs": study[spec]["epochs"] if spec in study else None}
             for (label, spec), r in zip(jobs, results.values(), strict=True)]
