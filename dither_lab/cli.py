@@ -154,7 +154,16 @@ def _layers(text: str, has_kernel: bool, cmd: str) -> list[int | str] | None:
 def _cmd_cost(a: argparse.Namespace) -> None:
     from dither_lab.cost import inference_time, kernel_cost
 
-    model, _ = _load_eval_model(a.model, "cost")
+    if (a.model is None) == (a.arch is None):
+        raise CliError("dither-lab cost: give --model (a trained network) or --arch (an untrained one), not both")
+    if a.arch:
+        from dither_lab.models import build_model
+
+        gray = a.arch == "fmnist-net"  # its 28x28 gray input; the others take CIFAR-10's 32x32 colour images
+        model = build_model(a.arch, in_channels=1 if gray else 3, image_size=28 if gray else 32, width=a.width)
+    else:
+        model, _ = _load_eval_model(a.model, "cost")
+    name = a.model or f"{a.arch} (untrained, width {a.width:g})"
     kernels = a.kernel or ["trained"]
     layers = _layers(a.layers, kernels != ["trained"], "cost")
     if a.tables and len(kernels) > 1:
@@ -166,7 +175,7 @@ def _cmd_cost(a: argparse.Namespace) -> None:
         spec = kernels[0]
         tables = threshold_tables(model, None if spec == "trained" else spec, layers=layers)
         tensors = {f"{n}.{k}": t[k] for n, t in tables.items() for k in ("theta", "high")}
-        meta = {"model": a.model, "kernel": spec, "layers": {n: {"shape": list(t["shape"]), "kernel": t["kernel"]}
+        meta = {"model": name, "kernel": spec, "layers": {n: {"shape": list(t["shape"]), "kernel": t["kernel"]}
                                                              for n, t in tables.items()},
                 "rule": "out[c, i, j] = high[c] if x[c, i, j] >= theta[c, i mod m, j mod n] else -high[c]"}
         path = save_tensors(tensors, a.tables, metadata=meta, force=a.force)
@@ -179,9 +188,9 @@ def _cmd_cost(a: argparse.Namespace) -> None:
             res["time"] = inference_time(model, kernel, layers=layers)
         out.append(res)
     if a.json:
-        _print_json({"model": a.model, "kernels": out})
+        _print_json({"model": name, "kernels": out})
         return
-    print(f"{a.model}: thresholds stored after folding batch norm (Sign: one per channel), compares per image, "
+    print(f"{name}: thresholds stored after folding batch norm (Sign: one per channel), compares per image, "
           f"extra bytes at float32 against Sign (model {out[0]['model_bytes']:,} bytes)")
     head = f"{'kernel':<28}{'thresholds':>12}{'Sign':>8}{'compares':>11}{'extra MACs':>12}{'extra bytes':>13}{'of model':>10}"
     print(head + (f"{'time / Sign':>13}" if a.time else ""))
@@ -420,7 +429,10 @@ def build_parser() -> argparse.ArgumentParser:
     ep.set_defaults(func=_cmd_evaluate)
 
     cp = sub.add_parser("cost", help="what kernels cost a BNN at inference against Sign: thresholds, compares, bytes, time")
-    cp.add_argument("--model", required=True, help="pretrained name (e.g. cifar10-design) or .safetensors file")
+    cp.add_argument("--model", default=None, help="pretrained name (e.g. cifar10-design) or .safetensors file")
+    cp.add_argument("--arch", choices=list(ARCHS), default=None,
+                    help="an untrained architecture instead (counts are the architecture's; 'trained' is Sign)")
+    cp.add_argument("--width", type=float, default=1.0, help="width multiplier of --arch")
     cp.add_argument("--kernel", nargs="+", default=None,
                     help="kernel specs, or 'trained' (its own kernels; the default)")
     cp.add_argument("--layers", default="all", help="'all' or a comma list of binary-layer indices or names")

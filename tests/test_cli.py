@@ -107,6 +107,9 @@ def test_bench_quick_json(capsys):
         (["cost", "--model", "fashion-mnist-design", "--kernel", "zap:2"], "unknown kernel generator"),
         (["cost", "--model", "fashion-mnist-design", "--kernel", "sign", "bayer:2", "--tables", "t.safetensors"],
          "give one --kernel"),
+        (["cost", "--model", "fashion-mnist-design", "--arch", "vgg-small"], "not both"),
+        (["cost", "--arch", "alexnet"], "invalid choice"),
+        (["cost", "--arch", "vgg-small", "--width", "0"], "width must be"),
         (["train", "--dataset", "fashion-mnist"], "--arch"),
         (["train", "--dataset", "mnist", "--arch", "fmnist-net", "--out", "r"], "invalid choice"),
         (["train", "--dataset", "fashion-mnist", "--arch", "fmnist-net", "--out", "r", "--activation", "zap"],
@@ -184,3 +187,12 @@ def test_cost_writes_threshold_tables_and_keeps_existing_files(tmp_path, capsys)
     before = out.read_bytes()
     assert main(["cost", "--model", "fashion-mnist-design", "--tables", str(out)]) == 2
     assert "--force" in capsys.readouterr().err and out.read_bytes() == before
+
+
+def test_cost_of_an_untrained_architecture(capsys):
+    # The paper's CIFAR network: 128+128+256+256+512 channels before its five binary convolutions.
+    assert main(["cost", "--arch", "vgg-small", "--kernel", "trained", "preset:design-2x2-a", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["model"] == "vgg-small (untrained, width 1)"
+    sign, design = res["kernels"]
+    assert sign["thresholds"] == sign["sign_thresholds"] == 1280 and design["thresholds"] == 4 * 1280
