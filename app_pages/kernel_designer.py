@@ -134,8 +134,10 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
             state.load_into_designer(make_kernel("levels:" + format_values(np.array(best)), allow_files=False),
                                      f"best {objective} {size}x{size}")
 
-if state.K_DESIGNER not in ss:
-    state.load_into_designer(make_kernel("preset:design-2x2-a"))
+if state.K_DESIGNER not in ss:  # a first visit opens the kernel a link brought (never over the user's edits)
+    url = st.query_params.get("kernel")
+    start = url if url and url == state.current_kernel() else "preset:design-2x2-a"
+    state.load_into_designer(make_kernel(start, allow_files=False))
 work = ss[state.K_DESIGNER]
 vals = work["values"]
 
@@ -200,5 +202,7 @@ for col, fmt in zip((d1, d2, d3), ("json", "npy", "mat"), strict=True):
     col.download_button(f"Download .{fmt}", kernel_bytes(kernel, fmt), file_name=f"kernel.{fmt}", key=f"des_dl_{fmt}")
 cells = kernel.shape[-2] * kernel.shape[-1]
 st.caption(f"Spec: `{spec}`. Folded with batch norm at inference, this kernel needs {cells} threshold"
-           f"{'s' if cells > 1 else ''} per channel where Sign needs 1, and no extra arithmetic: the **Accuracy** "
-           "page says what that costs a pretrained network.")
+           f"{'s' if cells > 1 else ''} per channel where Sign needs 1, and no extra arithmetic.")
+if error is None:
+    st.page_link("app_pages/accuracy.py", label="What it does to a pretrained network's accuracy, and what it costs it",
+                 icon=":material/arrow_forward:", query_params={"kernel": spec})

@@ -98,6 +98,17 @@ def test_kernel_designer_generator_edit_and_save():
     assert at.session_state["dl_library"]["my bayer"] == "bayer:4"
 
 
+def test_kernel_designer_opens_the_kernel_a_link_brought():
+    # The Learn page links "Design a blue-noise kernel" here with ?kernel=blue-noise:16; the editor opened on the
+    # paper's 2x2 instead. A link's kernel is loaded on a first visit only: later visits keep the user's edits.
+    at = _app("app_pages/kernel_designer.py", kernel="blue-noise:16")
+    assert at.session_state["dl_designer"]["values"].shape == (1, 16, 16)
+    assert "blue-noise:16" in at.main.caption[-1].value
+    at.query_params["kernel"] = "bayer:2"  # a later link: the current kernel follows, the editor keeps its kernel
+    at.run()
+    assert at.session_state["dl_kernel"] == "bayer:2" and at.session_state["dl_designer"]["values"].shape == (1, 16, 16)
+
+
 def test_kernel_designer_upload_kernel_file():
     from dither_lab.io import kernel_bytes
     from dither_lab.kernels import make_kernel
