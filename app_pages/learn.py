@@ -72,8 +72,9 @@ st.caption(f"+1 on {on['sign']:.0f}% of the pixels with Sign, {on['dithered']:.0
            f"SSIM on -3..3): Sign {m5['Sign']['psnr']:.2f} dB, {m5['Sign']['ssim']:.3f}; {label5} "
            f"{m5['dithered']['psnr']:.2f} dB, {m5['dithered']['ssim']:.3f}.")
 st.markdown("At inference the batch norm and the kernel fold into one threshold per (channel, position), so it "
-            "costs the same comparison as Sign. The paper's 2x2 kernel is [[1,1],[0,3]] in levels, that is "
-            "[[0.631, 0.631], [0.312, 0.967]] in batch-norm units.")
+            "costs the same comparison as Sign; what it adds is memory, a table of m x n thresholds per channel "
+            "instead of one (the Accuracy page counts it for a real network). The paper's 2x2 kernel is [[1,1],[0,3]] "
+            "in levels, that is [[0.631, 0.631], [0.312, 0.967]] in batch-norm units.")
 c1, c2 = st.columns(2)
 with c1:
     st.page_link("app_pages/feature_maps.py", label="See it on real feature maps", icon=":material/arrow_forward:",
