@@ -223,13 +223,7 @@ class TrainStep:
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         full = self.graph_wanted and len(y) == self.batch_size
         if full and self.graph is None and self.eager_steps >= self.warmup:
-            self._capture(x, y)
-            if self.graph is not None:
-                # capturing records the work without doing it: this batch is trained by the first replay
-                self.graph.replay()
-                self.replays += 1
-                self.opt.step()
-                return self._static[2].clone()
+            self._capture(x, y)  # records the work without doing it: this batch is trained by the first replay
         if full and self.graph is not None:
             sx, sy, stats = self._static
             sx.copy_(x)

@@ -137,6 +137,35 @@ def test_train_step_eager_batches_keep_the_graph_gradient_buffers():
     assert not step.graphed
 
 
+def test_train_step_replays_full_batches_from_the_first_capture_on(monkeypatch):
+    # Capturing records a full batch without training on it, so that batch must be trained by the first replay,
+    # and every later full batch by a replay of the same graph. A stand-in graph whose replay runs the recorded
+    # step on the static inputs takes the place of CUDA (the real one: benchmarks/bench_train_gpu.py).
+    pairs, data = _step_pair()
+    (ma, oa), (mb, ob) = pairs
+    step = TrainStep(ma, oa, batch_size=16, label_smoothing=0.1, graph=True, warmup=0)
+
+    class StandInGraph:
+        def replay(self):
+            sx, sy, stats = step._static
+            step.opt.zero_grad(set_to_none=False)
+            stats.copy_(step._forward_backward(sx, sy))
+
+    def capture(x, y):
+        step._static = (x.clone(), y.clone(), torch.zeros(3, dtype=torch.float64))
+        step.graph, step._grad_ptrs = StandInGraph(), []
+
+    monkeypatch.setattr(step, "_capture", capture)
+    monkeypatch.setattr(step, "_grads", lambda: [])
+    for x, y in data:
+        n, correct, loss_sum = step(x, y).tolist()
+        loss, want_correct = _manual_step(mb, ob, x, y)
+        assert n == len(y) and correct == want_correct and loss_sum / n == pytest.approx(loss, rel=1e-5)
+    assert step.replays == 2 and step.eager_steps == 1  # two full batches replayed, the partial one eager
+    for (ka, va), (_kb, vb) in zip(ma.state_dict().items(), mb.state_dict().items(), strict=True):
+        assert torch.allclose(va, vb, atol=1e-6), ka
+
+
 def test_compiled_training_is_the_same_training(tmp_path, tiny, monkeypatch):
     # compile=True sends full batches through torch.compile and the partial one (200 = 3 x 64 + 8) through the
     # eager module (the routing is tested above). With the aot_eager backend (what the default backend traces, run
