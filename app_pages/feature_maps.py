@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from dither_lab.compare import ACTIVATION_RANGE, METRIC_LABELS
+from dither_lab.compare import METRIC_LABELS
 from dither_lab.data import prepare_image
 from dither_lab.samples import PHOTOS
 from dither_lab.ui import cached, plots, state, widgets
@@ -73,11 +73,9 @@ lines = [("Sign", 0.0)] + [("", t) for t in kernel_t if t != 0]
 h2.plotly_chart(plots.histogram(real, thresholds=lines, title="values; dashed: Sign (0) and the kernel's thresholds"),
                 key="fm_hist")
 h2.caption("Kernel thresholds here: " + ", ".join(f"{t:.3f}" for t in kernel_t))
-to01 = {k: (res[k] + 1) / 2 for k in ("sign", "dithered")}
-lo, hi = ACTIVATION_RANGE
-st.plotly_chart(plots.side_by_side([("batch-norm output (clipped to ±3)", np.clip((real - lo) / (hi - lo), 0, 1)),
-                                    ("Sign", to01["sign"]), (f"dithered: {kname}", to01["dithered"])], height=360),
-                key="fm_panels")
+shown = res["shown"]
+st.plotly_chart(plots.side_by_side([("batch-norm output (clipped to ±3)", shown["real"]), ("Sign", shown["Sign"]),
+                                    (f"dithered: {kname}", shown["dithered"])], height=360), key="fm_panels")
 rows = [{"output": n, **{label: m[k] for k, label in METRIC_LABELS.items()}} for n, m in res["metrics"].items()]
 widgets.metric_table(rows)
 st.caption("Metrics compare each binary map ({-1, +1} -> {0, 1}) with the real map mapped linearly from "

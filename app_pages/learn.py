@@ -61,13 +61,13 @@ kernels5 = {"DeSign 2x2 (the paper's)": "preset:design-2x2-a", "DeSign 3x3": "pr
 label5 = st.selectbox("Kernel", list(kernels5), key="learn_k5")
 real5 = cached.standardized("camera")
 act = cached.activation_compare(real5, kernels5[label5], 0)
-st.plotly_chart(plots.side_by_side([("batch-norm output (-3 black, +3 white)", ((real5 + 3) / 6).clip(0, 1)),
-                                    ("Sign", (act["sign"] + 1) / 2), (label5, (act["dithered"] + 1) / 2)],
-                                   height=300), key="learn_5")
+shown5 = act["shown"]
+st.plotly_chart(plots.side_by_side([("batch-norm output (-3 black, +3 white)", shown5["real"]), ("Sign", shown5["Sign"]),
+                                    (label5, shown5["dithered"])], height=300), key="learn_5")
 m5 = act["metrics"]
-on = {k: 100 * float((act[k] > 0).mean()) for k in ("sign", "dithered")}
-st.caption(f"+1 on {on['sign']:.0f}% of the pixels with Sign, {on['dithered']:.0f}% with {label5}: the paper's kernels "
-           "hold positive thresholds only, so they turn fewer pixels on than Sign; Bayer and blue noise mapped to "
+st.caption(f"+1 on {m5['Sign']['density']:.0%} of the pixels with Sign, {m5['dithered']['density']:.0%} with "
+           f"{label5}: the paper's kernels hold positive thresholds only, so they turn fewer pixels on than Sign; "
+           "Bayer and blue noise mapped to "
            "batch-norm units are centred on 0 and keep about the share of Sign. Against the real-valued map (PSNR, "
            f"SSIM on -3..3): Sign {m5['Sign']['psnr']:.2f} dB, {m5['Sign']['ssim']:.3f}; {label5} "
            f"{m5['dithered']['psnr']:.2f} dB, {m5['dithered']['ssim']:.3f}.")

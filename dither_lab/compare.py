@@ -13,7 +13,7 @@ import numpy as np
 from dither_lab._checks import check_image
 from dither_lab.dither import DIFFUSION_KERNELS, error_diffusion, ordered_dither
 from dither_lab.kernels import Kernel, make_kernel
-from dither_lab.metrics import detail_metrics, radial_power_spectrum
+from dither_lab.metrics import detail_metrics, radial_power_spectrum, to_unit_range
 
 #: Batch-norm outputs are compared with binary maps after mapping this range linearly to [0, 1] (clipped).
 ACTIVATION_RANGE = (-3.0, 3.0)
@@ -102,7 +102,8 @@ def compare_activation(real: np.ndarray, kernel: Any, *, value_range: tuple[floa
         channel: the channel this map came from.
 
     Returns:
-        dict with ``sign`` and ``dithered`` ({-1, +1} maps), ``thresholds`` (the tiled map) and ``metrics`` for both.
+        dict with ``sign`` and ``dithered`` ({-1, +1} maps), ``thresholds`` (the tiled map), ``metrics`` for both,
+        and ``shown``: the real map and both binary maps on the metrics' [0, 1] scale, for display.
     """
     from dither_lab.activation import dithered_sign
     from dither_lab.kernels import as_kernel, tile
@@ -114,10 +115,13 @@ def compare_activation(real: np.ndarray, kernel: Any, *, value_range: tuple[floa
     values = k.values[channel % k.shape[0]] if k.is_3d else k.values
     sign = np.where(r >= 0, 1.0, -1.0).astype(np.float32)
     dithered = dithered_sign(r, values)
-    opts = {"value_range": value_range, "binary_values": (-1.0, 1.0)}
+    binary = (-1.0, 1.0)
+    opts = {"value_range": value_range, "binary_values": binary}
     return {
         "sign": sign,
         "dithered": dithered,
         "thresholds": tile(values, *r.shape),
         "metrics": {"Sign": detail_metrics(r, sign, **opts), "dithered": detail_metrics(r, dithered, **opts)},
+        "shown": {"real": to_unit_range(r, value_range=value_range), "Sign": to_unit_range(sign, value_range=binary),
+                  "dithered": to_unit_range(dithered, value_range=binary)},
     }

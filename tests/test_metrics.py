@@ -92,3 +92,16 @@ def test_detail_metrics_states_ranges(rng):
     assert m["psnr"] == pytest.approx(M.psnr(ref, (b + 1) / 2, data_range=1.0))
     with pytest.raises(ValueError, match="lo < hi"):
         M.to_unit_range(y, value_range=(1, 1))
+
+
+def test_compare_activation_shows_maps_on_the_metrics_scale(rng):
+    # What the feature-map and Learn pages draw is what the metrics compare: the real map from [-3, 3] and the
+    # binary maps from {-1, +1}, each to [0, 1]; the density of 1s is the share of +1s.
+    from dither_lab.compare import compare_activation
+
+    real = rng.normal(0, 2, (12, 10))
+    res = compare_activation(real, "preset:design-2x2-a")
+    shown = res["shown"]
+    assert np.allclose(shown["real"], np.clip((real + 3) / 6, 0, 1))
+    assert np.array_equal(shown["Sign"], (res["sign"] + 1) / 2) and np.array_equal(shown["dithered"], (res["dithered"] + 1) / 2)
+    assert res["metrics"]["dithered"]["density"] == pytest.approx((res["dithered"] > 0).mean())
