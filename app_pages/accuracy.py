@@ -38,9 +38,8 @@ except ValueError as exc:  # what needs no test images (the cost table) still sh
     else:
         widgets.show_error(exc)
 
-if held_out is None:
-    pass
-elif st.button("Run accuracy", type="primary", key="acc_run") or st.session_state.get("acc_ran"):
+if held_out is not None and (st.button("Run accuracy", type="primary", key="acc_run")
+                              or st.session_state.get("acc_ran")):
     st.session_state["acc_ran"] = True
     bar = st.progress(0.0, text="Evaluating...")
     jobs = [("trained kernels", None)] + [(n, s) for n, s in kernels]
@@ -70,7 +69,7 @@ elif st.button("Run accuracy", type="primary", key="acc_run") or st.session_stat
                                        title="Per-class accuracy"), key="acc_bars")
     pick = st.selectbox("Confusion matrix of", list(results), key="acc_conf")
     st.plotly_chart(plots.confusion(results[pick]["confusion"], classes), key="acc_confusion")
-else:
+elif held_out is not None:
     st.caption("Press **Run accuracy** to evaluate (about a second per kernel for 1,000 images).")
 
 st.subheader("What the kernels cost")

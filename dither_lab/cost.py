@@ -22,13 +22,13 @@ Examples:
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from dither_lab.bench import median_time
 from dither_lab.evaluate import with_kernel
 from dither_lab.models import binary_layers, model_nbytes
 
@@ -124,13 +124,14 @@ def inference_time(model: nn.Module, kernel: Any = None, *, layers: Any = None, 
     with_sign = with_kernel(model, "sign", layers=layers)[0]
     nets = [n.eval().to(memory_format=torch.channels_last) for n in (with_k, with_sign)]
 
-    @torch.inference_mode()
-    def run(net: nn.Module) -> None:
-        net(x)
-
-    times = [[], []]
-    for _ in range(repeats):  # alternate, so a slower spell of the machine falls on both
-        for i, net in enumerate(nets):
-            times[i].append(median_time(lambda n=net: run(n), repeats=1, warmup=1 if not times[i] else 0))
+    times: list[list[float]] = [[], []]
+    with torch.inference_mode():
+        for net in nets:  # warm-up: the first pass folds the thresholds
+            net(x)
+        for _ in range(repeats):  # alternate, so a slower spell of the machine falls on both
+            for t, net in zip(times, nets, strict=True):
+                t0 = time.perf_counter()
+                net(x)
+                t.append(time.perf_counter() - t0)
     t_k, t_s = (float(np.median(t)) for t in times)
     return {"seconds_per_image": t_k / batch, "sign_seconds_per_image": t_s / batch, "ratio": t_k / t_s}
