@@ -20,8 +20,14 @@ st.markdown(
 if (msg := state.url_error()) is not None:
     st.warning(msg)
 
-mode = st.radio("Colour", ["gray", "rgb"], horizontal=True, format_func={"gray": "gray", "rgb": "per-channel colour"}.get,
-                key="lab_mode", help="Colour dithers each of R, G and B on its own with the same kernel.")
+c_mode, c_scale = st.columns(2)
+mode = c_mode.radio("Colour", ["gray", "rgb"], horizontal=True, format_func={"gray": "gray", "rgb": "per-channel colour"}.get,
+                    key="lab_mode", help="Colour dithers each of R, G and B on its own with the same kernel.")
+scale = c_scale.radio("Display", [None, 1, 2, 4, 8], horizontal=True, key="lab_scale",
+                      format_func=lambda z: "fit to panel" if z is None else f"{z}:1",
+                      help="Fit shows a large image smaller than its pixels, so a fine dither pattern can alias into "
+                           "moiré on screen that is not in the output. 1:1 and larger show every pixel as a block, "
+                           "starting at the centre; drag to pan, scroll to zoom, double-click to come back.")
 image, label = widgets.image_input("lab", mode=mode)
 kernels = widgets.kernel_choice("Kernels to compare with Sign", "lab_kernels")
 diffusion = st.multiselect("Error diffusion, as the sequential reference", list(DIFFUSION_KERNELS), key="lab_diffusion",
@@ -38,7 +44,7 @@ except ValueError as exc:
     st.stop()
 
 panels = [(f"input: {label}", cached.png_uri(image))] + [(o.label, cached.png_uri(o.binary)) for o in outputs]
-st.plotly_chart(plots.side_by_side(panels), config={"scrollZoom": True, "displaylogo": False}, key="lab_panels")
+st.plotly_chart(plots.side_by_side(panels, scale=scale), config={"scrollZoom": True, "displaylogo": False}, key="lab_panels")
 if not kernels and not diffusion:
     st.info("Choose at least one kernel above to compare it with Sign.")
 

@@ -18,18 +18,30 @@ def data_uri(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(image_png_bytes(image, compress_level=1)).decode()
 
 
-def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int = 420) -> dict:
+def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int = 420, scale: int | None = None) -> dict:
     """Images (title, core-layout array or a ready :func:`data_uri`) in one row with linked pan and zoom.
 
     Images travel as PNG (uint8), not as numbers, so large images stay light in the browser. The figure is built
-    as a plain plotly dict (no per-call validation), which ``st.plotly_chart`` takes as it is.
+    as a plain plotly dict (no per-call validation), which ``st.plotly_chart`` takes as it is. ``scale=None`` fits
+    each image to its panel; an integer opens the panels on the centre of the first image at exactly that many
+    screen pixels per image pixel (plotly draws image pixels as blocks), where a fitted large image is shown
+    smaller than its pixels and a dither pattern can alias into moiré that is not in the image.
     """
     n = len(panels)
     gap = 0.01
     width = (1 - gap * (n - 1)) / n
-    data, layout = [], {"height": height, "dragmode": "pan", "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+    margin = {"l": 10, "r": 10, "t": 40, "b": 10}
+    data, layout = [], {"height": height, "dragmode": "pan", "margin": margin,
                         "annotations": [], "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)"}
     layout["shapes"] = []
+    if scale is not None and scale < 1:
+        raise ValueError(f"scale must be None (fit) or a whole number of screen pixels per image pixel >= 1, got {scale}")
+    window = None
+    if scale is not None and panels:
+        h, w = _image_size(panels[0][1])
+        half = (height - margin["t"] - margin["b"]) / (2 * scale)  # image pixels from the centre to a panel's edge
+        # y sets the scale: x gets a narrower window, so plotly widens x (not y) to keep the pixels square.
+        window = {"x": [w / 2 - 0.5 - half / 8, w / 2 - 0.5 + half / 8], "y": [h / 2 - 0.5 + half, h / 2 - 0.5 - half]}
     for i, (title, img) in enumerate(panels):
         sfx = "" if i == 0 else str(i + 1)
         data.append({"type": "image", "source": img if isinstance(img, str) else data_uri(img), "hoverinfo": "skip",
@@ -39,6 +51,9 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int 
                                  "zeroline": False, **({"matches": "x"} if i else {})}
         layout[f"yaxis{sfx}"] = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False, "autorange": "reversed",
                                  "scaleanchor": f"x{sfx}", **({"matches": "y"} if i else {})}
+        if window is not None:
+            layout[f"xaxis{sfx}"].update(range=window["x"], constrain="range")  # image traces default to "domain"
+            layout[f"yaxis{sfx}"].update(range=window["y"], autorange=False, constrain="range")
         h, w = _image_size(img)  # a thin frame on the image's edge: white areas would vanish into the page
         layout["shapes"].append({"type": "rect", "xref": f"x{sfx}", "yref": f"y{sfx}", "x0": -0.5, "y0": -0.5,
                                  "x1": w - 0.5, "y1": h - 0.5, "line": {"color": "#9e9e9e", "width": 1},
@@ -71,11 +86,19 @@ def heatmap(values: np.ndarray, *, title: str = "", colorscale: str = "RdBu_r", 
 
 def spectra(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], *, title: str = "Radially averaged power spectrum",
             height: int = 320) -> go.Figure:
-    """Power against frequency (cycles/pixel), log scale, one line per output."""
+    """Power against frequency (cycles/pixel), log scale, one line per output.
+
+    Power below 1e-8 of the largest (zero, in the spectrum of a periodic kernel map) is drawn on that floor, so the
+    axis spans the powers that differ rather than the rounding of an FFT; labels read 10^k, at most about six.
+    """
     fig = go.Figure()
-    for name, f, p in curves:
-        fig.add_trace(go.Scatter(x=f, y=np.maximum(p, 1e-12), mode="lines", name=name))
-    fig.update_yaxes(type="log", title="power")
+    top = max((float(np.max(p)) for _, _, p in curves if np.size(p)), default=1.0)
+    ys = [np.maximum(p, max(top, 1e-30) * 1e-8) for _, _, p in curves]
+    low = min((float(np.min(y)) for y in ys if y.size), default=top)
+    for (name, f, _), y in zip(curves, ys, strict=True):
+        fig.add_trace(go.Scatter(x=f, y=y, mode="lines", name=name))
+    decades = np.log10(max(top, 1e-30) / max(low, 1e-30))
+    fig.update_yaxes(type="log", title="power", dtick=max(1, int(np.ceil(decades / 6))), exponentformat="power")
     fig.update_xaxes(title="frequency (cycles/pixel)", range=[0, 0.5])
     fig.update_layout(title=title, height=height, legend={"orientation": "h", "y": -0.3}, **LAYOUT)
     return fig

@@ -14,7 +14,7 @@ from dither_lab.ui import cached, state
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
 
 
-def image_input(key: str, *, mode: str = "gray", default_sample: str = "zone-plate") -> tuple[np.ndarray, str]:
+def image_input(key: str, *, mode: str = "gray", default_sample: str = "camera") -> tuple[np.ndarray, str]:
     """Sample or upload; returns (float image in [0, 1], a label). Bad uploads fall back to the sample with a message."""
     ss_sample = state.get(state.K_SAMPLE)
     samples = list(SAMPLES)

@@ -41,7 +41,6 @@ def test_cached_models_are_never_mutated_by_sessions():
         at.switch_page("app_pages/accuracy.py")
         at.run()
         at.select_slider(key="acc_count").set_value(200).run()
-        at.button(key="acc_run").click().run()
         assert not at.exception
         ats.append(at)
     model, meta = cached.model(name)

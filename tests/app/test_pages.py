@@ -45,7 +45,7 @@ def test_image_lab_default_and_metrics_match_library():
     assert at.title[0].value == "Image lab"
     df = _table(at)
     assert list(df["output"])[0] == "Sign (one threshold)"
-    expected = metrics_table(compare(sample_image("zone-plate"), ["bayer:4"]))
+    expected = metrics_table(compare(sample_image("camera"), ["bayer:4"]))
     for row, exp in zip(df.to_dict("records"), expected, strict=True):
         assert row["spec"] == exp["spec"]
         assert row["PSNR (dB)"] == pytest.approx(exp["PSNR (dB)"])
@@ -64,6 +64,8 @@ def test_image_lab_widgets_change_output():
     assert not _table(at).equals(before)
     at.multiselect(key="lab_diffusion").set_value(["floyd-steinberg"]).run()
     assert "error diffusion (floyd-steinberg)" in list(_table(at)["output"])
+    at.radio(key="lab_scale").set_value(4).run()  # pixel-exact view: same outputs, panels open at 4:1
+    assert not at.exception and "error diffusion (floyd-steinberg)" in list(_table(at)["output"])
 
 
 def test_image_lab_upload_and_bad_upload():
@@ -147,8 +149,8 @@ def test_accuracy_page_runs_and_matches_library():
     from dither_lab.models import load_pretrained
 
     at = _app("app_pages/accuracy.py", kernel="preset:design-2x2-a")
+    assert len(_table(at)) == 2  # live: measured on opening, without a button
     at.select_slider(key="acc_count").set_value(200).run()
-    at.button(key="acc_run").click().run()
     assert not at.exception
     df = _table(at)
     model, _ = load_pretrained(at.session_state["dl_model"])
@@ -165,16 +167,16 @@ def test_accuracy_page_says_what_each_kernel_costs():
     from dither_lab.models import load_pretrained
 
     at = _app("app_pages/accuracy.py", kernel="bayer:4")
-    cost = _table(at, 0)  # before any run: the cost table is the page's only table
+    cost = _table(at, 1)  # after the accuracy table
     assert list(cost["spec"]) == ["(as trained)", "bayer:4"]
     model, _ = load_pretrained(at.session_state["dl_model"])
     want = kernel_cost(model, "bayer:4")
     assert cost.iloc[1]["thresholds"] == want["thresholds"] == 16 * cost.iloc[1]["Sign's"]
     assert cost.iloc[1]["extra bytes"] == want["extra_bytes"] and (cost["extra MACs"] == 0).all()
-    formats = {c: v.get("type_config", {}).get("format") for c, v in json.loads(at.dataframe[0].proto.columns).items()}
+    formats = {c: v.get("type_config", {}).get("format") for c, v in json.loads(at.dataframe[1].proto.columns).items()}
     assert formats["compares / image"] == formats["extra bytes"] == "localized"  # 47,040 with its separator
     at.multiselect(key="acc_layers").set_value([0]).run()  # one layer takes the kernel: only its thresholds grow
-    one = _table(at, 0).iloc[1]
+    one = _table(at, 1).iloc[1]
     assert one["thresholds"] == kernel_cost(model, "bayer:4", layers=[0])["thresholds"] < want["thresholds"]
 
 
@@ -260,7 +262,6 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
     try:
         at = _app("app_pages/accuracy.py", model="cifar10-sign", kernel="bayer:2")
         at.select_slider(key="acc_count").set_value(200).run()
-        at.button(key="acc_run").click().run()
         assert not at.exception
         model, _ = load_pretrained("cifar10-sign")
         expected = evaluate(model, load_dataset("cifar10", "test"))

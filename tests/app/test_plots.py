@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from dither_lab.ui import plots
 
@@ -13,3 +14,30 @@ def test_side_by_side_frames_each_image_on_its_edge():
     frames = [(s["xref"], s["x1"] + 0.5, s["y1"] + 0.5) for s in fig["layout"]["shapes"]]
     assert frames == [("x", 12, 7), ("x2", 9, 5), ("x3", 6, 4)]
     assert [t["xaxis"] for t in fig["data"]] == ["x", "x2", "x3"]
+
+
+def test_side_by_side_scale_opens_every_panel_at_whole_screen_pixels_per_image_pixel():
+    img = np.zeros((300, 500), dtype=np.float32)
+    fit = plots.side_by_side([("a", img), ("b", img)], height=420)
+    assert "range" not in fit["layout"]["yaxis"]  # fit: plotly sizes the images to the panels
+    fig = plots.side_by_side([("a", img), ("b", img)], height=420, scale=4)
+    plot_px = 420 - 40 - 10  # the figure's height less its top and bottom margins
+    for sfx in ("", "2"):
+        y, x = fig["layout"][f"yaxis{sfx}"], fig["layout"][f"xaxis{sfx}"]
+        top, bottom = y["range"][1], y["range"][0]
+        assert bottom - top == plot_px / 4  # 4 screen pixels an image pixel, down the panel
+        assert (top + bottom) / 2 == 149.5 and sum(x["range"]) / 2 == 249.5  # on the image's centre
+        # x starts narrower than y, so plotly widens x (constrain="range"), never the y that sets the scale
+        assert x["range"][1] - x["range"][0] < bottom - top and x["constrain"] == y["constrain"] == "range"
+    with pytest.raises(ValueError, match="scale"):
+        plots.side_by_side([("a", img)], scale=0)
+
+
+def test_spectra_floor_zero_power_near_the_peak_and_label_whole_decades():
+    f = np.linspace(0, 0.5, 5)
+    periodic = np.array([0.0, 0.0, 0.0, 0.0, 2.0])  # a 2x2 kernel map: all power at 0.5 cycles/pixel
+    fig = plots.spectra([("map", f, periodic)])
+    assert list(fig.data[0].y) == [2e-8] * 4 + [2.0]  # zero drawn 8 decades down, not at the float floor
+    assert fig.layout.yaxis.dtick == 2 and fig.layout.yaxis.exponentformat == "power"
+    narrow = plots.spectra([("a", f, np.array([0.01, 0.1, 1.0, 2.0, 0.5]))])
+    assert narrow.layout.yaxis.dtick == 1
