@@ -180,11 +180,11 @@ p1, p2 = st.columns(2)
 shown = kernel.values[s] if kernel.is_3d else kernel.values
 p1.plotly_chart(plots.heatmap(tile(shown, 32, 32), title="Tiled threshold map (32x32)", zmid=0.0), key="des_tiled")
 p2.plotly_chart(plots.histogram(kernel.values, title="Threshold values", thresholds=[("Sign", 0.0)]), key="des_hist")
-ramp = np.tile(np.linspace(-2.5, 2.5, 512, dtype=np.float32), (64, 1))
+ramp = np.tile(np.linspace(-2.5, 2.5, 128, dtype=np.float32), (16, 1))  # shown magnified: no on-screen moiré
 out = (dithered_sign(ramp, shown) + 1) / 2
 sign = (dithered_sign(ramp, "sign") + 1) / 2
 st.plotly_chart(plots.side_by_side([("Sign on a ramp from -2.5 to 2.5", sign), ("this kernel on the same ramp", out)],
-                                   height=220), key="des_ramp")
+                                   height=140), key="des_ramp")
 f, p = radial_power_spectrum(tile(shown, 64, 64))
 st.plotly_chart(plots.spectra([("tiled map", f, p)], title="Spectrum of the tiled map"), key="des_spec")
 

@@ -3,19 +3,21 @@
 import streamlit as st
 
 from dither_lab.compare import compare
+from dither_lab.samples import gray_ramp
 from dither_lab.ui import cached, plots, state
 
 state.init()
 st.title("Learn: from one threshold to a dithered Sign")
 st.markdown("Five short steps. Each has a live example and a link that opens another page preset to show it.")
-ramp = cached.sample("gray-ramp", "gray")
+# Examples are small and drawn larger than their pixels: drawn smaller, a dither pattern aliases into moiré.
+ramp = gray_ramp(24, 128)
 
 st.header("1. One threshold")
 st.markdown("Binarizing with one threshold keeps only which side of it each pixel falls on:")
 st.latex(r"b_{ij} = \begin{cases} 1 & x_{ij} \ge t \\ 0 & \text{otherwise} \end{cases}\qquad t = 0.5")
 t = st.slider("Threshold t", 0.0, 1.0, 0.5, 0.05, key="learn_t")
 st.plotly_chart(plots.side_by_side([("gray ramp", ramp), (f"one threshold at {t:.2f}", (ramp >= t).astype("uint8"))],
-                                   height=220), key="learn_1")
+                                   height=160), key="learn_1")
 st.markdown("A whole ramp of tones becomes one hard edge: every tone below t is black, every tone above is white.")
 st.page_link("app_pages/image_lab.py", label="See it on a photo", icon=":material/arrow_forward:",
              query_params={"kernel": "sign", "sample": "camera"})
@@ -26,15 +28,16 @@ st.latex(r"b_{ij} = \mathbb{1}\left[x_{ij} \ge T_{(i \bmod m),\,(j \bmod n)}\rig
          r"T = \frac{r + 0.5}{mn} \text{ for ranks } r = 0, \dots, mn-1")
 n = st.select_slider("Bayer size", [2, 4, 8], value=4, key="learn_n")
 out = compare(ramp, [f"bayer:{n}"])
-st.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in out], height=220), key="learn_2")
+st.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in out], height=160), key="learn_2")
 st.markdown(f"Now the share of white pixels follows the tone: an {n}x{n} kernel renders {n * n + 1} gray levels.")
 st.page_link("app_pages/image_lab.py", label="Compare on a zone plate", icon=":material/arrow_forward:",
              query_params={"kernel": f"bayer:{n}", "sample": "zone-plate"})
 
 st.header("3. Bayer versus blue noise")
 st.markdown("Bayer's recursive kernel spreads thresholds evenly but regularly, which shows as a cross-hatch. "
-            "Blue noise (void-and-cluster) spreads them irregularly, with no low-frequency energy:")
-bn = compare(cached.sample("camera", "gray"), ["bayer:8", "blue-noise:64"], include_sign=False)
+            "Blue noise (void-and-cluster) spreads them irregularly, with no low-frequency energy (the camera "
+            "photo at 128 x 128 pixels):")
+bn = compare(cached.small("camera", 128), ["bayer:8", "blue-noise:64"], include_sign=False)
 c1, c2 = st.columns(2)
 c1.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in bn], height=300), key="learn_3a")
 c2.plotly_chart(plots.spectra([(o.label, *o.spectrum) for o in bn]), key="learn_3b")

@@ -26,13 +26,19 @@ def sample(name: str, mode: str) -> np.ndarray:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def standardized(name: str, side: int = 128) -> np.ndarray:
-    """A gray sample at ``side`` x ``side`` pixels, standardized to mean 0 and variance 1 like a batch-normalized
-    map (float32). Small, so that a kernel's period stays visible on the page (drawn smaller than its pixels, a
-    2x2 pattern aliases into large blocks that are not in the map)."""
+def small(name: str, side: int = 128) -> np.ndarray:
+    """A gray sample resized to ``side`` x ``side`` pixels, in [0, 1] (float32). Small, so that a page draws it
+    larger than its pixels and a kernel's period stays visible (drawn smaller than its pixels, a 2x2 pattern
+    aliases into large blocks that are not in the image)."""
     from skimage.transform import resize
 
-    img = resize(sample_image(name, mode="gray"), (side, side), anti_aliasing=True).astype(np.float32)
+    return resize(sample_image(name, mode="gray"), (side, side), anti_aliasing=True).astype(np.float32)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def standardized(name: str, side: int = 128) -> np.ndarray:
+    """:func:`small`, standardized to mean 0 and variance 1 like a batch-normalized map (float32)."""
+    img = small(name, side)
     return (img - img.mean()) / img.std()
 
 

@@ -130,6 +130,22 @@ def test_learn_page():
     assert not at.exception
     at.selectbox(key="learn_k5").set_value("Bayer 4x4 in batch-norm units").run()  # step 5: a kernel on a BN map
     assert not at.exception and any("with Bayer 4x4" in c.value for c in at.main.caption)
+    assert max(_image_widths(at)) <= 128
+
+
+def _image_widths(at: AppTest) -> list[int]:
+    """Pixel widths of the images that a page's figures draw."""
+    from dither_lab.ui.plots import _image_size
+
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return [_image_size(d["source"])[1] for spec in specs for d in spec["data"] if d.get("type") == "image"]
+
+
+def test_teaching_examples_are_drawn_larger_than_their_pixels():
+    # A page column is several hundred pixels wide: an example wider than that is drawn smaller than its pixels,
+    # and a dither pattern then aliases into moiré that is not in the image (the Learn ramps and photos were 512
+    # pixels wide, the designer's ramp too).
+    assert max(_image_widths(_app("app_pages/kernel_designer.py"))) <= 128
 
 
 def test_feature_maps_page():
