@@ -97,7 +97,8 @@ def metric_table(rows: list[dict[str, Any]]) -> None:
         vals = [r.get(col) for r in rows if r.get(col) is not None]
         if vals and all(isinstance(v, int) and not isinstance(v, bool) for v in vals) and max(map(abs, vals)) >= 1_000:
             config[col] = st.column_config.NumberColumn(format="localized")
-    st.dataframe(rows, hide_index=True, width="stretch", placeholder=MISSING, column_config=config or None)
+    st.dataframe(rows, hide_index=True, width="stretch", height="content", placeholder=MISSING,
+                 column_config=config or None)  # every row shown: the tables are short, a scrolled one hid rows
 
 
 def resize_grid(values: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:

@@ -104,6 +104,11 @@ def test_kernel_study_page(page, server, shots):
     page.get_by_text("Sign against DeSign").first.wait_for()
     page.locator(".js-plotly-plot").first.wait_for()  # the accuracy-by-kernel chart is drawn
     page.screenshot(path=str(shots / "study.png"), full_page=True)
+    # Every row of the kernel table shows: at Streamlit's default height a table scrolls after ten rows, which hid
+    # most of the kernels below the fold of their own table.
+    table = page.locator("[data-testid='stDataFrame']").nth(1)
+    rows = table.locator("table tbody tr").count()
+    assert rows > 10 and table.bounding_box()["height"] >= 35 * (rows + 1)
     page.get_by_text("CIFAR-10 (JPEG copy)").click()
     _settle(page)
     _no_exception(page)
