@@ -68,11 +68,12 @@ except ValueError as exc:
 real = bn[channel]
 h1, h2 = st.columns(2)
 h1.plotly_chart(plots.heatmap(real, title=f"batch-norm output, channel {channel}", zmid=0.0), key="fm_real")
-kernel_t = [float(t) for t in np.unique(res["thresholds"])][:8]
-lines = [("Sign", 0.0)] + [("", t) for t in kernel_t if t != 0]
+kernel_t = [float(t) for t in np.unique(res["thresholds"])]
+lines = [("Sign", 0.0)] + [("", t) for t in kernel_t[:16] if t != 0]
 h2.plotly_chart(plots.histogram(real, thresholds=lines, title="values; dashed: Sign (0) and the kernel's thresholds"),
                 key="fm_hist")
-h2.caption("Kernel thresholds here: " + ", ".join(f"{t:.3f}" for t in kernel_t))
+more = f" (the lowest 8 of {len(kernel_t)}; the lines mark up to 16)" if len(kernel_t) > 8 else ""
+h2.caption("Kernel thresholds here: " + ", ".join(f"{t:.3f}" for t in kernel_t[:8]) + more)
 shown = res["shown"]
 st.plotly_chart(plots.side_by_side([("batch-norm output (clipped to ±3)", shown["real"]), ("Sign", shown["Sign"]),
                                     (f"dithered: {kname}", shown["dithered"])], height=360), key="fm_panels")
@@ -81,3 +82,13 @@ widgets.metric_table(rows)
 st.caption("Metrics compare each binary map ({-1, +1} -> {0, 1}) with the real map mapped linearly from "
            "[-3, 3] to [0, 1] (clipped). The model's own binary output at this layer used its trained kernel; "
            "the panels above apply the chosen kernel to the same batch-norm output.")
+
+st.subheader("Every channel of this layer")
+mos = cached.mosaic(bn, spec)
+st.plotly_chart(plots.side_by_side([("batch-norm output (clipped to ±3)", mos["shown"]["real"]),
+                                    ("Sign", mos["shown"]["Sign"]), (f"dithered: {kname}", mos["shown"]["dithered"])],
+                                   height=420), config={"scrollZoom": True, "displaylogo": False}, key="fm_mosaic")
+which = f"All {bn.shape[0]}" if mos["channels"] == bn.shape[0] else f"The first {mos['channels']} of the {bn.shape[0]}"
+st.caption(f"{which} channels of this layer, {mos['grid'][1]} to a row from the top left, one gray line between "
+           f"them; pan and zoom one panel and the others follow. +1 on "
+           f"{mos['density']['Sign']:.0%} of these pixels with Sign, {mos['density']['dithered']:.0%} with {kname}.")

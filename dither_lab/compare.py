@@ -125,3 +125,40 @@ def compare_activation(real: np.ndarray, kernel: Any, *, value_range: tuple[floa
         "shown": {"real": to_unit_range(r, value_range=value_range), "Sign": to_unit_range(sign, value_range=binary),
                   "dithered": to_unit_range(dithered, value_range=binary)},
     }
+
+
+def layer_mosaic(bn: np.ndarray, kernel: Any, *, max_channels: int = 64,
+                 value_range: tuple[float, float] = ACTIVATION_RANGE) -> dict[str, Any]:
+    """Every channel of one layer's batch-norm output at a glance: the real maps, Sign and the dithered Sign.
+
+    Args:
+        bn: the layer's batch-norm output for one image, (C, H, W).
+        kernel: kernel in batch-norm units (spec, Kernel or array); a 3-D kernel cycles its slices over the
+            channels, as in the network.
+        max_channels: at most this many channels, from the first.
+        value_range: the range of ``bn`` mapped to [0, 1], as in :func:`compare_activation`.
+
+    Returns:
+        dict with ``shown``: three montages (``real``, ``Sign``, ``dithered``) on [0, 1], the channels in rows of a
+        near-square grid with one mid-gray (0.5) pixel between them (unused cells mid-gray too); ``channels`` shown; ``grid`` (rows,
+        columns); and ``density``: the share of +1s over the shown channels for ``Sign`` and ``dithered``.
+    """
+    from skimage.util import montage
+
+    from dither_lab._checks import check_positive_int
+    from dither_lab.activation import dithered_sign
+
+    r = np.asarray(bn, dtype=np.float32)
+    if r.ndim != 3:
+        raise ValueError(f"bn must be one image's maps (C, H, W), got shape {r.shape}")
+    c = min(r.shape[0], check_positive_int("max_channels", max_channels))
+    binary = {"Sign": np.where(r >= 0, 1.0, -1.0).astype(np.float32), "dithered": dithered_sign(r, kernel)}
+    cols = int(np.ceil(np.sqrt(c)))
+    grid = (int(np.ceil(c / cols)), cols)
+
+    def tiles(maps: np.ndarray, lo_hi: tuple[float, float]) -> np.ndarray:
+        return montage(to_unit_range(maps[:c], value_range=lo_hi), grid_shape=grid, padding_width=1, fill=0.5)[1:-1, 1:-1]
+
+    shown = {"real": tiles(r, value_range), **{k: tiles(v, (-1.0, 1.0)) for k, v in binary.items()}}
+    return {"shown": shown, "channels": c, "grid": grid,
+            "density": {k: float((v[:c] > 0).mean()) for k, v in binary.items()}}

@@ -105,3 +105,26 @@ def test_compare_activation_shows_maps_on_the_metrics_scale(rng):
     assert np.allclose(shown["real"], np.clip((real + 3) / 6, 0, 1))
     assert np.array_equal(shown["Sign"], (res["sign"] + 1) / 2) and np.array_equal(shown["dithered"], (res["dithered"] + 1) / 2)
     assert res["metrics"]["dithered"]["density"] == pytest.approx((res["dithered"] > 0).mean())
+
+
+def test_layer_mosaic_places_every_channel_as_compare_activation_shows_it(rng):
+    # Each channel's tile in the montage is exactly what compare_activation shows for that channel, a 3-D kernel
+    # taking the channel's own slice; one mid-gray pixel separates the tiles, and unused cells stay mid-gray.
+    from dither_lab.compare import compare_activation, layer_mosaic
+
+    bn = rng.normal(0, 1.5, (10, 5, 6)).astype(np.float32)
+    res = layer_mosaic(bn, "preset:design3d-2x2x4")
+    assert res["grid"] == (3, 4) and res["channels"] == 10
+    for key in ("real", "Sign", "dithered"):
+        assert res["shown"][key].shape == (3 * 5 + 2, 4 * 6 + 3)
+    for c in range(10):
+        i, j = divmod(c, 4)
+        one = compare_activation(bn[c], "preset:design3d-2x2x4", channel=c)["shown"]
+        for key in ("real", "Sign", "dithered"):
+            assert np.array_equal(res["shown"][key][i * 6 : i * 6 + 5, j * 7 : j * 7 + 6], one[key]), (c, key)
+    assert np.all(res["shown"]["Sign"][5, :] == 0.5) and np.all(res["shown"]["Sign"][:, 6] == 0.5)
+    assert np.all(res["shown"]["Sign"][12:, 14:] == 0.5)  # cells 11 and 12 hold no channel
+    assert res["density"]["Sign"] == pytest.approx((bn >= 0).mean())
+    assert layer_mosaic(bn, "sign", max_channels=4)["grid"] == (2, 2)
+    with pytest.raises(ValueError, match="C, H, W"):
+        layer_mosaic(bn[0], "sign")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from dither_lab.compare import Output, compare, compare_activation
+from dither_lab.compare import Output, compare, compare_activation, layer_mosaic
 from dither_lab.data import Dataset, balanced_subset, embedded_subset, load_dataset
 from dither_lab.evaluate import evaluate, layer_maps, with_kernel
 from dither_lab.io import decode_image
@@ -104,6 +104,11 @@ def maps(model_name: str, image: np.ndarray, kernel: str | None) -> dict[str, di
 @st.cache_data(max_entries=64, show_spinner=False)
 def activation_compare(real: np.ndarray, kernel: str, channel: int) -> dict[str, Any]:
     return compare_activation(real, kernel, channel=channel)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def mosaic(bn: np.ndarray, kernel: str) -> dict[str, Any]:
+    return layer_mosaic(bn, kernel)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

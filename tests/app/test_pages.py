@@ -157,6 +157,8 @@ def test_feature_maps_page():
     at.number_input(key="fm_channel").set_value(3).run()
     assert not at.exception
     assert not _table(at).equals(df)
+    mosaic = next(c.value for c in at.main.caption if "channels of this layer" in c.value)
+    assert mosaic.startswith("All ") and "with DeSign 2x2" in mosaic  # every channel, binarized by both
 
 
 def test_accuracy_page_runs_and_matches_library():
