@@ -140,8 +140,9 @@ def layer_mosaic(bn: np.ndarray, kernel: Any, *, max_channels: int = 64,
 
     Returns:
         dict with ``shown``: three montages (``real``, ``Sign``, ``dithered``) on [0, 1], the channels in rows of a
-        near-square grid with one mid-gray (0.5) pixel between them (unused cells mid-gray too); ``channels`` shown; ``grid`` (rows,
-        columns); and ``density``: the share of +1s over the shown channels for ``Sign`` and ``dithered``.
+        near-square grid with one mid-gray (0.5) pixel between them (unused cells mid-gray too); ``channels``
+        shown; ``grid`` (rows, columns); and ``density``: the share of +1s over the shown channels for ``Sign``
+        and ``dithered``.
     """
     from skimage.util import montage
 
@@ -157,7 +158,8 @@ def layer_mosaic(bn: np.ndarray, kernel: Any, *, max_channels: int = 64,
     grid = (int(np.ceil(c / cols)), cols)
 
     def tiles(maps: np.ndarray, lo_hi: tuple[float, float]) -> np.ndarray:
-        return montage(to_unit_range(maps[:c], value_range=lo_hi), grid_shape=grid, padding_width=1, fill=0.5)[1:-1, 1:-1]
+        tiled = montage(to_unit_range(maps[:c], value_range=lo_hi), grid_shape=grid, padding_width=1, fill=0.5)
+        return tiled[1:-1, 1:-1]  # separators only between tiles: the page frames the outer edge
 
     shown = {"real": tiles(r, value_range), **{k: tiles(v, (-1.0, 1.0)) for k, v in binary.items()}}
     return {"shown": shown, "channels": c, "grid": grid,

@@ -22,10 +22,11 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int 
     """Images (title, core-layout array or a ready :func:`data_uri`) in one row with linked pan and zoom.
 
     Images travel as PNG (uint8), not as numbers, so large images stay light in the browser. The figure is built
-    as a plain plotly dict (no per-call validation), which ``st.plotly_chart`` takes as it is. ``scale=None`` fits
-    each image to its panel; an integer opens the panels on the centre of the first image at exactly that many
-    screen pixels per image pixel (plotly draws image pixels as blocks), where a fitted large image is shown
-    smaller than its pixels and a dither pattern can alias into moiré that is not in the image.
+    as a plain plotly dict (no per-call validation), which ``st.plotly_chart`` takes as it is.
+
+    ``scale=None`` fits each image to its panel. A fitted large image is drawn smaller than its pixels, and a
+    dither pattern then aliases into moiré that is not in the image; an integer ``scale`` instead opens the panels
+    on the centre of the first image at exactly that many screen pixels per image pixel (drawn as blocks).
     """
     n = len(panels)
     gap = 0.01
