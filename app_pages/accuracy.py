@@ -57,9 +57,9 @@ if held_out is not None:  # live: every change of model, kernels, layers or coun
         study = trained_with(meta["dataset"])
     except ValueError:
         study = {}
-    rows = [{"kernel": label, "spec": spec or "(as trained)", "accuracy": r["accuracy"],
+    rows = [{"kernel": label, "spec": spec or "(as trained)", "accuracy (%)": round(100 * r["accuracy"], 2),
              "change vs trained (points)": round(100 * (r["accuracy"] - base), 2), "seconds": round(r["seconds"], 2),
-             "trained with it (kernel study)": study[spec]["accuracy"] if spec in study else None,
+             "trained with it (kernel study, %)": round(100 * study[spec]["accuracy"], 2) if spec in study else None,
              "study epochs": study[spec]["epochs"] if spec in study else None}
             for (label, spec), r in zip(jobs, results.values(), strict=True)]
     widgets.metric_table(rows)
@@ -115,9 +115,9 @@ if st.button("Learn the kernel", key="acc_learn"):
 learned = st.session_state.get("acc_learned")
 if learned:
     c1, c2, c3 = st.columns(3)
-    c1.metric("trained kernels", f"{learned['trained']:.3f}")
-    c2.metric("start kernel swapped in", f"{learned['before']:.3f}")
-    c3.metric("learned kernel", f"{learned['after']:.3f}", f"{100 * (learned['after'] - learned['before']):+.1f} points")
+    c1.metric("trained kernels", f"{learned['trained']:.2%}")
+    c2.metric("start kernel swapped in", f"{learned['before']:.2%}")
+    c3.metric("learned kernel", f"{learned['after']:.2%}", f"{100 * (learned['after'] - learned['before']):+.1f} points")
     st.caption(f"After {learned['steps']} steps, on the {learned['held_out']:,} held-out images not used for learning. "
                f"Learned values (batch-norm units): {learned['values']}")
     if st.button("Save the learned kernel to the library", key="acc_learn_save"):

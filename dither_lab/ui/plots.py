@@ -124,10 +124,12 @@ def bars(labels: Sequence[str], values: Sequence[float], *, title: str = "", hei
     return fig
 
 
-def grouped_bars(labels: Sequence[str], series: dict[str, Sequence[float]], *, title: str = "",
+def grouped_bars(labels: Sequence[str], series: dict[str, Sequence[float | None]], *, title: str = "",
                  height: int = 340) -> go.Figure:
-    fig = go.Figure([go.Bar(name=n, x=list(labels), y=list(v)) for n, v in series.items()])
-    fig.update_yaxes(range=[0, 1])
+    """Accuracies (fractions; None draws no bar) as grouped bars in percent, the unit of the pages' tables."""
+    fig = go.Figure([go.Bar(name=n, x=list(labels), y=[None if a is None else 100 * a for a in v])
+                     for n, v in series.items()])
+    fig.update_yaxes(range=[0, 100], title="accuracy (%)")
     fig.update_layout(barmode="group", title=title, height=height, legend={"orientation": "h", "y": -0.25}, **LAYOUT)
     return fig
 

@@ -173,11 +173,12 @@ def test_accuracy_page_runs_and_matches_library():
     df = _table(at)
     model, _ = load_pretrained(at.session_state["dl_model"])
     trained = evaluate(model, embedded_subset(), count=200)
-    assert df.iloc[0]["accuracy"] == pytest.approx(trained["accuracy"])
+    assert df.iloc[0]["accuracy (%)"] == pytest.approx(100 * trained["accuracy"], abs=0.005)  # in percent, as the study
     assert len(df) == 2
     from dither_lab.study import trained_with  # the kernel study's trained-with accuracy sits beside the swap
 
-    assert df.iloc[1]["trained with it (kernel study)"] == trained_with("fashion-mnist")["preset:design-2x2-a"]["accuracy"]
+    study = trained_with("fashion-mnist")["preset:design-2x2-a"]["accuracy"]
+    assert df.iloc[1]["trained with it (kernel study, %)"] == pytest.approx(100 * study, abs=0.005)
 
 
 def test_accuracy_page_says_what_each_kernel_costs():
@@ -283,7 +284,7 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
         assert not at.exception
         model, _ = load_pretrained("cifar10-sign")
         expected = evaluate(model, load_dataset("cifar10", "test"))
-        assert _table(at).iloc[0]["accuracy"] == pytest.approx(expected["accuracy"]) and expected["count"] == 20
+        assert _table(at).iloc[0]["accuracy (%)"] == pytest.approx(100 * expected["accuracy"]) and expected["count"] == 20
         at = _app("app_pages/feature_maps.py", model="cifar10-design")  # now with held-out CIFAR-10 images
         assert at.radio(key="fm_source").value == "held-out image"
     finally:

@@ -41,3 +41,9 @@ def test_spectra_floor_zero_power_near_the_peak_and_label_whole_decades():
     assert fig.layout.yaxis.dtick == 2 and fig.layout.yaxis.exponentformat == "power"
     narrow = plots.spectra([("a", f, np.array([0.01, 0.1, 1.0, 2.0, 0.5]))])
     assert narrow.layout.yaxis.dtick == 1
+
+
+def test_grouped_bars_draw_accuracy_in_percent_and_no_bar_for_missing():
+    fig = plots.grouped_bars(["a", "b"], {"swapped": [0.5, 0.925], "trained with": [None, 0.8]})
+    assert list(fig.data[0].y) == [50.0, 92.5] and list(fig.data[1].y) == [None, 80.0]
+    assert tuple(fig.layout.yaxis.range) == (0, 100)
