@@ -7,6 +7,8 @@ import pandas  # noqa: F401
 import plotly.graph_objects  # noqa: F401
 import streamlit as st
 
+from dither_lab.ui import widgets
+
 st.set_page_config(page_title="dither_lab", page_icon=":material/blur_on:", layout="wide")
 
 pages = [
@@ -25,4 +27,5 @@ with st.sidebar:
         "which is ordered dithering inside a binary network at no extra inference cost."
     )
     st.caption("New here? Start with **Learn**.")
+    widgets.library_panel()
 st.navigation(pages).run()

@@ -5,7 +5,7 @@ import pytest
 from scipy.io import savemat
 
 from dither_lab import load_image, load_kernel, make_kernel, save_image, save_kernel
-from dither_lab.io import read_image_bytes, read_kernel_bytes
+from dither_lab.io import kernel_bytes, read_image_bytes, read_kernel_bytes
 
 
 @pytest.mark.parametrize("suffix", [".json", ".npy", ".mat"])
@@ -100,3 +100,23 @@ def test_bad_image_bytes():
         read_image_bytes(b"")
     with pytest.raises(ValueError, match="not a readable image"):
         read_image_bytes(b"<html>not a png</html>")
+
+
+def test_library_file_round_trip_and_bad_files():
+    from dither_lab.io import library_bytes, read_library_bytes
+
+    lib = {"Sign": "sign", "mine": "custom:0.1,-0.2;0.3,0", "3-D": "preset:design3d-2x2x4"}
+    assert list(read_library_bytes(library_bytes(lib)).items()) == list(lib.items())  # names, specs and order
+    one_kernel = kernel_bytes(make_kernel("bayer:2"), "json")
+    for data, match in [(b"\x89PNG", "not a dither_lab kernel library"), (b"[1, 2]", "not a dither_lab kernel library"),
+                        (one_kernel, "that is one kernel"),
+                        (b'{"format": "dither_lab.library", "version": 2, "kernels": []}', "version 2"),
+                        (b'{"format": "dither_lab.library", "version": 1, "kernels": []}', "1 to 500"),
+                        (b'{"format": "dither_lab.library", "version": 1, "kernels": [{"name": "", "spec": "sign"}]}',
+                         "kernel 1 must have a 'name'"),
+                        (b'{"format": "dither_lab.library", "version": 1, "kernels": [{"name": "x", "spec": "bayer:3"}]}',
+                         "kernel 'x': bayer size"),
+                        (b'{"format": "dither_lab.library", "version": 1, "kernels": [{"name": "x", "spec": "file:k.json"}]}',
+                         "kernel 'x': file:")]:
+        with pytest.raises(ValueError, match=match):
+            read_library_bytes(data, source="lib.json")

@@ -1,4 +1,4 @@
-"""Widgets shared by the pages: image source, kernel choice, model choice."""
+"""Widgets shared by the pages: image source, kernel choice, model choice, the kernel library panel."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from dither_lab.io import library_bytes, read_library_bytes
 from dither_lab.models import PRETRAINED, available_pretrained
 from dither_lab.samples import SAMPLES
 from dither_lab.ui import cached, state
@@ -81,6 +82,36 @@ def loaded_model(key: str) -> tuple[str, Any, dict[str, Any]]:
         show_error(exc)
         st.stop()
     return name, model, meta
+
+
+def library_panel() -> None:
+    """The session's kernel library (for the sidebar): what it holds, a download to keep it, an upload to restore it.
+
+    The library lives in the browser tab's session, which a reload or a closed tab ends; the download is how a
+    user keeps what they saved. A loaded library adds its kernels (a name already taken by another kernel gets a
+    number), so nothing in the session is replaced.
+    """
+    state.init()
+    with st.expander("Kernel library", icon=":material/inventory_2:"):
+        listing = st.container()  # drawn above the upload, filled after it so a loaded library shows at once
+        up = st.file_uploader("Load a library (.json)", type=["json"], key="lib_upload",
+                              help="A file downloaded below, from this or another session. Its kernels are added.")
+        if up is not None:
+            try:
+                incoming = read_library_bytes(up.getvalue(), source=up.name)
+            except ValueError as exc:
+                show_error(exc)
+            else:
+                for name, spec in incoming.items():  # adding the same name and spec again changes nothing
+                    state.add_to_library(name, spec)
+                st.caption(f"The {len(incoming)} kernels of {up.name} are in the library.")
+        lib = state.library()
+        listing.markdown("\n".join(f"- **{n}**: `{s if len(s) <= 40 else s[:37] + '...'}`" for n, s in lib.items()))
+        listing.download_button(f"Download the library ({len(lib)} kernels)", library_bytes(lib),
+                                file_name="dither_lab_library.json", mime="application/json", key="lib_download",
+                                icon=":material/download:")
+        listing.caption("Kernels saved here serve every page, until this tab reloads or closes: download the "
+                        "library to keep them.")
 
 
 def show_error(exc: Exception) -> None:

@@ -100,6 +100,32 @@ def test_kernel_designer_generator_edit_and_save():
     assert at.session_state["dl_library"]["my bayer"] == "bayer:4"
 
 
+def test_kernel_library_survives_a_new_session_through_its_file():
+    # A reload starts a new session and the library saved in the old one was gone; the sidebar's download keeps
+    # it, and loading that file into a fresh session brings every kernel back without replacing any there.
+    from dither_lab.io import library_bytes, read_library_bytes
+    from dither_lab.ui.state import DEFAULT_LIBRARY
+
+    at = _app("app_pages/kernel_designer.py")
+    at.selectbox(key="des_gen").set_value("Bayer").run()
+    at.button(key="des_load").click().run()
+    at.text_input(key="des_name").set_value("my bayer").run()
+    at.button(key="des_save").click().run()
+    saved = dict(at.session_state["dl_library"])
+    assert saved["my bayer"] == "bayer:4" and any("Kernel library" in s.value for s in at.success)
+    fresh = _app("app_pages/image_lab.py")
+    fresh.session_state["dl_library"]["my bayer"] = "bayer:8"  # the new session has its own kernel of that name
+    fresh.file_uploader(key="lib_upload").upload("dither_lab_library.json", library_bytes(saved), "application/json").run()
+    assert not fresh.exception
+    lib = fresh.session_state["dl_library"]
+    assert lib["my bayer"] == "bayer:8" and lib["my bayer (2)"] == "bayer:4"  # both kept
+    assert set(DEFAULT_LIBRARY) <= set(lib)
+    assert "my bayer (2)" in fresh.multiselect(key="lab_kernels").options  # every page offers it at once
+    assert read_library_bytes(library_bytes(lib)) == lib
+    fresh.file_uploader(key="lib_upload").upload("notes.json", b"\x89PNG....", "application/json").run()
+    assert not fresh.exception and any("not a dither_lab kernel library" in e.value for e in fresh.error)
+
+
 def test_kernel_designer_opens_the_kernel_a_link_brought():
     # The Learn page links "Design a blue-noise kernel" here with ?kernel=blue-noise:16; the editor opened on the
     # paper's 2x2 instead. A link's kernel is loaded on a first visit only: later visits keep the user's edits.
