@@ -23,11 +23,12 @@ if (msg := state.url_error()) is not None:
 c_mode, c_scale = st.columns(2)
 mode = c_mode.radio("Colour", ["gray", "rgb"], horizontal=True, format_func={"gray": "gray", "rgb": "per-channel colour"}.get,
                     key="lab_mode", help="Colour dithers each of R, G and B on its own with the same kernel.")
-scale = c_scale.radio("Display", [None, 1, 2, 4, 8], horizontal=True, key="lab_scale",
-                      format_func=lambda z: "fit to panel" if z is None else f"{z}:1",
+scale = c_scale.radio("Display", ["auto", None, 1, 2, 4, 8], horizontal=True, key="lab_scale",
+                      format_func=lambda z: {"auto": "auto", None: "fit to panel"}.get(z, f"{z}:1"),
                       help="Fit shows a large image smaller than its pixels, so a fine dither pattern can alias into "
                            "moiré on screen that is not in the output. 1:1 and larger show every pixel as a block, "
-                           "starting at the centre; drag to pan, scroll to zoom, double-click to come back.")
+                           "starting at the centre; drag to pan, scroll to zoom out, double-click to come back. "
+                           "Auto: 1:1 for images over 256 pixels, fit (drawn larger) for smaller ones.")
 image, label = widgets.image_input("lab", mode=mode)
 kernels = widgets.kernel_choice("Kernels to compare with Sign", "lab_kernels")
 diffusion = st.multiselect("Error diffusion, as the sequential reference", list(DIFFUSION_KERNELS), key="lab_diffusion",

@@ -18,7 +18,13 @@ def data_uri(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(image_png_bytes(image, compress_level=1)).decode()
 
 
-def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int = 420, scale: int | None = None) -> dict:
+#: ``scale="auto"`` shows images larger than this (pixels, either side) at 1:1 and fits smaller ones, which a
+#: panel of a wide page then draws larger than their pixels.
+AUTO_FIT_MAX = 256
+
+
+def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int = 420,
+                 scale: int | str | None = None) -> dict:
     """Images (title, core-layout array or a ready :func:`data_uri`) in one row with linked pan and zoom.
 
     Images travel as PNG (uint8), not as numbers, so large images stay light in the browser. The figure is built
@@ -27,6 +33,7 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int 
     ``scale=None`` fits each image to its panel. A fitted large image is drawn smaller than its pixels, and a
     dither pattern then aliases into moiré that is not in the image; an integer ``scale`` instead opens the panels
     on the centre of the first image at exactly that many screen pixels per image pixel (drawn as blocks).
+    ``"auto"`` is 1 for a first image larger than :data:`AUTO_FIT_MAX` pixels and fit for a smaller one.
     """
     n = len(panels)
     gap = 0.01
@@ -35,8 +42,11 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int 
     data, layout = [], {"height": height, "dragmode": "pan", "margin": margin,
                         "annotations": [], "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)"}
     layout["shapes"] = []
-    if scale is not None and scale < 1:
-        raise ValueError(f"scale must be None (fit) or a whole number of screen pixels per image pixel >= 1, got {scale}")
+    if scale == "auto":
+        scale = 1 if panels and max(_image_size(panels[0][1])) > AUTO_FIT_MAX else None
+    if scale is not None and (isinstance(scale, str) or scale < 1):
+        raise ValueError(f"scale must be None (fit), 'auto' or a whole number of screen pixels per image pixel >= 1, "
+                         f"got {scale!r}")
     window = None
     if scale is not None and panels:
         h, w = _image_size(panels[0][1])

@@ -47,3 +47,12 @@ def test_grouped_bars_draw_accuracy_in_percent_and_no_bar_for_missing():
     fig = plots.grouped_bars(["a", "b"], {"swapped": [0.5, 0.925], "trained with": [None, 0.8]})
     assert list(fig.data[0].y) == [50.0, 92.5] and list(fig.data[1].y) == [None, 80.0]
     assert tuple(fig.layout.yaxis.range) == (0, 100)
+
+
+def test_side_by_side_auto_scale_shows_large_images_pixel_for_pixel_and_fits_small_ones():
+    large, small = np.zeros((300, 400), dtype=np.float32), np.zeros((64, 64), dtype=np.float32)
+    auto = plots.side_by_side([("a", large)], scale="auto")
+    assert auto["layout"]["yaxis"]["range"] == plots.side_by_side([("a", large)], scale=1)["layout"]["yaxis"]["range"]
+    assert "range" not in plots.side_by_side([("a", small)], scale="auto")["layout"]["yaxis"]
+    with pytest.raises(ValueError, match="auto"):
+        plots.side_by_side([("a", small)], scale="big")
