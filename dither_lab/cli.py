@@ -371,7 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     from dither_lab.models import ARCHS, UNITS  # the package has imported torch already
 
     p = _Parser(prog="dither-lab", description="See, design and measure dithered binary activations.")
-    sub = p.add_subparsers(dest="command", parser_class=_Parser, required=True)
+    sub = p.add_subparsers(dest="command", parser_class=_Parser, required=True, metavar="COMMAND",
+                           title="commands (dither-lab COMMAND --help for each)")
 
     kp = sub.add_parser("kernel", help="make, convert and show threshold-kernel files")
     ks = kp.add_subparsers(dest="kernel_command", parser_class=_Parser, required=True)
