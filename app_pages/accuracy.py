@@ -69,6 +69,31 @@ if held_out is not None:  # live: every change of model, kernels, layers or coun
     pick = st.selectbox("Confusion matrix of", list(results), key="acc_conf")
     st.plotly_chart(plots.confusion(results[pick]["confusion"], classes), key="acc_confusion")
 
+    st.subheader("Strength sweep")
+    st.markdown("How much dithering does this network tolerate, or want? The kernel's thresholds multiplied by "
+                "0 (plain Sign) to 2 (twice as far from 0), swapped into the chosen layers.")
+    lib = state.library()
+    s1, s2 = st.columns([2, 1])
+    sweep_name = s1.selectbox("Kernel to scale", list(lib), key="acc_sweep_kernel",
+                              index=list(lib.values()).index("preset:design-2x2-a")
+                              if "preset:design-2x2-a" in lib.values() else 0)
+    request = (name, lib[sweep_name], layers, count)
+    s2.write("")  # aligns the button with the select box
+    if s2.button("Run the sweep", key="acc_sweep_run", help="Nine evaluations, one per strength."):
+        st.session_state["acc_sweep"] = request
+    if st.session_state.get("acc_sweep") == request:  # shown for the choices it was run with
+        with st.spinner("Sweeping..."):
+            try:
+                rows_sweep = cached.sweep(*request)
+            except ValueError as exc:
+                widgets.show_error(exc)
+                rows_sweep = None
+        if rows_sweep:
+            st.plotly_chart(plots.sweep(rows_sweep, reference=base, title=f"{sweep_name}, scaled"), key="acc_sweep_plot")
+            best = max(rows_sweep, key=lambda r: r["accuracy"])
+            st.caption(f"Best: strength {best['strength']:g} at {best['accuracy']:.2%} on {count:,} images; "
+                       f"the network with its trained kernels: {base:.2%}.")
+
 st.subheader("What the kernels cost")
 try:
     costs = [(label, spec, cached.cost(name, spec, None if spec is None else layers))

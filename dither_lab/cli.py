@@ -214,6 +214,9 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
         data = embedded_subset()  # balanced and mixed already: its first N
     kernel = None if a.kernel == "trained" else a.kernel
     layers = _layers(a.layers, kernel is not None, "evaluate")
+    if a.sweep is not None:
+        _sweep(a, model, data, kernel, layers, count)
+        return
     res = evaluate(model, data, kernel=kernel, layers=layers, count=count)
     res["model"] = a.model
     res["data"] = f"{data.name} {data.split}"
@@ -221,6 +224,27 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
         _print_json(res)
     else:
         print(f"{a.model} on {res['data']} ({res['count']} images), kernel {a.kernel}: accuracy {res['accuracy']:.4f}")
+
+
+def _sweep(a: argparse.Namespace, model: Any, data: Any, kernel: str | None, layers: Any, count: int | None) -> None:
+    from dither_lab.evaluate import SWEEP_STRENGTHS, evaluate, strength_sweep
+
+    if kernel is None:
+        raise CliError("dither-lab evaluate: --sweep scales a kernel; give it with --kernel SPEC")
+    try:
+        strengths = [float(v) for v in a.sweep.split(",")] if a.sweep else list(SWEEP_STRENGTHS)
+    except ValueError:
+        raise CliError(f"dither-lab evaluate: --sweep takes comma-separated numbers, got {a.sweep!r}") from None
+    rows = strength_sweep(model, data, kernel, strengths, layers=layers, count=count)
+    trained = evaluate(model, data, count=count)["accuracy"]
+    if a.json:
+        _print_json({"model": a.model, "data": f"{data.name} {data.split}", "kernel": kernel, "layers": a.layers,
+                     "count": min(count or len(data), len(data)), "trained_accuracy": trained, "sweep": rows})
+        return
+    print(f"{a.model}: {kernel} with its thresholds scaled (0 = Sign), on {data.name} {data.split}; "
+          f"trained kernels {trained:.4f}")
+    for r in rows:
+        print(f"  strength {r['strength']:>5g}  accuracy {r['accuracy']:.4f}")
 
 
 def _cmd_train(a: argparse.Namespace) -> None:
@@ -426,6 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="N test images, the same number of each class (of the embedded subset: its first N)")
     ep.add_argument("--full", action="store_true", help="the full test set instead of the embedded subset")
     ep.add_argument("--data", default=None, help="dataset path (default: the data folder)")
+    ep.add_argument("--sweep", nargs="?", const="", default=None, metavar="S,S,...",
+                    help="accuracy with --kernel's thresholds scaled by each strength (0 = Sign, 1 = as given; "
+                         "default 0 to 2 in steps of 0.25)")
     ep.add_argument("--json", action="store_true")
     ep.set_defaults(func=_cmd_evaluate)
 

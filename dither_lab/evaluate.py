@@ -83,6 +83,43 @@ def evaluate(model: nn.Module, data: Dataset, *, kernel: Any = None, layers: Any
     }
 
 
+#: The strengths a sweep uses unless told: from Sign (0) past the kernel as given (1) to twice its thresholds.
+SWEEP_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
+
+
+def strength_sweep(model: nn.Module, data: Dataset, kernel: Any, strengths: Any = SWEEP_STRENGTHS, *,
+                   layers: Any = None, count: int | None = None,
+                   progress: Callable[[float], None] | None = None) -> list[dict[str, Any]]:
+    """Accuracy with ``kernel``'s thresholds multiplied by each strength, swapped into ``layers`` at test time.
+
+    Strength 0 puts every threshold at 0 (plain Sign), 1 is the kernel as given, 2 doubles its thresholds: how
+    much dithering amplitude a trained network tolerates, or wants. Thresholds are in batch-norm units.
+
+    Returns:
+        One row per strength, in the order given: ``strength``, ``accuracy``, ``seconds``.
+
+    Raises:
+        ValueError: a bad kernel, layer or count, or strengths that are not 1 to 50 finite numbers >= 0.
+    """
+    from dither_lab.kernels import Kernel, as_kernel
+
+    k = as_kernel(kernel)
+    try:
+        values = [float(v) for v in strengths]
+    except (TypeError, ValueError):
+        raise ValueError(f"strengths must be numbers, got {strengths!r}") from None
+    if not 1 <= len(values) <= 50 or not all(np.isfinite(v) and v >= 0 for v in values):
+        raise ValueError(f"strengths must be 1 to 50 finite numbers >= 0, got {values}")
+    rows = []
+    for i, st in enumerate(values):
+        scaled = Kernel(k.values * st, spec=f"{k.spec} x {st:g}", domain=k.domain, name=f"{k.name} x {st:g}")
+        r = evaluate(model, data, kernel=scaled, layers=layers, count=count)
+        rows.append({"strength": st, "accuracy": r["accuracy"], "seconds": r["seconds"]})
+        if progress is not None:
+            progress((i + 1) / len(values))
+    return rows
+
+
 @torch.inference_mode()
 def layer_maps(model: nn.Module, images: np.ndarray, dataset: str) -> dict[str, dict[str, np.ndarray]]:
     """Batch-norm outputs and binary outputs of every binary layer for uint8 images (N, C, H, W)."""

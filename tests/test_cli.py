@@ -99,6 +99,9 @@ def test_bench_quick_json(capsys):
         (["evaluate", "--model", "fashion-mnist-design", "--layers", "0"], "give --kernel too"),
         (["evaluate", "--model", "fashion-mnist-design", "--count", "0"], "count must be"),
         (["evaluate", "--model", "missing.safetensors"], "does not exist"),
+        (["evaluate", "--model", "fashion-mnist-design", "--sweep"], "give it with --kernel"),
+        (["evaluate", "--model", "fashion-mnist-design", "--kernel", "sign", "--sweep", "0,x"], "comma-separated"),
+        (["evaluate", "--model", "fashion-mnist-design", "--kernel", "sign", "--sweep", "0,-1"], "finite numbers >= 0"),
         (["cost"], "--model"),
         (["cost", "--model", "nope"], "cost: --model must be one of"),
         (["cost", "--model", "fashion-mnist-design", "--layers", "0"], "give --kernel too"),
@@ -136,6 +139,22 @@ def test_every_subcommand_rejects_bad_arguments(argv, match, capsys, tmp_path, m
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert match in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_evaluate_sweep_matches_the_library(capsys):
+    from dither_lab.data import embedded_subset
+    from dither_lab.evaluate import strength_sweep
+    from dither_lab.models import load_pretrained
+
+    args = ["evaluate", "--model", "fashion-mnist-design", "--kernel", "preset:design-2x2-a", "--count", "100"]
+    assert main([*args, "--sweep", "0,1", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    model, _ = load_pretrained("fashion-mnist-design")
+    want = strength_sweep(model, embedded_subset(), "preset:design-2x2-a", [0, 1], count=100)
+    assert [(r["strength"], r["accuracy"]) for r in doc["sweep"]] == [(r["strength"], r["accuracy"]) for r in want]
+    assert doc["count"] == 100 and doc["trained_accuracy"] == doc["sweep"][1]["accuracy"]  # trained with this kernel
+    assert main([*args, "--sweep"]) == 0  # the default strengths, 0 to 2
+    assert capsys.readouterr().out.count("  strength ") == 9
 
 
 def test_evaluate_count_takes_each_class_alike(tmp_path, cifar_tree, capsys):

@@ -228,6 +228,23 @@ def test_evaluate_swaps_kernel_on_a_copy():
         evaluate(m, ds, count=0)
 
 
+def test_strength_sweep_runs_from_sign_to_scaled_kernels():
+    from dither_lab.evaluate import strength_sweep
+    from dither_lab.models import load_pretrained
+
+    m, _ = load_pretrained("fashion-mnist-design")
+    ds = embedded_subset()
+    rows = strength_sweep(m, ds, "preset:design-2x2-a", [0, 1, 2], layers=[1], count=300)
+    assert [r["strength"] for r in rows] == [0.0, 1.0, 2.0]
+    acc = [evaluate(m, ds, kernel=k, layers=[1], count=300)["accuracy"]
+           for k in ("sign", "preset:design-2x2-a", "custom:1.262,1.262;0.6236,1.9342")]  # the paper's 2x2, doubled
+    assert [r["accuracy"] for r in rows] == acc
+    assert acc[0] != acc[1] != acc[2]  # the three strengths do differ here: the sweep is not a constant
+    for bad in ([], [-1], [float("nan")], ["x"], list(range(51))):
+        with pytest.raises(ValueError, match="strengths"):
+            strength_sweep(m, ds, "sign", bad, count=10)
+
+
 def test_dataset_subset_keeps_metadata():
     ds = Dataset("x", "test", np.zeros((4, 1, 2, 2), np.uint8), np.arange(4), ["a"] * 4, "mem")
     assert len(ds.subset([1, 2])) == 2

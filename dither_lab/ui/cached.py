@@ -86,6 +86,15 @@ def accuracy(model_name: str, kernel: str | None, layers: tuple[int, ...] | None
                     count=count)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def sweep(model_name: str, kernel: str, layers: tuple[int, ...] | None, count: int) -> list[dict[str, Any]]:
+    from dither_lab.evaluate import strength_sweep
+
+    m, meta = model(model_name)
+    return strength_sweep(m, eval_set(meta["dataset"]), kernel, layers=None if layers is None else list(layers),
+                          count=count)
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def cost(model_name: str, kernel: str | None, layers: tuple[int, ...] | None) -> dict[str, Any]:
     from dither_lab.cost import kernel_cost

@@ -144,6 +144,19 @@ def grouped_bars(labels: Sequence[str], series: dict[str, Sequence[float | None]
     return fig
 
 
+def sweep(rows: Sequence[dict], *, reference: float | None = None, title: str = "", height: int = 320) -> go.Figure:
+    """Accuracy (%) against kernel strength, with the network's own accuracy as a dashed reference line."""
+    fig = go.Figure(go.Scatter(x=[r["strength"] for r in rows], y=[100 * r["accuracy"] for r in rows],
+                               mode="lines+markers", name="swapped in"))
+    if reference is not None:
+        fig.add_hline(y=100 * reference, line={"dash": "dash", "color": "#7f8c8d"},
+                      annotation_text="trained kernels", annotation_position="bottom right")
+    fig.update_xaxes(title="strength (0 = Sign, 1 = the kernel as given)")
+    fig.update_yaxes(title="accuracy (%)", range=[0, 100])
+    fig.update_layout(title=title, height=height, **LAYOUT)
+    return fig
+
+
 def confusion(matrix: np.ndarray, classes: Sequence[str], *, title: str = "Confusion matrix",
               height: int = 420) -> go.Figure:
     m = np.asarray(matrix)

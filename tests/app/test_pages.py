@@ -207,6 +207,24 @@ def test_accuracy_page_runs_and_matches_library():
     assert df.iloc[1]["trained with it (kernel study, %)"] == pytest.approx(100 * study, abs=0.005)
 
 
+def test_accuracy_page_strength_sweep():
+    from dither_lab.data import embedded_subset
+    from dither_lab.evaluate import strength_sweep
+    from dither_lab.models import load_pretrained
+
+    at = _app("app_pages/accuracy.py", model="fashion-mnist-design", kernel="preset:design-2x2-a")
+    at.select_slider(key="acc_count").set_value(200).run()
+    assert not any("Best: strength" in c.value for c in at.main.caption)  # nine evaluations wait for the button
+    at.button(key="acc_sweep_run").click().run()
+    assert not at.exception
+    model, _ = load_pretrained("fashion-mnist-design")
+    want = max(strength_sweep(model, embedded_subset(), "preset:design-2x2-a", count=200), key=lambda r: r["accuracy"])
+    best = next(c.value for c in at.main.caption if "Best: strength" in c.value)
+    assert f"strength {want['strength']:g} at {want['accuracy']:.2%}" in best
+    at.select_slider(key="acc_count").set_value(500).run()  # another choice: the old sweep is not shown for it
+    assert not any("Best: strength" in c.value for c in at.main.caption)
+
+
 def test_accuracy_page_says_what_each_kernel_costs():
     from dither_lab.cost import kernel_cost
     from dither_lab.models import load_pretrained
