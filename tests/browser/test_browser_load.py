@@ -41,7 +41,8 @@ async def _session(browser, url: str, i: int, tmp_path) -> dict:
         await _idle(page)
     path = tmp_path / f"session{i}.png"
     path.write_bytes(_png(i))
-    await page.locator("input[type='file']").first.set_input_files(str(path))
+    # the page's uploader, not the sidebar's kernel library
+    await page.locator("[data-testid='stMain'] input[type='file']").first.set_input_files(str(path))
     await page.get_by_text(f"input: session{i}.png").first.wait_for()
     await _idle(page)
     text = await page.locator("[data-testid='stMain']").inner_text()

@@ -40,7 +40,8 @@ def test_image_lab_upload_and_kernel_from_url(page, server, tmp_path, shots):
     assert page.locator("h1").first.inner_text().startswith("Image lab")
     png = tmp_path / "waves.png"
     png.write_bytes(_png_bytes())
-    page.locator("input[type='file']").first.set_input_files(str(png))
+    # the page's uploader, not the sidebar's kernel library
+    page.locator("[data-testid='stMain'] input[type='file']").first.set_input_files(str(png))
     _settle(page)
     _no_exception(page)
     page.get_by_text("input: waves.png").first.wait_for(state="attached", timeout=90_000)
@@ -53,7 +54,8 @@ def test_bad_upload_gives_one_clear_sentence(page, server, tmp_path):
     _settle(page)
     bad = tmp_path / "fake.png"
     bad.write_bytes(b"<html>not an image</html>")
-    page.locator("input[type='file']").first.set_input_files(str(bad))
+    # the page's uploader, not the sidebar's kernel library
+    page.locator("[data-testid='stMain'] input[type='file']").first.set_input_files(str(bad))
     _settle(page)
     _no_exception(page)
     page.get_by_text("is not a readable image").first.wait_for(state="attached", timeout=90_000)
