@@ -91,7 +91,7 @@ if held_out is not None:  # live: every change of model, kernels, layers or coun
         if rows_sweep:
             st.plotly_chart(plots.sweep(rows_sweep, reference=base, title=f"{sweep_name}, scaled"), key="acc_sweep_plot")
             best = max(rows_sweep, key=lambda r: r["accuracy"])
-            st.caption(f"Best: strength {best['strength']:g} at {best['accuracy']:.2%} on {count:,} images; "
+            st.caption(f"Best: strength {best['strength']:g} at {best['accuracy']:.2%} on {min(count, len(held_out)):,} images; "
                        f"the network with its trained kernels: {base:.2%}.")
 
 st.subheader("What the kernels cost")
