@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from dither_lab.io import library_bytes, read_library_bytes
+from dither_lab.kernels import make_kernel
 from dither_lab.models import PRETRAINED, available_pretrained
 from dither_lab.samples import SAMPLES
 from dither_lab.ui import cached, state
@@ -45,8 +46,12 @@ def kernel_choice(label: str, key: str, *, default: list[str] | None = None, hel
     current = state.current_kernel()
     if default is None:
         default = [n for n, s in lib.items() if s == current] or names[1:2]
-        if current not in lib.values():
-            name = state.add_to_library("current kernel", current)
+        if current not in lib.values():  # a link's or another page's kernel joins the library under its own name
+            try:
+                label_ = make_kernel(current, allow_files=False).name
+            except ValueError:
+                label_ = "current kernel"
+            name = state.add_to_library(label_ if label_ not in ("custom", "levels") else "current kernel", current)
             names = list(lib)
             default = [name]
     picked = st.multiselect(label, names, default=[d for d in default if d in names], key=key,

@@ -85,6 +85,11 @@ def test_kernel_from_url_and_bad_url_kernel():
     assert "cluster-dot 4x4" in list(_table(at)["output"])
     at = _app(kernel="bayer:3")
     assert any("link's kernel was not used" in w.value for w in at.warning)
+    at = _app(kernel="blue-noise:16:seed=3")  # a kernel not in the library joins it under its own name
+    assert at.multiselect(key="lab_kernels").value == ["blue noise 16x16 (seed 3)"]
+    assert at.session_state["dl_library"]["blue noise 16x16 (seed 3)"] == "blue-noise:16:seed=3"
+    at = _app(kernel="custom:0.1,0.2;0.3,0.4")  # a hand-made one has no better name than this
+    assert at.multiselect(key="lab_kernels").value == ["current kernel"]
 
 
 def test_kernel_designer_generator_edit_and_save():
