@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,10 +49,10 @@ def kernel_choice(label: str, key: str, *, default: list[str] | None = None, hel
         default = [n for n, s in lib.items() if s == current] or names[1:2]
         if current not in lib.values():  # a link's or another page's kernel joins the library under its own name
             try:
-                label_ = make_kernel(current, allow_files=False).name
+                own = make_kernel(current, allow_files=False).name
             except ValueError:
-                label_ = "current kernel"
-            name = state.add_to_library(label_ if label_ not in ("custom", "levels") else "current kernel", current)
+                own = "current kernel"
+            name = state.add_to_library(own if own not in ("custom", "levels") else "current kernel", current)
             names = list(lib)
             default = [name]
     picked = st.multiselect(label, names, default=[d for d in default if d in names], key=key,
@@ -89,27 +90,31 @@ def loaded_model(key: str) -> tuple[str, Any, dict[str, Any]]:
     return name, model, meta
 
 
-def library_panel() -> None:
+def library_panel() -> Callable[[], None]:
     """The session's kernel library (for the sidebar): what it holds, a download to keep it, an upload to restore it.
 
     The library lives in the browser tab's session, which a reload or a closed tab ends; the download is how a
     user keeps what they saved. A loaded library adds its kernels (a name already taken by another kernel gets a
-    number), so nothing in the session is replaced.
+    number), so nothing in the session is replaced. The upload is read here, before the page runs, so the page
+    offers its kernels at once; the returned function lists the library, to be called after the page has run, so
+    a kernel the page saved shows in the same run.
     """
     state.init()
-    with st.expander("Kernel library", icon=":material/inventory_2:"):
-        listing = st.container()  # drawn above the upload, filled after it so a loaded library shows at once
-        up = st.file_uploader("Load a library (.json)", type=["json"], key="lib_upload",
-                              help="A file downloaded below, from this or another session. Its kernels are added.")
-        if up is not None:
-            try:
-                incoming = read_library_bytes(up.getvalue(), source=up.name)
-            except ValueError as exc:
-                show_error(exc)
-            else:
-                for name, spec in incoming.items():  # adding the same name and spec again changes nothing
-                    state.add_to_library(name, spec)
-                st.caption(f"The {len(incoming)} kernels of {up.name} are in the library.")
+    panel = st.expander("Kernel library", icon=":material/inventory_2:")
+    listing = panel.container()  # above the upload
+    up = panel.file_uploader("Load a library (.json)", type=["json"], key="lib_upload",
+                             help="A file downloaded above, from this or another session. Its kernels are added.")
+    if up is not None:
+        try:
+            incoming = read_library_bytes(up.getvalue(), source=up.name)
+        except ValueError as exc:
+            panel.error(str(exc))
+        else:
+            for name, spec in incoming.items():  # adding the same name and spec again changes nothing
+                state.add_to_library(name, spec)
+            panel.caption(f"The {len(incoming)} kernels of {up.name} are in the library.")
+
+    def show() -> None:
         lib = state.library()
         listing.markdown("\n".join(f"- **{n}**: `{s if len(s) <= 40 else s[:37] + '...'}`" for n, s in lib.items()))
         listing.download_button(f"Download the library ({len(lib)} kernels)", library_bytes(lib),
@@ -117,6 +122,8 @@ def library_panel() -> None:
                                 icon=":material/download:")
         listing.caption("Kernels saved here serve every page, until this tab reloads or closes: download the "
                         "library to keep them.")
+
+    return show
 
 
 def show_error(exc: Exception) -> None:

@@ -69,6 +69,18 @@ def test_kernel_designer_loads_and_saves(page, server, shots):
     _settle(page)
     page.get_by_text("Saved as").first.wait_for(state="attached", timeout=90_000)
     page.screenshot(path=str(shots / "kernel_designer.png"), full_page=True)
+    page.get_by_test_id("stSidebarUserContent").get_by_text("Kernel library").click()  # the sidebar lists what was saved and offers it as one file
+    page.get_by_role("button", name="Download the library (7 kernels)").wait_for(timeout=30_000)
+    _no_exception(page)
+
+
+def test_accuracy_strength_sweep(page, server):
+    page.goto(f"{server}/accuracy?model=fashion-mnist-design")
+    _settle(page)
+    page.get_by_role("button", name="Run the sweep").click()
+    _settle(page)
+    _no_exception(page)
+    page.get_by_text("Best: strength").first.wait_for(timeout=90_000)
 
 
 def test_feature_maps_page(page, server, shots):
