@@ -27,8 +27,5 @@ with st.sidebar:
         "which is ordered dithering inside a binary network at no extra inference cost."
     )
     st.caption("New here? Start with **Learn**.")
-    show_library = widgets.library_panel()
-try:
-    st.navigation(pages).run()
-finally:  # also when a page stops early: the library is listed after the page, with what it saved
-    show_library()
+    widgets.library_panel()
+st.navigation(pages).run()

@@ -146,5 +146,6 @@ if learned:
     st.caption(f"After {learned['steps']} steps, on the {learned['held_out']:,} held-out images not used for learning. "
                f"Learned values (batch-norm units): {learned['values']}")
     if st.button("Save the learned kernel to the library", key="acc_learn_save"):
-        name = state.add_to_library("learned kernel", learned["spec"])
-        st.success(f"Saved as {name!r}.")
+        state.save_kernel("learned kernel", learned["spec"], page="accuracy")
+    if (used := state.saved("accuracy")) is not None:
+        st.success(f"Saved as {used!r}.")

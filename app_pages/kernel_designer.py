@@ -192,7 +192,8 @@ st.subheader("Keep it")
 k1, k2, k3 = st.columns([2, 1, 1])
 name = k1.text_input("Name in the session library", value=work["name"], key="des_name")
 if k2.button("Save to library", disabled=error is not None, key="des_save"):
-    used = state.add_to_library(name, spec)
+    state.save_kernel(name, spec, page="designer")
+if (used := state.saved("designer")) is not None:
     st.success(f"Saved as {used!r}: every page can use it now. The sidebar's Kernel library downloads the library, "
                "to keep it after this tab closes.")
 if k3.button("Use as current kernel", disabled=error is not None, key="des_use"):

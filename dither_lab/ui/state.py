@@ -43,6 +43,7 @@ def init() -> None:
             except ValueError as exc:
                 ss["dl_url_error"] = f"The link's kernel was not used: {exc}"
                 continue
+            ensure_in_library(value)
         ss[key] = value
 
 
@@ -77,6 +78,31 @@ def add_to_library(name: str, spec: str) -> str:
         i += 1
     lib[final] = spec
     return final
+
+
+def ensure_in_library(spec: str) -> str:
+    """The library's name for ``spec``, adding it under the kernel's own name (or "current kernel") if missing."""
+    lib = library()
+    for name, s in lib.items():
+        if s == spec:
+            return name
+    try:
+        own = make_kernel(spec, allow_files=False).name
+    except ValueError:
+        own = "current kernel"
+    return add_to_library(own if own not in ("custom", "levels") else "current kernel", spec)
+
+
+def save_kernel(name: str, spec: str, *, page: str) -> None:
+    """Add a kernel to the library and rerun, so that the sidebar (drawn before the page) lists it too;
+    :func:`saved` then gives the page the name it was saved under, once."""
+    st.session_state[f"dl_saved_{page}"] = add_to_library(name, spec)
+    st.rerun()
+
+
+def saved(page: str) -> str | None:
+    """The name :func:`save_kernel` saved a kernel under on ``page`` in the run before, once."""
+    return st.session_state.pop(f"dl_saved_{page}", None)
 
 
 def get(key: str, default: Any = None) -> Any:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from dither_lab.io import library_bytes, read_library_bytes
-from dither_lab.kernels import make_kernel
 from dither_lab.models import PRETRAINED, available_pretrained
 from dither_lab.samples import SAMPLES
 from dither_lab.ui import cached, state
@@ -47,12 +45,8 @@ def kernel_choice(label: str, key: str, *, default: list[str] | None = None, hel
     current = state.current_kernel()
     if default is None:
         default = [n for n, s in lib.items() if s == current] or names[1:2]
-        if current not in lib.values():  # a link's or another page's kernel joins the library under its own name
-            try:
-                own = make_kernel(current, allow_files=False).name
-            except ValueError:
-                own = "current kernel"
-            name = state.add_to_library(own if own not in ("custom", "levels") else "current kernel", current)
+        if current not in lib.values():
+            name = state.ensure_in_library(current)
             names = list(lib)
             default = [name]
     picked = st.multiselect(label, names, default=[d for d in default if d in names], key=key,
@@ -90,31 +84,28 @@ def loaded_model(key: str) -> tuple[str, Any, dict[str, Any]]:
     return name, model, meta
 
 
-def library_panel() -> Callable[[], None]:
+def library_panel() -> None:
     """The session's kernel library (for the sidebar): what it holds, a download to keep it, an upload to restore it.
 
     The library lives in the browser tab's session, which a reload or a closed tab ends; the download is how a
     user keeps what they saved. A loaded library adds its kernels (a name already taken by another kernel gets a
-    number), so nothing in the session is replaced. The upload is read here, before the page runs, so the page
-    offers its kernels at once; the returned function lists the library, to be called after the page has run, so
-    a kernel the page saved shows in the same run.
+    number), so nothing in the session is replaced. It runs before the page, so the page offers loaded kernels at
+    once; pages that save a kernel rerun (:func:`state.save_kernel`) so that the list shows it.
     """
     state.init()
-    panel = st.expander("Kernel library", icon=":material/inventory_2:")
-    listing = panel.container()  # above the upload
-    up = panel.file_uploader("Load a library (.json)", type=["json"], key="lib_upload",
-                             help="A file downloaded above, from this or another session. Its kernels are added.")
-    if up is not None:
-        try:
-            incoming = read_library_bytes(up.getvalue(), source=up.name)
-        except ValueError as exc:
-            panel.error(str(exc))
-        else:
-            for name, spec in incoming.items():  # adding the same name and spec again changes nothing
-                state.add_to_library(name, spec)
-            panel.caption(f"The {len(incoming)} kernels of {up.name} are in the library.")
-
-    def show() -> None:
+    with st.expander("Kernel library", icon=":material/inventory_2:"):
+        listing = st.container()  # drawn above the upload, filled after it so a loaded library shows at once
+        up = st.file_uploader("Load a library (.json)", type=["json"], key="lib_upload",
+                              help="A file downloaded above, from this or another session. Its kernels are added.")
+        if up is not None:
+            try:
+                incoming = read_library_bytes(up.getvalue(), source=up.name)
+            except ValueError as exc:
+                show_error(exc)
+            else:
+                for name, spec in incoming.items():  # adding the same name and spec again changes nothing
+                    state.add_to_library(name, spec)
+                st.caption(f"The {len(incoming)} kernels of {up.name} are in the library.")
         lib = state.library()
         listing.markdown("\n".join(f"- **{n}**: `{s if len(s) <= 40 else s[:37] + '...'}`" for n, s in lib.items()))
         listing.download_button(f"Download the library ({len(lib)} kernels)", library_bytes(lib),
@@ -122,8 +113,6 @@ def library_panel() -> Callable[[], None]:
                                 icon=":material/download:")
         listing.caption("Kernels saved here serve every page, until this tab reloads or closes: download the "
                         "library to keep them.")
-
-    return show
 
 
 def show_error(exc: Exception) -> None:

@@ -118,7 +118,7 @@ def test_kernel_library_survives_a_new_session_through_its_file():
     at.button(key="des_save").click().run()
     saved = dict(at.session_state["dl_library"])
     assert saved["my bayer"] == "bayer:4" and any("Kernel library" in s.value for s in at.success)
-    # the sidebar is listed after the page ran: the kernel just saved is counted in the same run
+    # the sidebar, drawn before the page, counts the kernel just saved: saving reruns the page
     assert at.sidebar.get("download_button")[0].proto.label == f"Download the library ({len(saved)} kernels)"
     fresh = _app("app_pages/image_lab.py")
     fresh.session_state["dl_library"]["my bayer"] = "bayer:8"  # the new session has its own kernel of that name
