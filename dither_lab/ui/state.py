@@ -57,7 +57,8 @@ def current_kernel() -> str:
 
 
 def set_current_kernel(spec: str) -> None:
-    """Make ``spec`` the shared current kernel and put it in the URL."""
+    """Make ``spec`` the shared current kernel (in the library too) and put it in the URL."""
+    ensure_in_library(spec)
     st.session_state[K_KERNEL] = spec
     st.session_state["dl_url_kernel"] = spec
     st.query_params["kernel"] = spec

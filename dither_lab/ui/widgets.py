@@ -40,15 +40,10 @@ def image_input(key: str, *, mode: str = "gray", default_sample: str = "camera")
 
 def kernel_choice(label: str, key: str, *, default: list[str] | None = None, help: str | None = None) -> list[tuple[str, str]]:
     """Pick kernels from the session library; returns [(name, spec)]."""
+    if default is None:  # the current kernel, which the library holds (state keeps it there)
+        default = [state.ensure_in_library(state.current_kernel())]
     lib = state.library()
     names = list(lib)
-    current = state.current_kernel()
-    if default is None:
-        default = [n for n, s in lib.items() if s == current] or names[1:2]
-        if current not in lib.values():
-            name = state.ensure_in_library(current)
-            names = list(lib)
-            default = [name]
     picked = st.multiselect(label, names, default=[d for d in default if d in names], key=key,
                             help=help or "Kernels of this session's library. Make more on the Kernel designer page.")
     return [(n, lib[n]) for n in picked]
