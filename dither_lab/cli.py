@@ -152,18 +152,25 @@ def _layers(text: str, has_kernel: bool, cmd: str) -> list[int | str] | None:
 
 
 def _cmd_cost(a: argparse.Namespace) -> None:
-    from dither_lab.cost import inference_time, kernel_cost
+    from dither_lab.cost import inference_time, kernel_cost, tables_cost
+    from dither_lab.models import model_nbytes
 
     if (a.model is None) == (a.arch is None):
         raise CliError("dither-lab cost: give --model (a trained network) or --arch (an untrained one), not both")
     if a.arch:
         from dither_lab.models import build_model
+        from dither_lab.train import SHIPPED_MODELS
 
-        gray = a.arch == "fmnist-net"  # its 28x28 gray input; the others take CIFAR-10's 32x32 colour images
-        model = build_model(a.arch, in_channels=1 if gray else 3, image_size=28 if gray else 32, width=a.width)
+        # the input of the dataset it is made for: the one whose shipped model it is, else CIFAR-10
+        dataset = a.dataset or next((d for d, m in SHIPPED_MODELS.items() if m["arch"] == a.arch), "cifar10")
+        shape = SHIPPED_MODELS[dataset]
+        model = build_model(a.arch, in_channels=shape["in_channels"], image_size=shape["image_size"], width=a.width)
+        name = f"{a.arch} (untrained, width {a.width:g}, {dataset} input)"
+    elif a.dataset:
+        raise CliError("dither-lab cost: --dataset sets the input of --arch; a trained --model has its own")
     else:
         model, _ = _load_eval_model(a.model, "cost")
-    name = a.model or f"{a.arch} (untrained, width {a.width:g})"
+        name = a.model
     kernels = a.kernel or ["trained"]
     layers = _layers(a.layers, kernels != ["trained"], "cost")
     if a.tables and len(kernels) > 1:
@@ -179,11 +186,15 @@ def _cmd_cost(a: argparse.Namespace) -> None:
                                                              for n, t in tables.items()},
                 "rule": "out[c, i, j] = high[c] if x[c, i, j] >= theta[c, i mod m, j mod n] else -high[c]"}
         path = save_tensors(tensors, a.tables, metadata=meta, force=a.force)
-        print(f"wrote {path} ({sum(t['theta'].numel() for t in tables.values()):,} thresholds in {len(tables)} layers)")
+        print(f"wrote {path} ({sum(t['theta'].numel() for t in tables.values()):,} thresholds in {len(tables)} layers)",
+              file=sys.stderr if a.json else sys.stdout)  # --json keeps stdout one JSON document
     out = []
     for spec in kernels:
         kernel = None if spec == "trained" else spec
-        res = {"kernel": spec, **kernel_cost(model, kernel, layers=layers)}
+        if a.tables:  # the tables just written are the ones to count
+            res = {"kernel": spec, **tables_cost(tables, model_nbytes(model)["total"])}
+        else:
+            res = {"kernel": spec, **kernel_cost(model, kernel, layers=layers)}
         if a.time:
             res["time"] = inference_time(model, kernel, layers=layers)
         out.append(res)
@@ -461,6 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--arch", choices=list(ARCHS), default=None,
                     help="an untrained architecture instead (counts are the architecture's; 'trained' is Sign)")
     cp.add_argument("--width", type=float, default=1.0, help="width multiplier of --arch")
+    cp.add_argument("--dataset", choices=["fashion-mnist", "cifar10"], default=None,
+                    help="input size of --arch (default: fmnist-net takes Fashion-MNIST's, the others CIFAR-10's)")
     cp.add_argument("--kernel", nargs="+", default=None,
                     help="kernel specs, or 'trained' (its own kernels; the default)")
     cp.add_argument("--layers", default="all", help="'all' or a comma list of binary-layer indices or names")

@@ -113,7 +113,7 @@ def compare_activation(real: np.ndarray, kernel: Any, *, value_range: tuple[floa
         raise ValueError(f"real must be a 2-D map (H, W), got shape {r.shape}")
     k = as_kernel(kernel)
     values = k.values[channel % k.shape[0]] if k.is_3d else k.values
-    sign = np.where(r >= 0, 1.0, -1.0).astype(np.float32)
+    sign = dithered_sign(r, "sign")  # the library's Sign: +1 where r >= 0
     dithered = dithered_sign(r, values)
     binary = (-1.0, 1.0)
     opts = {"value_range": value_range, "binary_values": binary}
@@ -153,7 +153,7 @@ def layer_mosaic(bn: np.ndarray, kernel: Any, *, max_channels: int = 64,
     if r.ndim != 3:
         raise ValueError(f"bn must be one image's maps (C, H, W), got shape {r.shape}")
     c = min(r.shape[0], check_positive_int("max_channels", max_channels))
-    binary = {"Sign": np.where(r >= 0, 1.0, -1.0).astype(np.float32), "dithered": dithered_sign(r, kernel)}
+    binary = {"Sign": dithered_sign(r, "sign"), "dithered": dithered_sign(r, kernel)}
     cols = int(np.ceil(np.sqrt(c)))
     grid = (int(np.ceil(c / cols)), cols)
 

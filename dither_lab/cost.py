@@ -91,15 +91,19 @@ def kernel_cost(model: nn.Module, kernel: Any = None, *, layers: Any = None) -> 
     Raises:
         ValueError: a bad kernel or layer.
     """
+    return tables_cost(threshold_tables(model, kernel, layers=layers), model_nbytes(model)["total"])
+
+
+def tables_cost(tables: dict[str, dict[str, Any]], model_bytes: int) -> dict[str, Any]:
+    """:func:`kernel_cost` of tables already made by :func:`threshold_tables`, for a model of ``model_bytes``."""
     rows = []
-    for name, t in threshold_tables(model, kernel, layers=layers).items():
+    for name, t in tables.items():
         c, h, w = t["shape"]
         rows.append({"layer": name, "kernel": t["kernel"], "channels": c, "height": h, "width": w,
                      "per_channel": t["theta"][0].numel(), "thresholds": t["theta"].numel(), "sign_thresholds": c,
                      "compares": c * h * w})
     total = sum(r["thresholds"] for r in rows)
     sign = sum(r["sign_thresholds"] for r in rows)
-    model_bytes = model_nbytes(model)["total"]
     extra_bytes = THRESHOLD_BYTES * (total - sign)
     return {"rows": rows, "thresholds": total, "sign_thresholds": sign, "extra_thresholds": total - sign,
             "extra_bytes": extra_bytes, "model_bytes": model_bytes, "extra_share": extra_bytes / model_bytes,

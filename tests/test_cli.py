@@ -212,6 +212,24 @@ def test_cost_of_an_untrained_architecture(capsys):
     # The paper's CIFAR network: 128+128+256+256+512 channels before its five binary convolutions.
     assert main(["cost", "--arch", "vgg-small", "--kernel", "trained", "preset:design-2x2-a", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
-    assert res["model"] == "vgg-small (untrained, width 1)"
+    assert res["model"] == "vgg-small (untrained, width 1, cifar10 input)"
     sign, design = res["kernels"]
     assert sign["thresholds"] == sign["sign_thresholds"] == 1280 and design["thresholds"] == 4 * 1280
+
+
+def test_cost_of_an_architecture_takes_its_datasets_input(capsys):
+    def compares(*args):
+        assert main(["cost", "--arch", "fmnist-net", "--json", *args]) == 0
+        return json.loads(capsys.readouterr().out)["kernels"][0]["compares"]
+
+    # fmnist-net is made for 28x28 gray images; on CIFAR-10's 32x32 its maps are larger, so more compares
+    assert compares() == compares("--dataset", "fashion-mnist") < compares("--dataset", "cifar10")
+    assert main(["cost", "--model", "fashion-mnist-design", "--dataset", "cifar10"]) == 2
+    assert "its own" in capsys.readouterr().err
+
+
+def test_cost_json_with_tables_is_one_document(tmp_path, capsys):
+    out = tmp_path / "t.safetensors"
+    assert main(["cost", "--model", "fashion-mnist-design", "--kernel", "bayer:4", "--tables", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["kernels"][0]["thresholds"] == 3072 and "wrote" in captured.err
