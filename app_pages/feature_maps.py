@@ -70,7 +70,8 @@ h1, h2 = st.columns(2)
 h1.plotly_chart(plots.heatmap(real, title=f"batch-norm output, channel {channel}", zmid=0.0), key="fm_real")
 kernel_t = [float(t) for t in np.unique(res["thresholds"])]
 lines = [("Sign", 0.0)] + [("", t) for t in kernel_t[:16] if t != 0]
-h2.plotly_chart(plots.histogram(real, thresholds=lines, title="values; dashed: Sign (0) and the kernel's thresholds"),
+h2.plotly_chart(plots.histogram(real, thresholds=lines, title="values; dashed: Sign (0) and the kernel's thresholds",
+                                x_title="batch-norm output", y_title="pixels"),
                 key="fm_hist")
 more = f" (the lowest 8 of {len(kernel_t)}; the lines mark up to 16)" if len(kernel_t) > 8 else ""
 h2.caption("Kernel thresholds here: " + ", ".join(f"{t:.3f}" for t in kernel_t[:8]) + more)

@@ -179,7 +179,8 @@ st.subheader("Preview")
 p1, p2 = st.columns(2)
 shown = kernel.values[s] if kernel.is_3d else kernel.values
 p1.plotly_chart(plots.heatmap(tile(shown, 32, 32), title="Tiled threshold map (32x32)", zmid=0.0), key="des_tiled")
-p2.plotly_chart(plots.histogram(kernel.values, title="Threshold values", thresholds=[("Sign", 0.0)]), key="des_hist")
+p2.plotly_chart(plots.histogram(kernel.values, title="Threshold values", thresholds=[("Sign", 0.0)],
+                                x_title="threshold (batch-norm units)", y_title="cells"), key="des_hist")
 ramp = np.tile(np.linspace(-2.5, 2.5, 128, dtype=np.float32), (16, 1))  # shown magnified: no on-screen moiré
 out = (dithered_sign(ramp, shown) + 1) / 2
 sign = (dithered_sign(ramp, "sign") + 1) / 2

@@ -53,14 +53,25 @@ if comp is None:
     st.info(f"No comparison yet: run `python scripts/compare_kernels.py --dataset {dataset}` (see the README).")
     st.stop()
 rows = comp["rows"]
-table = [{"kernel": r["label"], "swapped into Sign model (%)": pct(r["swapped_into_sign_model"]),
-          "swapped into DeSign model (%)": pct(r["swapped_into_design_model"]),
-          "trained with (%)": pct(r["trained_with"]["accuracy"]) if r["trained_with"] else None,
-          "trained epochs": r["trained_with"]["epochs"] if r["trained_with"] else None,
-          "feature-map PSNR (dB)": round(r["feature_maps_design_model"]["psnr"], 2),
+st.markdown("Test accuracy with each kernel swapped into every binary layer of the shipped **Sign model** and "
+            "**DeSign model**, and of a network **trained with it**; then the detail each keeps in the DeSign "
+            "model's feature maps (**PSNR**, **SSIM**, **TV ratio**). Each header's tooltip says more.")
+table = [{"kernel": r["label"], "Sign model (%)": pct(r["swapped_into_sign_model"]),
+          "DeSign model (%)": pct(r["swapped_into_design_model"]),
+          "trained with it (%)": pct(r["trained_with"]["accuracy"]) if r["trained_with"] else None,
+          "epochs": r["trained_with"]["epochs"] if r["trained_with"] else None,
+          "PSNR (dB)": round(r["feature_maps_design_model"]["psnr"], 2),
           "SSIM": round(r["feature_maps_design_model"]["ssim"], 3),
           "TV ratio": round(r["feature_maps_design_model"]["tv_ratio"], 2)} for r in rows]
-widgets.metric_table(table)
+# short headers, so every column fits the page; each says the rest in its tooltip
+widgets.metric_table(table, help={
+    "Sign model (%)": "Test accuracy of the shipped Sign model with this kernel swapped into every binary layer",
+    "DeSign model (%)": "Test accuracy of the shipped DeSign model with this kernel swapped into every binary layer",
+    "trained with it (%)": "Test accuracy of a network trained with this kernel (a shorter run: see epochs)",
+    "epochs": "Epochs of the trained-with run",
+    "PSNR (dB)": "Feature maps of the DeSign model: PSNR of the binary map against its batch-norm input",
+    "SSIM": "Feature maps of the DeSign model: SSIM of the binary map against its batch-norm input",
+    "TV ratio": "Feature maps of the DeSign model: total variation of the binary map over its input's"})
 series = {"swapped into Sign model": [r["swapped_into_sign_model"] for r in rows],
           "swapped into DeSign model": [r["swapped_into_design_model"] for r in rows],
           "trained with": [r["trained_with"]["accuracy"] if r["trained_with"] else None for r in rows]}  # no bar, not 0

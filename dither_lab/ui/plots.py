@@ -89,8 +89,11 @@ def heatmap(values: np.ndarray, *, title: str = "", colorscale: str = "RdBu_r", 
     v = np.asarray(values, dtype=float)
     fig = go.Figure(go.Heatmap(z=v, colorscale=colorscale, zmid=zmid, text=np.round(v, 3) if text else None,
                                texttemplate="%{text}" if text else None, colorbar={"thickness": 12}))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=v.shape[0] <= 16)
-    fig.update_xaxes(showticklabels=v.shape[1] <= 16)
+    # cell indices label small maps; a larger one shows neither labels nor stray tick marks; no grid over the cells
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=v.shape[0] <= 16, showgrid=False,
+                     ticks="" if v.shape[0] > 16 else None, zeroline=False)
+    fig.update_xaxes(showticklabels=v.shape[1] <= 16, showgrid=False, ticks="" if v.shape[1] > 16 else None,
+                     zeroline=False)
     fig.update_layout(title=title, height=height, **LAYOUT)
     return fig
 
@@ -116,12 +119,24 @@ def spectra(curves: Sequence[tuple[str, np.ndarray, np.ndarray]], *, title: str 
 
 
 def histogram(values: np.ndarray, *, thresholds: Sequence[tuple[str, float]] = (), title: str = "",
-              height: int = 300) -> go.Figure:
-    """Histogram of values with labelled vertical threshold lines."""
-    fig = go.Figure(go.Histogram(x=np.asarray(values).ravel(), nbinsx=80, marker={"color": "#7f8c8d"}))
+              x_title: str = "", y_title: str = "count", height: int = 300) -> go.Figure:
+    """Histogram of values with labelled vertical threshold lines.
+
+    The x axis spans the values and the lines with a margin, so a bar at the largest value (a kernel of a few
+    distinct thresholds is all extremes) is drawn whole rather than cut by the plot's edge.
+    """
+    v = np.asarray(values, dtype=float).ravel()
+    fig = go.Figure(go.Histogram(x=v, nbinsx=80, marker={"color": "#7f8c8d"}))
     for label, t in thresholds:  # unlabelled lines stay unlabelled, so close thresholds do not collide
         fig.add_vline(x=t, line={"dash": "dash", "width": 1.5},
                       **({"annotation_text": label, "annotation_position": "top"} if label else {}))
+    ends = [float(x) for x in (*v[np.isfinite(v)], *(t for _, t in thresholds))]
+    if ends:
+        lo, hi = min(ends), max(ends)
+        pad = 0.06 * (hi - lo) if hi > lo else 0.5
+        fig.update_xaxes(range=[lo - pad, hi + pad])
+    fig.update_xaxes(title=x_title)
+    fig.update_yaxes(title=y_title)
     fig.update_layout(title=title, height=height, bargap=0.02, showlegend=False, **LAYOUT)
     return fig
 

@@ -117,13 +117,25 @@ def show_error(exc: Exception) -> None:
 MISSING = "–"  # what a table shows where nothing was measured (rather than the word None)
 
 
-def metric_table(rows: list[dict[str, Any]]) -> None:
-    """Rows as a table; whole-number columns with values of 1,000 or more get thousands separators."""
+def decimal_places(values: list[float], most: int = 4) -> int:
+    """The decimal places of the longest of ``values`` written to at most ``most`` places (92.7, 88.54: 2)."""
+    return max((len(f"{v:.{most}f}".rstrip("0").split(".")[1]) for v in values if np.isfinite(v)), default=0)
+
+
+def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = None) -> None:
+    """Rows as a table: whole-number columns with values of 1,000 or more get thousands separators, a column of
+    decimals writes each with as many places as its longest (up to 4); ``help`` gives columns a tooltip on their
+    header (so a short header can say all it means)."""
     config = {}
+    help = help or {}
     for col in dict.fromkeys(k for r in rows for k in r):
         vals = [r.get(col) for r in rows if r.get(col) is not None]
         if vals and all(isinstance(v, int) and not isinstance(v, bool) for v in vals) and max(map(abs, vals)) >= 1_000:
-            config[col] = st.column_config.NumberColumn(format="localized")
+            config[col] = st.column_config.NumberColumn(format="localized", help=help.get(col))
+        elif vals and all(isinstance(v, float) for v in vals):  # one number of decimals down a column: 92.70, 88.54
+            config[col] = st.column_config.NumberColumn(format=f"%.{decimal_places(vals)}f", help=help.get(col))
+        elif col in help:
+            config[col] = st.column_config.Column(help=help[col])
     st.dataframe(rows, hide_index=True, width="stretch", height="content", placeholder=MISSING,
                  column_config=config or None)  # every row shown: the tables are short, a scrolled one hid rows
 

@@ -56,3 +56,26 @@ def test_side_by_side_auto_scale_shows_large_images_pixel_for_pixel_and_fits_sma
     assert "range" not in plots.side_by_side([("a", small)], scale="auto")["layout"]["yaxis"]
     with pytest.raises(ValueError, match="auto"):
         plots.side_by_side([("a", small)], scale="big")
+
+
+def test_histogram_spans_every_value_and_line_with_a_margin():
+    # a 2x2 kernel is all extremes: its largest threshold's bar must not sit on the plot's edge
+    fig = plots.histogram(np.array([0.3118, 0.631, 0.631, 0.9671]), thresholds=[("Sign", 0.0)], x_title="t")
+    lo, hi = fig.layout.xaxis.range
+    assert lo < 0.0 and hi > 0.9671 and fig.layout.xaxis.title.text == "t"
+    lo, hi = plots.histogram(np.full(4, 2.0)).layout.xaxis.range  # one value: a margin all the same
+    assert lo < 2.0 < hi
+
+
+def test_heatmap_of_a_large_map_draws_no_stray_ticks_or_grid():
+    big, small = plots.heatmap(np.zeros((32, 32))), plots.heatmap(np.zeros((4, 4)))
+    assert big.layout.xaxis.ticks == "" and big.layout.yaxis.showgrid is False and not big.layout.xaxis.showticklabels
+    assert small.layout.xaxis.showticklabels
+
+
+def test_table_columns_write_one_number_of_decimals():
+    from dither_lab.ui.widgets import decimal_places
+
+    assert decimal_places([92.7, 88.54, 10.0]) == 2
+    assert decimal_places([0.123456, 1.5]) == 4  # at most four
+    assert decimal_places([3.0, float("nan")]) == 0
