@@ -34,7 +34,7 @@ try:
 except ValueError as exc:  # what needs no test images (the cost table) still shows
     held_out = None
     if meta["dataset"] == "cifar10":
-        st.warning(f"Accuracy on CIFAR-10 needs the CIFAR-10 test images, which are not shipped: {exc}. "
+        st.warning(f"Accuracy on CIFAR-10 needs test images: {widgets.cifar10_missing(exc)}. "
                    "The Fashion-MNIST models work without any download.")
     else:
         widgets.show_error(exc)

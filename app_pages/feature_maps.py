@@ -21,7 +21,8 @@ data = None
 try:
     data = cached.eval_set(dataset)
 except ValueError as exc:  # a damaged Fashion-MNIST subset, or no CIFAR-10 test images on this machine
-    st.caption(f"No held-out images: {exc}. Sample photos and uploads still work.")
+    why = widgets.cifar10_missing(exc) if dataset == "cifar10" else str(exc)
+    st.caption(f"No held-out images: {why}. Sample photos and uploads still work.")
 
 c1, c2 = st.columns([1, 1])
 sources = (["held-out image"] if data is not None else []) + ["sample photo", "upload"]

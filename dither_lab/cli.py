@@ -559,6 +559,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 2 user error)."""
     parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):  # bare `dither-lab`: what it can do, not an error
+        parser.print_help()
+        return 0
     try:
         args = parser.parse_args(argv)
         args.func(args)

@@ -41,9 +41,11 @@ SUBSET_ASSET = "data/fashion_mnist_test_subset.npz"
 
 HOW_TO_GET = {
     "fashion-mnist": "install Debian's package (apt-get install dataset-fashion-mnist) or put the four official "
-    "*-ubyte.gz files in a folder and pass it as path (or set DITHER_LAB_DATA to its parent)",
-    "cifar10": "pass path= a cifar-10-batches-py folder, a train/<class>/ + test/<class>/ image tree, or a .tar.gz "
-    "of that tree (or run `python -m dither_lab data download cifar10`)",
+    "*-ubyte.gz files in a folder and give it as the data path (--data on the command line, path= in Python), or "
+    "set DITHER_LAB_DATA to its parent",
+    "cifar10": "give as the data path (--data on the command line, path= in Python) a cifar-10-batches-py folder, a "
+    "train/<class>/ + test/<class>/ image tree, or a .tar.gz of that tree, or put one in DITHER_LAB_DATA (or run "
+    "`python -m dither_lab data download cifar10`)",
 }
 
 
@@ -233,9 +235,17 @@ def _tar_members(path: Path, split: str) -> list[tuple[str, bytes]]:
     return out
 
 
+#: What CIFAR-10 is looked for as in the data folder when no path is given.
+CIFAR10_NAMES = ("cifar-10-batches-py", "cifar10-jpg.tar.gz", "cifar10")
+
+
+def cifar10_locations() -> list[Path]:
+    """Where CIFAR-10 is looked for when no path is given: :data:`CIFAR10_NAMES` in :func:`data_root`."""
+    return [data_root() / n for n in CIFAR10_NAMES]
+
+
 def _find_cifar(path: str | os.PathLike | None) -> Path:
-    candidates = [Path(path)] if path is not None else [
-        data_root() / "cifar-10-batches-py", data_root() / "cifar10-jpg.tar.gz", data_root() / "cifar10"]
+    candidates = [Path(path)] if path is not None else cifar10_locations()
     for c in candidates:
         if c.exists():
             return c

@@ -233,3 +233,9 @@ def test_cost_json_with_tables_is_one_document(tmp_path, capsys):
     assert main(["cost", "--model", "fashion-mnist-design", "--kernel", "bayer:4", "--tables", str(out), "--json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["kernels"][0]["thresholds"] == 3072 and "wrote" in captured.err
+
+
+def test_bare_command_lists_what_it_can_do(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "COMMAND" in out and "evaluate" in out and "design" in out

@@ -117,6 +117,19 @@ def show_error(exc: Exception) -> None:
 MISSING = "–"  # what a table shows where nothing was measured (rather than the word None)
 
 
+def cifar10_missing(exc: ValueError) -> str:
+    """Why the CIFAR-10 test images could not be read, and what to do, said for the app's user."""
+    from dither_lab.data import cifar10_locations, data_root
+
+    if any(p.exists() for p in cifar10_locations()):  # there but unreadable: the reason is the message
+        return str(exc)
+    return (f"the CIFAR-10 test images are not shipped, and none are in the data folder `{data_root()}` (set "
+            "`DITHER_LAB_DATA` before starting the app to use another). Put there `cifar-10-batches-py/` (the "
+            "official python version), a `cifar10/` folder of `train/<class>/` and `test/<class>/` images, or "
+            "`cifar10-jpg.tar.gz` (such a tree packed), or run `python -m dither_lab data download cifar10`; then "
+            "reload the page")
+
+
 def decimal_places(values: list[float], most: int = 4) -> int:
     """The decimal places of the longest of ``values`` written to at most ``most`` places (92.7, 88.54: 2)."""
     return max((len(f"{v:.{most}f}".rstrip("0").split(".")[1]) for v in values if np.isfinite(v)), default=0)

@@ -326,8 +326,15 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
     assert not at.exception and not _table(at).equals(df)
 
     at = _app("app_pages/accuracy.py", model="cifar10-sign", kernel="bayer:2")
-    assert "CIFAR-10 test images" in at.warning[0].value and not at.button
+    warning = at.warning[0].value  # says where the app looks and how to get the images there
+    assert "CIFAR-10 test images are not shipped" in warning and str(tmp_path) in warning and "reload" in warning
+    assert not at.button
     assert list(_table(at)["spec"]) == ["(as trained)", "bayer:2"]  # what the kernels cost needs no test images
+    (tmp_path / "cifar10-jpg.tar.gz").write_bytes(b"not an archive")  # there but unreadable: the reason is said
+    cached.eval_set.clear()
+    at = _app("app_pages/accuracy.py", model="cifar10-sign", kernel="bayer:2")
+    assert "damaged" in at.warning[0].value
+    (tmp_path / "cifar10-jpg.tar.gz").unlink()
     cifar_tree(tmp_path / "cifar10")
     try:
         at = _app("app_pages/accuracy.py", model="cifar10-sign", kernel="bayer:2")
