@@ -94,3 +94,13 @@ which = f"All {bn.shape[0]}" if mos["channels"] == bn.shape[0] else f"The first 
 st.caption(f"{which} channels of this layer, {mos['grid'][1]} to a row from the top left, one gray line between "
            f"them; pan and zoom one panel and the others follow. +1 on "
            f"{mos['density']['Sign']:.0%} of these pixels with Sign, {mos['density']['dithered']:.0%} with {kname}.")
+
+st.subheader("Every layer")
+summary = cached.summary(name, image, spec)
+widgets.metric_table([{"layer": f"{i + 1}: {r['layer']}", "maps": f"{r['channels']} x {r['height']}x{r['width']}",
+                       "+1s with Sign (%)": round(100 * r["sign_ones"], 1),
+                       f"+1s with {kname} (%)": round(100 * r["dithered_ones"], 1),
+                       "bits the kernel flips (%)": round(100 * r["differs"], 1)} for i, r in enumerate(summary)])
+st.caption(f"Each binary layer's batch-norm output on this image (the network running with its trained kernels), "
+           f"binarized by Sign and by {kname}: the share of +1s, and of the activations whose bit {kname} changes "
+           "against Sign. A kernel with positive thresholds, like the paper's, fires less than Sign.")

@@ -164,3 +164,30 @@ def layer_mosaic(bn: np.ndarray, kernel: Any, *, max_channels: int = 64,
     shown = {"real": tiles(r, value_range), **{k: tiles(v, (-1.0, 1.0)) for k, v in binary.items()}}
     return {"shown": shown, "channels": c, "grid": grid,
             "density": {k: float((v[:c] > 0).mean()) for k, v in binary.items()}}
+
+
+def layer_summary(bns: dict[str, np.ndarray], kernel: Any) -> list[dict[str, Any]]:
+    """How much a kernel changes each binary layer's code against Sign, on one image's batch-norm outputs.
+
+    Args:
+        bns: per binary layer (in network order), its batch-norm output for one image, (C, H, W).
+        kernel: kernel in batch-norm units (spec, Kernel or array); a 3-D kernel cycles its slices over the
+            channels, as in the network.
+
+    Returns:
+        One row per layer: ``layer``, ``channels``, ``height``, ``width``, the share of +1s with Sign
+        (``sign_ones``) and with the kernel (``dithered_ones``), and ``differs``, the share of activations whose
+        bit the kernel flips.
+    """
+    from dither_lab.activation import dithered_sign
+
+    rows = []
+    for name, bn in bns.items():
+        r = np.asarray(bn, dtype=np.float32)
+        if r.ndim != 3:
+            raise ValueError(f"layer {name!r}: expected one image's maps (C, H, W), got shape {r.shape}")
+        sign, dithered = dithered_sign(r, "sign") > 0, dithered_sign(r, kernel) > 0
+        rows.append({"layer": name, "channels": r.shape[0], "height": r.shape[1], "width": r.shape[2],
+                     "sign_ones": float(sign.mean()), "dithered_ones": float(dithered.mean()),
+                     "differs": float((sign != dithered).mean())})
+    return rows

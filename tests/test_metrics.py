@@ -128,3 +128,18 @@ def test_layer_mosaic_places_every_channel_as_compare_activation_shows_it(rng):
     assert layer_mosaic(bn, "sign", max_channels=4)["grid"] == (2, 2)
     with pytest.raises(ValueError, match="C, H, W"):
         layer_mosaic(bn[0], "sign")
+
+
+def test_layer_summary_counts_ones_and_flipped_bits_per_layer(rng):
+    from dither_lab.compare import layer_summary
+
+    bns = {"a": rng.normal(0, 1, (4, 6, 6)).astype(np.float32), "b": rng.normal(0.5, 1, (8, 3, 3)).astype(np.float32)}
+    rows = layer_summary(bns, "preset:design-2x2-a")
+    assert [r["layer"] for r in rows] == ["a", "b"] and (rows[1]["channels"], rows[1]["height"]) == (8, 3)
+    for r, bn in zip(rows, bns.values(), strict=True):
+        assert r["sign_ones"] == pytest.approx((bn >= 0).mean())
+        # the paper's thresholds are all positive: a bit flips exactly where 0 <= x < its threshold
+        assert r["differs"] == pytest.approx(r["sign_ones"] - r["dithered_ones"]) and r["differs"] > 0
+    assert all(r["differs"] == 0 for r in layer_summary(bns, "sign"))
+    with pytest.raises(ValueError, match="layer 'x'"):
+        layer_summary({"x": bns["a"][0]}, "sign")

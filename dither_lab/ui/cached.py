@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from dither_lab.compare import Output, compare, compare_activation, layer_mosaic
+from dither_lab.compare import Output, compare, compare_activation, layer_mosaic, layer_summary
 from dither_lab.data import Dataset, balanced_subset, embedded_subset, load_dataset
 from dither_lab.evaluate import evaluate, layer_maps, with_kernel
 from dither_lab.io import decode_image
@@ -118,6 +118,12 @@ def activation_compare(real: np.ndarray, kernel: str, channel: int) -> dict[str,
 @st.cache_data(max_entries=32, show_spinner=False)
 def mosaic(bn: np.ndarray, kernel: str) -> dict[str, Any]:
     return layer_mosaic(bn, kernel)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def summary(model_name: str, image: np.ndarray, kernel: str) -> list[dict[str, Any]]:
+    """:func:`dither_lab.compare.layer_summary` of the model's batch-norm outputs (trained kernels) on ``image``."""
+    return layer_summary({n: m["bn"][0] for n, m in maps(model_name, image, None).items()}, kernel)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

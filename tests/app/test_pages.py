@@ -192,6 +192,8 @@ def test_feature_maps_page():
     assert not _table(at).equals(df)
     mosaic = next(c.value for c in at.main.caption if "channels of this layer" in c.value)
     assert mosaic.startswith("All ") and "with DeSign 2x2" in mosaic  # every channel, binarized by both
+    layers = at.dataframe[-1].value  # every binary layer: the paper's kernel fires less than Sign, never more
+    assert len(layers) == 4 and (layers.iloc[:, 2] >= layers.iloc[:, 3]).all() and (layers.iloc[:, 4] > 0).all()
 
 
 def test_accuracy_page_runs_and_matches_library():
