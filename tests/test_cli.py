@@ -55,7 +55,6 @@ def test_dither_error_diffusion(tmp_path, ramp):
 @pytest.mark.parametrize(
     "argv, match",
     [
-        ([], "required"),
         (["kernel"], "required"),
         (["kernel", "make", "bogus:1", "--out", "x.json"], "unknown kernel generator"),
         (["kernel", "make", "bayer:4"], "--out"),
