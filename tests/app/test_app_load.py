@@ -75,3 +75,12 @@ def test_memory_stays_bounded_over_200_reruns():
     growth = _rss_mb() - start
     print(f"resident memory after warm-up {start:.0f} MB, growth over the next 130 reruns {growth:.1f} MB")
     assert growth < 100
+
+
+def test_server_watches_no_source_files():
+    # A source watcher over the project folder (.venv included) took about 3,800 inotify watches once a session
+    # opened; on hosts with a low limit Streamlit then stops with "inotify watch limit reached".
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"
