@@ -237,6 +237,54 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
         print(f"{a.model} on {res['data']} ({res['count']} images), kernel {a.kernel}: accuracy {res['accuracy']:.4f}")
 
 
+def _cmd_maps(a: argparse.Namespace) -> None:
+    from dither_lab.compare import layer_mosaic, layer_summary
+    from dither_lab.data import embedded_subset, load_dataset, prepare_image
+    from dither_lab.evaluate import layer_maps
+    from dither_lab.io import load_image, save_image
+
+    model, dataset = _load_eval_model(a.model, "maps")
+    if a.out is not None and Path(a.out).exists() and not a.force:
+        raise CliError(f"{a.out} already exists; pass --force to overwrite it")
+    if a.image is not None and a.index is not None:
+        raise CliError("dither-lab maps: give --image or --index, not both")
+    if a.image is not None:
+        image = prepare_image(load_image(a.image, mode="gray" if dataset == "fashion-mnist" else "rgb"), dataset)
+        source = str(a.image)
+    else:
+        index = a.index or 0
+        data = embedded_subset() if dataset == "fashion-mnist" and a.data is None else load_dataset(dataset, "test", path=a.data)
+        if not 0 <= index < len(data):
+            raise CliError(f"dither-lab maps: --index must be in 0..{len(data) - 1}, got {index}")
+        image = np.asarray(data.images[index : index + 1])
+        source = f"{data.name} {data.split} image {index} ({data.classes[int(data.labels[index])]})"
+    maps = layer_maps(model, image, dataset)  # the network running with its trained kernels
+    names = list(maps)
+    rows = layer_summary({n: m["bn"][0] for n, m in maps.items()}, a.kernel)
+    if a.out is not None:
+        if a.layer is None:
+            raise CliError("dither-lab maps: --out draws one layer's channels; say which with --layer")
+        pick = int(a.layer) - 1 if a.layer.isdigit() else names.index(a.layer) if a.layer in names else -1
+        if not 0 <= pick < len(names):
+            raise CliError(f"dither-lab maps: --layer must be 1..{len(names)} or one of {', '.join(names)}, "
+                           f"got {a.layer!r}")
+        shown = layer_mosaic(maps[names[pick]]["bn"][0], a.kernel)["shown"]
+        gap = np.ones((shown["real"].shape[0], 4), dtype=np.float32)  # white between the three montages
+        save_image(np.hstack([shown["real"], gap, shown["Sign"], gap, shown["dithered"]]), a.out, force=a.force)
+    if a.json:
+        _print_json({"model": a.model, "input": source, "kernel": a.kernel, "layers": rows,
+                     **({"out": str(a.out)} if a.out else {})})
+        return
+    print(f"{a.model} on {source}: each binary layer's batch-norm output binarized by Sign and by {a.kernel}")
+    print(f"{'layer':<28}{'maps':>14}{'+1s Sign':>10}{'+1s kernel':>12}{'flipped':>9}")
+    for i, r in enumerate(rows):
+        shape = f"{r['channels']}x{r['height']}x{r['width']}"
+        print(f"{f'{i + 1}: ' + r['layer']:<28}{shape:>14}{r['sign_ones']:>10.1%}{r['dithered_ones']:>12.1%}"
+              f"{r['differs']:>9.1%}")
+    if a.out is not None:
+        print(f"wrote {a.out} (layer {names[pick]}: batch-norm output on -3..3, Sign, {a.kernel})")
+
+
 def _sweep(a: argparse.Namespace, model: Any, data: Any, kernel: str | None, layers: Any, count: int | None) -> None:
     from dither_lab.evaluate import SWEEP_STRENGTHS, evaluate, strength_sweep
 
@@ -466,6 +514,19 @@ def build_parser() -> argparse.ArgumentParser:
                          "default 0 to 2 in steps of 0.25)")
     ep.add_argument("--json", action="store_true")
     ep.set_defaults(func=_cmd_evaluate)
+
+    mp = sub.add_parser("maps", help="feature maps of a BNN on one image: +1s and flipped bits per layer, a PNG")
+    mp.add_argument("--model", required=True, help="pretrained name (e.g. cifar10-design) or .safetensors file")
+    mp.add_argument("--kernel", required=True, help="kernel spec (batch-norm units) to compare with Sign")
+    mp.add_argument("--image", default=None, help="an image file, resized to the model's input")
+    mp.add_argument("--index", type=int, default=None, help="a held-out test image instead (default: image 0)")
+    mp.add_argument("--data", default=None, help="dataset path for --index (Fashion-MNIST: the embedded subset)")
+    mp.add_argument("--layer", default=None, help="binary layer for --out: 1-based index or name")
+    mp.add_argument("--out", default=None, metavar="FILE.png",
+                    help="write the layer's channels side by side: batch-norm output, Sign, the kernel")
+    mp.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    mp.add_argument("--json", action="store_true")
+    mp.set_defaults(func=_cmd_maps)
 
     cp = sub.add_parser("cost", help="what kernels cost a BNN at inference against Sign: thresholds, compares, bytes, time")
     cp.add_argument("--model", default=None, help="pretrained name (e.g. cifar10-design) or .safetensors file")

@@ -238,3 +238,48 @@ def test_bare_command_lists_what_it_can_do(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
     assert "COMMAND" in out and "evaluate" in out and "design" in out
+
+
+def test_maps_summarizes_every_layer_and_draws_one(tmp_path, capsys):
+    from dither_lab.compare import layer_summary
+    from dither_lab.data import embedded_subset
+    from dither_lab.evaluate import layer_maps
+    from dither_lab.io import load_image
+    from dither_lab.models import load_pretrained
+
+    out = tmp_path / "maps.png"
+    assert main(["maps", "--model", "fashion-mnist-design", "--kernel", "bayer:4", "--index", "3", "--layer", "2",
+                 "--out", str(out), "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    model, _ = load_pretrained("fashion-mnist-design")
+    maps = layer_maps(model, embedded_subset().images[3:4], "fashion-mnist")
+    assert res["layers"] == layer_summary({n: m["bn"][0] for n, m in maps.items()}, "bayer:4")
+    # layer 2 has 32 maps of 14x14: a 6x6 grid of them, three montages side by side with a 4-pixel gap
+    assert load_image(out).shape == (6 * 15 - 1, 3 * (6 * 15 - 1) + 8)
+    assert main(["maps", "--model", "fashion-mnist-design", "--kernel", "bayer:4", "--out", str(out),
+                 "--layer", "2"]) == 2
+    assert "--force" in capsys.readouterr().err
+    img = tmp_path / "shirt.png"
+    save_image(np.linspace(0, 1, 50 * 40, dtype=np.float32).reshape(50, 40), img)
+    assert main(["maps", "--model", "fashion-mnist-sign", "--kernel", "sign", "--image", str(img)]) == 0
+    text = capsys.readouterr().out
+    lines = [ln.split() for ln in text.splitlines() if ln.split()[0].rstrip(":").isdigit()]
+    assert [ln[1] for ln in lines] == ["features.0", "features.3", "features.5", "features.8"]
+    assert all(ln[-1] == "0.0%" and ln[-2] == ln[-3] for ln in lines)  # Sign against itself flips nothing
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--index", "5000"], "0..1999"),
+    (["--index", "1", "--image", "x.png"], "not both"),
+    (["--out", "x.png"], "--layer"),
+    (["--out", "x.png", "--layer", "9"], "1..4"),
+    (["--kernel", "bayer:x"], "size must be an integer"),
+])
+def test_maps_errors_are_one_line(args, match, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv = ["maps", "--model", "fashion-mnist-sign", *args]
+    if "--kernel" not in args:
+        argv += ["--kernel", "bayer:4"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert match in err and len(err.strip().splitlines()) == 1
