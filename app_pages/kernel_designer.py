@@ -1,5 +1,7 @@
 """Kernel designer: start from a generator or a file, edit the grid, preview, save to the session library."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -141,18 +143,28 @@ if state.K_DESIGNER not in ss:  # a first visit opens the kernel a link brought 
 work = ss[state.K_DESIGNER]
 vals = work["values"]
 
+
+
+def mark_edited() -> None:
+    """The grid no longer holds the kernel it was loaded with: its spec is custom, its name says it was edited."""
+    work["spec"] = "custom"
+    if not work.get("edited"):
+        work["edited"] = True
+        work["name"] = f"{work['name']} (edited)"
+
+
 st.subheader("Edit")
+version = ss.get("des_editor_version", 0)
 c1, c2, c3, c4 = st.columns(4)
-rows = c1.number_input("Rows", 1, 16, int(vals.shape[1]), key=f"des_rows_{ss.get('des_editor_version', 0)}")
-cols = c2.number_input("Columns", 1, 16, int(vals.shape[2]), key=f"des_cols_{ss.get('des_editor_version', 0)}")
-slices = c3.number_input("Channel slices (3-D)", 1, 8, int(vals.shape[0]), key=f"des_f_{ss.get('des_editor_version', 0)}",
+rows = c1.number_input("Rows", 1, 16, int(vals.shape[1]), key=f"des_rows_{version}")
+cols = c2.number_input("Columns", 1, 16, int(vals.shape[2]), key=f"des_cols_{version}")
+slices = c3.number_input("Channel slices (3-D)", 1, 8, int(vals.shape[0]), key=f"des_f_{version}",
                          help="A 3-D kernel gives channel c the slice c mod F (DeSign3D).")
 if vals.shape != (slices, rows, cols):
     work["values"] = vals = widgets.resize_grid(vals, (slices, rows, cols))
-    work["spec"] = "custom"
+    mark_edited()
 s = c4.number_input("Slice shown", 0, int(slices) - 1, 0, key="des_slice") if slices > 1 else 0
 
-version = ss.get("des_editor_version", 0)
 col_names = [f"col {j}" for j in range(int(cols))]
 grid = pd.DataFrame(vals[s], columns=col_names, index=[f"row {i}" for i in range(int(rows))])
 edited = st.data_editor(grid, key=f"des_grid_{version}_{s}_{rows}_{cols}", width="stretch",
@@ -164,8 +176,8 @@ try:
     kernel = Kernel(candidate[0] if slices == 1 else candidate, spec="custom", domain="raw", name=work["name"])
     if not np.array_equal(candidate, vals):
         work["values"] = candidate
-        work["spec"] = "custom"
-        work["name"] = "custom"
+        mark_edited()
+        kernel = dataclasses.replace(kernel, name=work["name"])
     ss["dl_designer_valid"] = kernel
 except (ValueError, TypeError) as exc:
     error = str(exc)
@@ -191,7 +203,9 @@ st.plotly_chart(plots.spectra([("tiled map", f, p)], title="Spectrum of the tile
 
 st.subheader("Keep it")
 k1, k2, k3 = st.columns([2, 1, 1])
-name = k1.text_input("Name in the session library", value=work["name"], key="des_name")
+# a new field for each kernel loaded and once more at its first edit, so the name offered is that kernel's
+name = k1.text_input("Name in the session library", value=work["name"],
+                     key=f"des_name_{version}_{int(bool(work.get('edited')))}")
 if k2.button("Save to library", disabled=error is not None, key="des_save"):
     state.save_kernel(name, spec, page="designer")
 if (used := state.saved("designer")) is not None:

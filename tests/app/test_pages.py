@@ -99,10 +99,17 @@ def test_kernel_designer_generator_edit_and_save():
     at.button(key="des_load").click().run()
     assert not at.exception
     assert "bayer:4" in at.main.caption[-1].value and "needs 16 thresholds per channel" in at.main.caption[-1].value
-    at.text_input(key="des_name").set_value("my bayer").run()
+    assert at.text_input[0].value == "Bayer 4x4"  # the name offered is the loaded kernel's
+    at.text_input[0].set_value("my bayer").run()
     at.button(key="des_save").click().run()
     assert any("Saved as 'my bayer'" in s.value for s in at.success)
     assert at.session_state["dl_library"]["my bayer"] == "bayer:4"
+    version = at.session_state["des_editor_version"]
+    at.number_input(key=f"des_f_{version}").set_value(2).run()  # an edit: the name offered says so
+    assert not at.exception and at.text_input[0].value == "Bayer 4x4 (edited)"
+    at.button(key="des_save").click().run()
+    lib = at.session_state["dl_library"]
+    assert lib["Bayer 4x4 (edited)"].startswith("custom:") and lib["my bayer"] == "bayer:4"
 
 
 def test_kernel_library_survives_a_new_session_through_its_file():
@@ -114,7 +121,7 @@ def test_kernel_library_survives_a_new_session_through_its_file():
     at = _app("app_pages/kernel_designer.py")
     at.selectbox(key="des_gen").set_value("Bayer").run()
     at.button(key="des_load").click().run()
-    at.text_input(key="des_name").set_value("my bayer").run()
+    at.text_input[0].set_value("my bayer").run()
     at.button(key="des_save").click().run()
     saved = dict(at.session_state["dl_library"])
     assert saved["my bayer"] == "bayer:4" and any("Kernel library" in s.value for s in at.success)
