@@ -188,8 +188,10 @@ def score_histogram(counts: Sequence[int], edges: Sequence[float], marks: dict[s
     """Histogram from precomputed bins, with labelled vertical lines (e.g. where the paper's presets score)."""
     e = np.asarray(edges)
     fig = go.Figure(go.Bar(x=(e[:-1] + e[1:]) / 2, y=list(counts), width=np.diff(e), marker={"color": "#7f8c8d"}))
-    for label, x in marks.items():
-        fig.add_vline(x=x, line={"dash": "dash"}, annotation_text=label, annotation_position="top")
+    # labels alternate left and right of their lines in score order, so two close marks do not overwrite each other
+    for i, (label, x) in enumerate(sorted(marks.items(), key=lambda m: m[1])):
+        fig.add_vline(x=x, line={"dash": "dash"}, annotation_text=label,
+                      annotation_position="top left" if i % 2 == 0 else "top right")
     fig.update_layout(title=title, height=height, showlegend=False, **LAYOUT)
-    fig.update_yaxes(type="log", title="candidates")
+    fig.update_yaxes(type="log", title="candidates", dtick=1)  # 1, 10, 100: no 2s and 5s between the decades
     return fig

@@ -79,3 +79,10 @@ def test_table_columns_write_one_number_of_decimals():
     assert decimal_places([92.7, 88.54, 10.0]) == 2
     assert decimal_places([0.123456, 1.5]) == 4  # at most four
     assert decimal_places([3.0, float("nan")]) == 0
+
+
+def test_score_histogram_keeps_close_labels_apart():
+    fig = plots.score_histogram([3, 40, 1], [0.0, 0.5, 1.0, 1.5], {"a": 0.45, "b": 0.19, "c": 0.18})
+    sides = {a.text: a.xanchor for a in fig.layout.annotations}
+    assert sides["c"] != sides["b"]  # the two close marks face away from each other
+    assert fig.layout.yaxis.dtick == 1 and fig.layout.yaxis.type == "log"
