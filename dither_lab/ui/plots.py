@@ -23,12 +23,20 @@ def data_uri(image: np.ndarray) -> str:
 AUTO_FIT_MAX = 256
 
 
+#: At most this many panels to a row; more start another row (eight panels in one row left each a sliver).
+PANELS_PER_ROW = 4
+#: Room for the titles of the rows after the first (pixels).
+ROW_TITLE_PX = 30
+
+
 def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int = 420,
-                 scale: int | str | None = None) -> dict:
-    """Images (title, core-layout array or a ready :func:`data_uri`) in one row with linked pan and zoom.
+                 scale: int | str | None = None, per_row: int = PANELS_PER_ROW) -> dict:
+    """Images (title, core-layout array or a ready :func:`data_uri`) side by side with linked pan and zoom.
 
     Images travel as PNG (uint8), not as numbers, so large images stay light in the browser. The figure is built
-    as a plain plotly dict (no per-call validation), which ``st.plotly_chart`` takes as it is.
+    as a plain plotly dict (no per-call validation), which ``st.plotly_chart`` takes as it is. Up to ``per_row``
+    panels share a row; more wrap onto further rows of the same height (``height`` is one row's), and a title
+    too long for a narrow panel is shortened (the whole title shows on hover).
 
     ``scale=None`` fits each image to its panel. A fitted large image is drawn smaller than its pixels, and a
     dither pattern then aliases into moiré that is not in the image; an integer ``scale`` instead opens the panels
@@ -36,10 +44,14 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int 
     ``"auto"`` is 1 for a first image larger than :data:`AUTO_FIT_MAX` pixels and fit for a smaller one.
     """
     n = len(panels)
+    cols = max(1, min(n, per_row))
+    rows = max(1, -(-n // cols))
     gap = 0.01
-    width = (1 - gap * (n - 1)) / n
+    width = (1 - gap * (cols - 1)) / cols
     margin = {"l": 10, "r": 10, "t": 40, "b": 10}
-    data, layout = [], {"height": height, "dragmode": "pan", "margin": margin,
+    panel_px = height - margin["t"] - margin["b"]  # every row's panels are as tall as a single row's
+    plot_px = rows * panel_px + (rows - 1) * ROW_TITLE_PX
+    data, layout = [], {"height": plot_px + margin["t"] + margin["b"], "dragmode": "pan", "margin": margin,
                         "annotations": [], "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)"}
     layout["shapes"] = []
     if scale == "auto":
@@ -50,18 +62,23 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int 
     window = None
     if scale is not None and panels:
         h, w = _image_size(panels[0][1])
-        half = (height - margin["t"] - margin["b"]) / (2 * scale)  # image pixels from the centre to a panel's edge
+        half = panel_px / (2 * scale)  # image pixels from the centre to a panel's edge
         # y sets the scale: x gets a narrower window, so plotly widens x (not y) to keep the pixels square.
         window = {"x": [w / 2 - 0.5 - half / 8, w / 2 - 0.5 + half / 8], "y": [h / 2 - 0.5 + half, h / 2 - 0.5 - half]}
+    most = max(12, int(900 / cols / 6.5))  # characters a title of a panel this narrow has room for
     for i, (title, img) in enumerate(panels):
         sfx = "" if i == 0 else str(i + 1)
+        row, col = divmod(i, cols)
         data.append({"type": "image", "source": img if isinstance(img, str) else data_uri(img), "hoverinfo": "skip",
                      "xaxis": f"x{sfx}", "yaxis": f"y{sfx}"})
-        x0 = i * (width + gap)
+        x0 = col * (width + gap)
+        top = 1 - row * (panel_px + ROW_TITLE_PX) / plot_px
         layout[f"xaxis{sfx}"] = {"domain": [x0, x0 + width], "showticklabels": False, "ticks": "", "showgrid": False,
                                  "zeroline": False, **({"matches": "x"} if i else {})}
         layout[f"yaxis{sfx}"] = {"showticklabels": False, "ticks": "", "showgrid": False, "zeroline": False, "autorange": "reversed",
                                  "scaleanchor": f"x{sfx}", **({"matches": "y"} if i else {})}
+        if rows > 1:
+            layout[f"yaxis{sfx}"]["domain"] = [max(0.0, top - panel_px / plot_px), top]
         if window is not None:
             layout[f"xaxis{sfx}"].update(range=window["x"], constrain="range")  # image traces default to "domain"
             layout[f"yaxis{sfx}"].update(range=window["y"], autorange=False, constrain="range")
@@ -69,8 +86,10 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray | str]], *, height: int 
         layout["shapes"].append({"type": "rect", "xref": f"x{sfx}", "yref": f"y{sfx}", "x0": -0.5, "y0": -0.5,
                                  "x1": w - 0.5, "y1": h - 0.5, "line": {"color": "#9e9e9e", "width": 1},
                                  "layer": "above"})
-        layout["annotations"].append({"text": title, "x": x0 + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
-                                      "xanchor": "center", "yanchor": "bottom", "showarrow": False})
+        short = title if len(title) <= most else title[: most - 1] + "…"
+        layout["annotations"].append({"text": short, "x": x0 + width / 2, "y": top, "xref": "paper", "yref": "paper",
+                                      "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+                                      **({"hovertext": title} if short != title else {})})
     return {"data": data, "layout": layout}
 
 

@@ -86,3 +86,22 @@ def test_score_histogram_keeps_close_labels_apart():
     sides = {a.text: a.xanchor for a in fig.layout.annotations}
     assert sides["c"] != sides["b"]  # the two close marks face away from each other
     assert fig.layout.yaxis.dtick == 1 and fig.layout.yaxis.type == "log"
+
+
+def test_side_by_side_wraps_many_panels_into_rows_of_equal_panels():
+    img = np.zeros((300, 500), dtype=np.float32)
+    panels = [(f"error diffusion (jarvis-judice-ninke) {i}", img) for i in range(6)]
+    fig = plots.side_by_side(panels, height=420, scale=2)
+    layout = fig["layout"]
+    panel_px = 420 - 40 - 10
+    assert layout["height"] == 2 * panel_px + plots.ROW_TITLE_PX + 50  # two rows, each as tall as one alone
+    plot_px = layout["height"] - 50
+    domains = [layout[f"yaxis{'' if i == 0 else i + 1}"]["domain"] for i in range(6)]
+    assert all((d[1] - d[0]) * plot_px == pytest.approx(panel_px) for d in domains)
+    assert domains[0] == domains[3] and domains[4][1] < domains[0][0]  # 4 in the first row, 2 in the second
+    # the same 2 screen pixels an image pixel in every panel: the window is the single row's
+    assert layout["yaxis5"]["range"] == plots.side_by_side(panels[:1], height=420, scale=2)["layout"]["yaxis"]["range"]
+    notes = layout["annotations"]
+    assert [n["y"] for n in notes] == [1.0] * 4 + [domains[4][1]] * 2  # each title above its own panel
+    assert all(n["text"].endswith("…") and n["hovertext"] == t for n, (t, _) in zip(notes, panels, strict=True))
+    assert "hovertext" not in plots.side_by_side([("Sign", img)])["layout"]["annotations"][0]
