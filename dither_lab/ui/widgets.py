@@ -135,6 +135,11 @@ def decimal_places(values: list[float], most: int = 4) -> int:
     return max((len(f"{v:.{most}f}".rstrip("0").split(".")[1]) for v in values if np.isfinite(v)), default=0)
 
 
+def text_width(texts: list[str], *, most: int = 360) -> int:
+    """Pixels a table column needs for the longest of ``texts`` (about 6.2 px a character, and padding)."""
+    return min(most, int(6.2 * max(map(len, texts))) + 22)
+
+
 def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = None) -> None:
     """Rows as a table: whole-number columns with values of 1,000 or more get thousands separators, a column of
     decimals writes each with as many places as its longest (up to 4); ``help`` gives columns a tooltip on their
@@ -147,6 +152,9 @@ def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = No
             config[col] = st.column_config.NumberColumn(format="localized", help=help.get(col))
         elif vals and all(isinstance(v, float) for v in vals):  # one number of decimals down a column: 92.70, 88.54
             config[col] = st.column_config.NumberColumn(format=f"%.{decimal_places(vals)}f", help=help.get(col))
+        elif vals and all(isinstance(v, str) for v in vals):
+            # wide enough for its longest text: a table that grew kept the widths of its first rows
+            config[col] = st.column_config.TextColumn(width=text_width([col, *vals]), help=help.get(col))
         elif col in help:
             config[col] = st.column_config.Column(help=help[col])
     st.dataframe(rows, hide_index=True, width="stretch", height="content", placeholder=MISSING,

@@ -105,3 +105,10 @@ def test_side_by_side_wraps_many_panels_into_rows_of_equal_panels():
     assert [n["y"] for n in notes] == [1.0] * 4 + [domains[4][1]] * 2  # each title above its own panel
     assert all(n["text"].endswith("…") and n["hovertext"] == t for n, (t, _) in zip(notes, panels, strict=True))
     assert "hovertext" not in plots.side_by_side([("Sign", img)])["layout"]["annotations"][0]
+
+
+def test_text_columns_are_as_wide_as_their_longest_text():
+    from dither_lab.ui.widgets import text_width
+
+    assert text_width(["output", "error diffusion (floyd-steinberg)"]) > text_width(["output", "Sign"])
+    assert text_width(["x" * 500]) == 360  # a very long one is capped and scrolls
