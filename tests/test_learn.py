@@ -45,3 +45,5 @@ def test_learn_and_compare_splits_fit_and_held_out(model):
     res = learn_and_compare(model, embedded_subset().subset(np.arange(200)), init="preset:design-2x2-a", steps=3)
     assert res["held_out"] == 100 and res["steps"] == 3 and res["spec"].startswith("custom:")
     assert all(0 <= res[k] <= 1 for k in ("trained", "before", "after"))
+    # images put right less images put wrong is the change in accuracy, image for image
+    assert res["fixed"] - res["broken"] == round(100 * (res["after"] - res["before"]))
