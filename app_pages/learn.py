@@ -29,7 +29,8 @@ st.latex(r"b_{ij} = \mathbb{1}\left[x_{ij} \ge T_{(i \bmod m),\,(j \bmod n)}\rig
 n = st.select_slider("Bayer size", [2, 4, 8], value=4, key="learn_n")
 out = compare(ramp, [f"bayer:{n}"])
 st.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in out], height=160), key="learn_2")
-st.markdown(f"Now the share of white pixels follows the tone: an {n}x{n} kernel renders {n * n + 1} gray levels.")
+article = "an" if n == 8 else "a"  # said "an eight-by-eight", "a four-by-four"
+st.markdown(f"Now the share of white pixels follows the tone: {article} {n}x{n} kernel renders {n * n + 1} gray levels.")
 st.page_link("app_pages/image_lab.py", label="Compare on a zone plate", icon=":material/arrow_forward:",
              query_params={"kernel": f"bayer:{n}", "sample": "zone-plate"})
 

@@ -168,6 +168,9 @@ def test_learn_page():
     assert len(at.latex) >= 3
     at.slider(key="learn_t").set_value(0.25).run()
     assert not at.exception
+    assert any("a 4x4 kernel renders 17 gray levels" in m.value for m in at.markdown)
+    at.select_slider(key="learn_n").set_value(8).run()
+    assert any("an 8x8 kernel renders 65 gray levels" in m.value for m in at.markdown)
     at.selectbox(key="learn_k5").set_value("Bayer 4x4 in batch-norm units").run()  # step 5: a kernel on a BN map
     assert not at.exception and any("with Bayer 4x4" in c.value for c in at.main.caption)
     assert max(_image_widths(at)) <= 128
