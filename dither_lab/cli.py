@@ -234,7 +234,11 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
     if a.json:
         _print_json(res)
     else:
-        print(f"{a.model} on {res['data']} ({res['count']} images), kernel {a.kernel}: accuracy {res['accuracy']:.4f}")
+        which = "its trained kernels" if kernel is None else f"kernel {a.kernel}"
+        print(f"{a.model} on {res['data']} ({res['count']} images), {which}: accuracy {res['accuracy']:.4f}")
+        counts = np.asarray(res["confusion"]).sum(1)
+        for cls, acc, n in zip(res["classes"], res["per_class"].values(), counts, strict=True):
+            print(f"  {cls:<14}{acc:>8.4f}  ({n} images)")
 
 
 def _cmd_maps(a: argparse.Namespace) -> None:

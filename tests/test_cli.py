@@ -156,6 +156,16 @@ def test_evaluate_sweep_matches_the_library(capsys):
     assert capsys.readouterr().out.count("  strength ") == 9
 
 
+def test_evaluate_prints_accuracy_and_each_class(capsys):
+    from dither_lab.data import FASHION_CLASSES
+
+    assert main(["evaluate", "--model", "fashion-mnist-design", "--count", "200"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "its trained kernels: accuracy" in lines[0] and len(lines) == 11
+    assert [ln.split("  ")[1].strip() for ln in lines[1:]] == FASHION_CLASSES
+    assert sum(int(ln.split("(")[1].split()[0]) for ln in lines[1:]) == 200
+
+
 def test_evaluate_count_takes_each_class_alike(tmp_path, cifar_tree, capsys):
     import json
 
