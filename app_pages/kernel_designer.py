@@ -144,7 +144,6 @@ work = ss[state.K_DESIGNER]
 vals = work["values"]
 
 
-
 def mark_edited() -> None:
     """The grid no longer holds the kernel it was loaded with: its spec is custom, its name says it was edited."""
     work["spec"] = "custom"
