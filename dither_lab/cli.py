@@ -440,7 +440,7 @@ def _cmd_learn_kernel(a: argparse.Namespace) -> None:
     train_set = load_dataset(dataset, "train", path=a.data)
     test_set = balanced_subset(load_dataset(dataset, "test", path=a.data), a.count)  # each class alike
     tuned, kernels, losses = learn_kernel(model, train_set, init=a.init, steps=a.steps, lr=a.lr, seed=a.seed,
-                                          time_limit=a.time_limit)
+                                          time_limit=a.time_limit, keep_best=a.keep_best)
     kernel = next(iter(kernels.values()))
     save_kernel(kernel, a.out, force=a.force)
     before = evaluate(model, test_set)["accuracy"]
@@ -607,6 +607,8 @@ def build_parser() -> argparse.ArgumentParser:
     lp.add_argument("--lr", type=float, default=0.02)
     lp.add_argument("--seed", type=int, default=0)
     lp.add_argument("--time-limit", type=float, default=None, help="stop after this many seconds")
+    lp.add_argument("--keep-best", type=int, default=None, metavar="N",
+                    help="every N steps measure the loss on 2,000 training images; keep the best kernel, not the last")
     lp.add_argument("--count", type=int, default=10000, help="test images for the before/after accuracy")
     lp.add_argument("--data", default=None)
     lp.add_argument("--out", required=True, help="kernel file to write (.json, .npy, .mat)")

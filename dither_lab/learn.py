@@ -25,7 +25,7 @@ from dither_lab.models import binary_layers
 
 def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-2x2-a", layers: Any = None,
                  shared: bool = True, steps: int = 200, batch_size: int = 128, lr: float = 0.02, seed: int = 0,
-                 time_limit: float | None = None,
+                 time_limit: float | None = None, keep_best: int | None = None, check_images: int = 2000,
                  progress: Callable[[float, float], None] | None = None) -> tuple[nn.Module, dict[str, Kernel], list[float]]:
     """Fine-tune threshold kernels of a copy of ``model``; the model passed in is not changed.
 
@@ -37,6 +37,10 @@ def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-
         shared: one kernel shared by the chosen layers (else one per layer).
         steps: optimizer steps (Adam).
         time_limit: stop after this many seconds.
+        keep_best: every this many steps (and at the start and the end) measure the loss of the kernels on a
+            fixed sample of ``data`` (``check_images`` of them, seeded), and return the kernels that scored lowest
+            rather than the last: the straight-through gradient is noisy, and from a kernel the network was
+            trained with, steps at a constant rate wander off it. None returns the last kernels.
         progress: called with (fraction done, running loss) after each step.
 
     Returns:
@@ -62,9 +66,25 @@ def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-
             act.weight = shared_param
         params.append(act.weight)
         named[n]._folded.clear()
-    opt = torch.optim.Adam(list({id(p): p for p in params}.values()), lr=lr)
+    unique = list({id(p): p for p in params}.values())
+    opt = torch.optim.Adam(unique, lr=lr)
     gen = torch.Generator().manual_seed(seed)
     losses: list[float] = []
+    if keep_best is not None:
+        if keep_best < 1 or check_images < 1:
+            raise ValueError(f"keep_best and check_images must be >= 1, got {keep_best} and {check_images}")
+        pick = np.sort(np.random.default_rng(seed).permutation(len(data))[:check_images])
+        check_x = normalize(np.asarray(data.images[pick]), data.name)
+        check_y = torch.as_tensor(np.asarray(data.labels)[pick])
+
+        def check_loss() -> float:
+            for n in names:
+                named[n]._folded.clear()
+            with torch.inference_mode():
+                return float(sum(F.cross_entropy(m(check_x[i : i + 500]), check_y[i : i + 500], reduction="sum")
+                                 for i in range(0, len(check_y), 500)) / len(check_y))
+
+        best = (check_loss(), [p.detach().clone() for p in unique])
     t0 = time.perf_counter()
     for step in range(steps):
         idx = torch.randint(0, len(data), (min(batch_size, len(data)),), generator=gen).numpy()
@@ -78,8 +98,17 @@ def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-
         losses.append(float(loss.detach()))
         if progress is not None:
             progress((step + 1) / steps, float(np.mean(losses[-20:])))
-        if time_limit is not None and time.perf_counter() - t0 > time_limit:
+        stop = step + 1 == steps or (time_limit is not None and time.perf_counter() - t0 > time_limit)
+        if keep_best is not None and ((step + 1) % keep_best == 0 or stop):
+            loss_now = check_loss()
+            if loss_now < best[0]:
+                best = (loss_now, [p.detach().clone() for p in unique])
+        if stop:
             break
+    if keep_best is not None:
+        with torch.no_grad():
+            for p, kept in zip(unique, best[1], strict=True):
+                p.copy_(kept)
     learned = {}
     for n in names:
         named[n]._folded.clear()
@@ -89,8 +118,10 @@ def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-
 
 
 def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int = 100, time_limit: float | None = 30.0,
+                      keep_best: int | None = 20,
                       progress: Callable[[float, float], None] | None = None) -> dict[str, Any]:
-    """Learn a kernel on the even-indexed images of ``data`` and measure it on the odd-indexed ones.
+    """Learn a kernel on the even-indexed images of ``data`` (keeping the best by their loss, see
+    :func:`learn_kernel`) and measure it on the odd-indexed ones.
 
     Returns:
         dict with the learned kernel's ``spec`` and ``values``, the steps run, and held-out accuracy of the
@@ -103,7 +134,8 @@ def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int 
     from dither_lab.kernels import format_values
 
     fit, held = data.subset(slice(0, None, 2)), data.subset(slice(1, None, 2))
-    tuned, kernels, losses = learn_kernel(model, fit, init=init, steps=steps, time_limit=time_limit, progress=progress)
+    tuned, kernels, losses = learn_kernel(model, fit, init=init, steps=steps, time_limit=time_limit,
+                                          keep_best=keep_best, progress=progress)
     k = next(iter(kernels.values()))
     labels = np.asarray(held.labels)
     right = {name: predict(net, held.images, held.name) == labels

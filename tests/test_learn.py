@@ -47,3 +47,21 @@ def test_learn_and_compare_splits_fit_and_held_out(model):
     assert all(0 <= res[k] <= 1 for k in ("trained", "before", "after"))
     # images put right less images put wrong is the change in accuracy, image for image
     assert res["fixed"] - res["broken"] == round(100 * (res["after"] - res["before"]))
+
+
+def test_keep_best_returns_the_kernel_with_the_lowest_check_loss():
+    # Steps far too large wreck a kernel the network was trained with: keeping the best by the loss on the
+    # training images returns the start; without it the last, wrecked kernel comes back.
+    from dither_lab.evaluate import evaluate
+    from dither_lab.models import load_pretrained
+
+    model, _ = load_pretrained("fashion-mnist-design")
+    data = embedded_subset().subset(np.arange(300))
+    start = [[0.631, 0.631], [0.3118, 0.9671]]
+    _, last, _ = learn_kernel(model, data, steps=6, lr=3.0)
+    tuned, best, _ = learn_kernel(model, data, steps=6, lr=3.0, keep_best=2)
+    assert not np.allclose(next(iter(last.values())).values, start, atol=1e-3)
+    assert np.allclose(next(iter(best.values())).values, start, atol=1e-4)
+    assert evaluate(tuned, data)["accuracy"] == evaluate(model, data)["accuracy"]  # the network is the start's
+    with pytest.raises(ValueError, match="keep_best"):
+        learn_kernel(model, data, steps=1, keep_best=0)
