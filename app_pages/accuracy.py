@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from dither_lab.evaluate import paired_change
 from dither_lab.models import binary_layers
 from dither_lab.study import trained_with
 from dither_lab.ui import cached, plots, state, widgets
@@ -46,7 +47,7 @@ if held_out is not None:  # live: every change of model, kernels, layers or coun
     results = {}
     try:
         for i, (label, spec) in enumerate(jobs):
-            results[label] = cached.accuracy(name, spec, None if spec is None else layers, count)
+            results[label] = cached.accuracy(name, spec, None if spec is None else layers, count, per_image=True)
             bar.progress((i + 1) / len(jobs), text=f"Evaluated {label}")
     except ValueError as exc:
         bar.empty()
@@ -54,16 +55,21 @@ if held_out is not None:  # live: every change of model, kernels, layers or coun
         st.stop()
     bar.empty()
     base = results["trained kernels"]["accuracy"]
+    right_ref = results["trained kernels"]["correct"]
     try:
         study = trained_with(meta["dataset"])
     except ValueError:
         study = {}
     rows = [{"kernel": label, "spec": spec or "(as trained)", "accuracy (%)": round(100 * r["accuracy"], 2),
-             "change vs trained (points)": round(100 * (r["accuracy"] - base), 2), "seconds": round(r["seconds"], 2),
+             "change vs trained (points)": round(100 * (r["accuracy"] - base), 2),
+             "chance ± (points)": round(100 * paired_change(r["correct"], right_ref)["chance"], 2),
+             "seconds": round(r["seconds"], 2),
              "trained with it (kernel study, %)": round(100 * study[spec]["accuracy"], 2) if spec in study else None,
              "study epochs": study[spec]["epochs"] if spec in study else None}
             for (label, spec), r in zip(jobs, results.values(), strict=True)]
-    widgets.metric_table(rows)
+    widgets.metric_table(rows, help={"chance ± (points)": (
+        "How far chance alone moves the change on these images: two standard deviations of a sign test on the "
+        "images this kernel and the trained kernels classify differently. A smaller change is no evidence.")})
     classes = results["trained kernels"]["classes"]
     st.plotly_chart(plots.grouped_bars(classes, {k: list(r["per_class"].values()) for k, r in results.items()},
                                        title="Per-class accuracy"), key="acc_bars")
@@ -144,11 +150,10 @@ if learned:
     c1.metric("trained kernels", f"{learned['trained']:.2%}")
     c2.metric("start kernel swapped in", f"{learned['before']:.2%}")
     c3.metric("learned kernel", f"{learned['after']:.2%}", f"{100 * (learned['after'] - learned['before']):+.1f} points")
-    changed = learned["fixed"] + learned["broken"]
     st.caption(f"After {learned['steps']} steps, on the {learned['held_out']:,} held-out images not used for learning: "
                f"the learned kernel put right {learned['fixed']} images the start kernel got wrong and got "
-               f"{learned['broken']} wrong that it had right; on {changed} changed images, chance alone moves the "
-               f"difference by up to about ±{2 * changed ** 0.5:.0f} images (sign test, 95%). "
+               f"{learned['broken']} wrong that it had right; chance alone moves the difference by up to about "
+               f"±{100 * learned['chance']:.1f} points (sign test on the changed images, 95%). "
                f"Learned values (batch-norm units): {np.round(learned['values'], 4).tolist()}")
     if st.button("Save the learned kernel to the library", key="acc_learn_save"):
         state.save_kernel("learned kernel", learned["spec"], page="accuracy")

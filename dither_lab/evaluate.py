@@ -44,7 +44,8 @@ def predict(model: nn.Module, images: np.ndarray, dataset: str, *, batch_size: i
 
 
 def evaluate(model: nn.Module, data: Dataset, *, kernel: Any = None, layers: Any = None, count: int | None = None,
-             batch_size: int = 500, progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+             batch_size: int = 500, progress: Callable[[float], None] | None = None,
+             per_image: bool = False) -> dict[str, Any]:
     """Accuracy, per-class accuracy and confusion matrix on ``data`` (its first ``count`` images, or all).
 
     Args:
@@ -54,6 +55,8 @@ def evaluate(model: nn.Module, data: Dataset, *, kernel: Any = None, layers: Any
         layers: which binary layers take ``kernel`` (names or indices; None = all).
         count: evaluate on the first ``count`` images.
         progress: called with the fraction done after each batch.
+        per_image: also return ``predictions`` (each image's predicted label) and ``correct`` (whether it is
+            right; for :func:`paired_change`), as arrays.
     """
     if count is not None:
         if count < 1:
@@ -80,7 +83,28 @@ def evaluate(model: nn.Module, data: Dataset, *, kernel: Any = None, layers: Any
         "kernel": None if kernel is None else (kernel if isinstance(kernel, str) else getattr(kernel, "spec", "custom")),
         "layers": swapped if kernel is not None else [],
         "seconds": secs,
+        **({"predictions": pred, "correct": pred == labels} if per_image else {}),
     }
+
+
+def paired_change(right: np.ndarray, right_before: np.ndarray) -> dict[str, Any]:
+    """How accuracy changed between two runs on the same images, image by image.
+
+    Args:
+        right, right_before: per image, whether each run classified it correctly (same images, same order).
+
+    Returns:
+        ``fixed`` (right now, wrong before), ``broken`` (the other way round), ``change`` (the change in accuracy,
+        a fraction: their difference over the images) and ``chance``: how far chance alone moves that change
+        (two standard deviations of the sign test on the images that changed, a fraction), so a change smaller
+        than ``chance`` is no evidence of a difference.
+    """
+    a, b = np.asarray(right, dtype=bool), np.asarray(right_before, dtype=bool)
+    if a.shape != b.shape or a.ndim != 1 or a.size == 0:
+        raise ValueError(f"right and right_before must be two equal, non-empty 1-D arrays, got {a.shape} and {b.shape}")
+    fixed, broken = int((a & ~b).sum()), int((b & ~a).sum())
+    return {"fixed": fixed, "broken": broken, "change": (fixed - broken) / a.size,
+            "chance": 2 * float(np.sqrt(fixed + broken)) / a.size}
 
 
 #: The strengths a sweep uses unless told: from Sign (0) past the kernel as given (1) to twice its thresholds.

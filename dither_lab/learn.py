@@ -126,11 +126,10 @@ def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int 
     Returns:
         dict with the learned kernel's ``spec`` and ``values``, the steps run, and held-out accuracy of the
         trained kernels (``trained``), of ``init`` swapped in (``before``) and of the learned kernel (``after``);
-        ``fixed`` and ``broken`` count the held-out images the learned kernel gets right that ``init`` got
-        wrong, and the other way round (their difference over ``held_out`` is the change in accuracy; their
-        sum says how many images the change rests on).
+        and :func:`dither_lab.evaluate.paired_change` of the learned kernel against ``init`` (``fixed``,
+        ``broken``, ``change`` and the ``chance`` band).
     """
-    from dither_lab.evaluate import predict, with_kernel
+    from dither_lab.evaluate import paired_change, predict, with_kernel
     from dither_lab.kernels import format_values
 
     fit, held = data.subset(slice(0, None, 2)), data.subset(slice(1, None, 2))
@@ -142,5 +141,4 @@ def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int 
              for name, net in (("trained", model), ("before", with_kernel(model, init)[0]), ("after", tuned))}
     return {"spec": "custom:" + format_values(k.values), "values": k.values.tolist(), "steps": len(losses),
             **{name: float(r.mean()) for name, r in right.items()}, "held_out": len(held),
-            "fixed": int((right["after"] & ~right["before"]).sum()),
-            "broken": int((right["before"] & ~right["after"]).sum())}
+            **paired_change(right["after"], right["before"])}

@@ -228,6 +228,29 @@ def test_evaluate_swaps_kernel_on_a_copy():
         evaluate(m, ds, count=0)
 
 
+def test_evaluate_per_image_and_paired_change():
+    from dither_lab.evaluate import paired_change
+
+    m = build_model("fmnist-net", in_channels=1, image_size=28, width=0.125, activation="sign").eval()
+    ds = embedded_subset()
+    res = evaluate(m, ds, count=60, per_image=True)
+    assert res["correct"].sum() == round(60 * res["accuracy"]) and len(res["predictions"]) == 60
+    assert np.array_equal(res["correct"], res["predictions"] == ds.labels[:60])
+    assert "correct" not in evaluate(m, ds, count=10)  # the plain result (and the CLI's JSON) stays small
+    # 3 images put right, 1 put wrong, 96 alike: +2 points, and chance alone moves it 2 * sqrt(4) = 4 images
+    before = np.zeros(100, dtype=bool)
+    before[:50] = True
+    after = before.copy()
+    after[50:53] = True
+    after[0] = False
+    res = paired_change(after, before)
+    assert (res["fixed"], res["broken"]) == (3, 1) and res["change"] == pytest.approx(0.02)
+    assert res["chance"] == pytest.approx(0.04)
+    assert paired_change(before, before)["chance"] == 0
+    with pytest.raises(ValueError, match="equal"):
+        paired_change(before, before[:10])
+
+
 def test_strength_sweep_runs_from_sign_to_scaled_kernels():
     from dither_lab.evaluate import strength_sweep
     from dither_lab.models import load_pretrained

@@ -224,6 +224,12 @@ def test_accuracy_page_runs_and_matches_library():
 
     study = trained_with("fashion-mnist")["preset:design-2x2-a"]["accuracy"]
     assert df.iloc[1]["trained with it (kernel study, %)"] == pytest.approx(100 * study, abs=0.005)
+    from dither_lab.evaluate import paired_change  # how far chance moves each change, image by image
+
+    swapped = evaluate(model, embedded_subset(), count=200, kernel="preset:design-2x2-a", per_image=True)
+    want = paired_change(swapped["correct"], evaluate(model, embedded_subset(), count=200, per_image=True)["correct"])
+    assert df.iloc[0]["chance ± (points)"] == 0 and df.iloc[1]["chance ± (points)"] == pytest.approx(
+        100 * want["chance"], abs=0.005)
 
 
 def test_accuracy_page_strength_sweep():
