@@ -153,6 +153,8 @@ def mark_edited() -> None:
 
 
 st.subheader("Edit")
+if (kept := state.kept_edit()) is not None:
+    st.info(f"The kernel you had edited is kept in the library as {kept!r}: loading another never loses it.")
 version = ss.get("des_editor_version", 0)
 c1, c2, c3, c4 = st.columns(4)
 rows = c1.number_input("Rows", 1, 16, int(vals.shape[1]), key=f"des_rows_{version}")
@@ -184,7 +186,7 @@ except (ValueError, TypeError) as exc:
 if error:
     st.error(f"{error}. The preview keeps the last valid kernel; your edit is kept in the grid.")
 
-spec = work["spec"] if work["spec"] != "custom" else "custom:" + format_values(kernel.values)
+spec = state.designer_spec(work)  # the grid keeps only valid kernels: an invalid edit leaves the last one
 
 st.subheader("Preview")
 p1, p2 = st.columns(2)

@@ -113,9 +113,32 @@ def get(key: str, default: Any = None) -> Any:
 K_DESIGNER = "dl_designer"
 
 
+def designer_spec(work: dict[str, Any]) -> str:
+    """The spec of what the kernel designer's grid holds: the loaded kernel's, or ``custom:...`` once edited."""
+    from dither_lab.kernels import format_values
+
+    values = work["values"]
+    return work["spec"] if work["spec"] != "custom" else "custom:" + format_values(
+        values[0] if values.shape[0] == 1 else values)
+
+
 def load_into_designer(kernel: Kernel, name: str | None = None) -> None:
-    """Put a kernel into the kernel designer's grid (held as (F, m, n)) and start a fresh editor for it."""
+    """Put a kernel into the kernel designer's grid (held as (F, m, n)) and start a fresh editor for it.
+
+    A grid the user edited and did not save is kept in the library first (under its name), so loading another
+    kernel never loses it; :func:`kept_edit` says so once.
+    """
     ss = st.session_state
+    old = ss.get(K_DESIGNER)
+    if old is not None and old.get("edited"):
+        spec = designer_spec(old)
+        if spec not in library().values():
+            ss["dl_kept_edit"] = add_to_library(old["name"], spec)
     ss[K_DESIGNER] = {"values": np.array(kernel.values if kernel.is_3d else kernel.values[None]), "spec": kernel.spec,
                       "name": name or kernel.name}
     ss["des_editor_version"] = ss.get("des_editor_version", 0) + 1
+
+
+def kept_edit() -> str | None:
+    """The library name an edited grid was kept under when another kernel was loaded over it, once."""
+    return st.session_state.pop("dl_kept_edit", None)

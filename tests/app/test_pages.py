@@ -12,6 +12,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from dither_lab.compare import compare, metrics_table
+from dither_lab.kernels import make_kernel
 from dither_lab.samples import sample_image
 from dither_lab.ui import widgets
 
@@ -110,6 +111,19 @@ def test_kernel_designer_generator_edit_and_save():
     at.button(key="des_save").click().run()
     lib = at.session_state["dl_library"]
     assert lib["Bayer 4x4 (edited)"].startswith("custom:") and lib["my bayer"] == "bayer:4"
+    # an edit not saved is kept when another kernel is loaded over it: nothing the user made is lost
+    version = at.session_state["des_editor_version"]
+    at.number_input(key=f"des_rows_{version}").set_value(3).run()
+    edited = dict(at.session_state["dl_designer"])
+    at.selectbox(key="des_gen").set_value("Cluster-dot").run()
+    at.button(key="des_load").click().run()
+    assert not at.exception and at.text_input[0].value == "cluster-dot 4x4"
+    kept = at.session_state["dl_library"]["Bayer 4x4 (edited) (2)"]
+    assert kept.startswith("custom:") and make_kernel(kept).shape == edited["values"].shape
+    assert any("kept in the library as 'Bayer 4x4 (edited) (2)'" in i.value for i in at.info)
+    size = len(at.session_state["dl_library"])
+    at.button(key="des_load").click().run()  # loading over an unedited kernel keeps nothing more
+    assert len(at.session_state["dl_library"]) == size and not at.info
 
 
 def test_kernel_library_survives_a_new_session_through_its_file():
