@@ -136,6 +136,11 @@ steps = l2.select_slider("Steps", [20, 50, 100, 200, 400], value=100, key="acc_l
 if st.button("Learn the kernel", key="acc_learn"):
     from dither_lab.learn import learn_and_compare
 
+    earlier = st.session_state.get("acc_learned")
+    if earlier and earlier["spec"] not in lib.values():  # a new run never loses the last learned kernel
+        st.info(f"The kernel learned before is kept in the library as "
+                f"{state.add_to_library('learned kernel', earlier['spec'])!r}.")
+
     bar = st.progress(0.0, text="Learning...")
     try:
         st.session_state["acc_learned"] = learn_and_compare(

@@ -311,6 +311,13 @@ def test_accuracy_page_learns_a_kernel_and_saves_it():
     assert len(at.metric) == 3
     at.button(key="acc_learn_save").click().run()
     assert any("learned kernel" in s.value for s in at.success)
+    at.select_slider(key="acc_learn_steps").set_value(50).run()
+    at.button(key="acc_learn").click().run()
+    first = at.session_state["acc_learned"]["spec"]
+    at.select_slider(key="acc_learn_steps").set_value(20).run()
+    at.button(key="acc_learn").click().run()  # a new run over a learned kernel not saved keeps it
+    assert first in at.session_state["dl_library"].values()
+    assert any("kept in the library" in i.value for i in at.info)
 
 
 def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
