@@ -47,7 +47,7 @@ if held_out is not None:  # live: every change of model, kernels, layers or coun
     results = {}
     try:
         for i, (label, spec) in enumerate(jobs):
-            results[label] = cached.accuracy(name, spec, None if spec is None else layers, count, per_image=True)
+            results[label] = cached.accuracy(name, spec, None if spec is None else layers, count)
             bar.progress((i + 1) / len(jobs), text=f"Evaluated {label}")
     except ValueError as exc:
         bar.empty()
@@ -136,10 +136,9 @@ steps = l2.select_slider("Steps", [20, 50, 100, 200, 400], value=100, key="acc_l
 if st.button("Learn the kernel", key="acc_learn"):
     from dither_lab.learn import learn_and_compare
 
-    earlier = st.session_state.get("acc_learned")
-    if earlier and earlier["spec"] not in lib.values():  # a new run never loses the last learned kernel
-        st.info(f"The kernel learned before is kept in the library as "
-                f"{state.add_to_library('learned kernel', earlier['spec'])!r}.")
+    earlier = st.session_state.get("acc_learned")  # a new run never loses the last learned kernel
+    if earlier and (kept := state.keep_unsaved("learned kernel", earlier["spec"])):
+        st.info(f"The kernel learned before is kept in the library as {kept!r}.")
 
     bar = st.progress(0.0, text="Learning...")
     try:

@@ -143,15 +143,6 @@ if state.K_DESIGNER not in ss:  # a first visit opens the kernel a link brought 
 work = ss[state.K_DESIGNER]
 vals = work["values"]
 
-
-def mark_edited() -> None:
-    """The grid no longer holds the kernel it was loaded with: its spec is custom, its name says it was edited."""
-    work["spec"] = "custom"
-    if not work.get("edited"):
-        work["edited"] = True
-        work["name"] = f"{work['name']} (edited)"
-
-
 st.subheader("Edit")
 if (kept := state.kept_edit()) is not None:
     st.info(f"The kernel you had edited is kept in the library as {kept!r}: loading another never loses it.")
@@ -163,7 +154,7 @@ slices = c3.number_input("Channel slices (3-D)", 1, 8, int(vals.shape[0]), key=f
                          help="A 3-D kernel gives channel c the slice c mod F (DeSign3D).")
 if vals.shape != (slices, rows, cols):
     work["values"] = vals = widgets.resize_grid(vals, (slices, rows, cols))
-    mark_edited()
+    state.mark_designer_edited()
 s = c4.number_input("Slice shown", 0, int(slices) - 1, 0, key="des_slice") if slices > 1 else 0
 
 col_names = [f"col {j}" for j in range(int(cols))]
@@ -177,7 +168,7 @@ try:
     kernel = Kernel(candidate[0] if slices == 1 else candidate, spec="custom", domain="raw", name=work["name"])
     if not np.array_equal(candidate, vals):
         work["values"] = candidate
-        mark_edited()
+        state.mark_designer_edited()
         kernel = dataclasses.replace(kernel, name=work["name"])
     ss["dl_designer_valid"] = kernel
 except (ValueError, TypeError) as exc:
@@ -206,7 +197,7 @@ st.subheader("Keep it")
 k1, k2, k3 = st.columns([2, 1, 1])
 # a new field for each kernel loaded and once more at its first edit, so the name offered is that kernel's
 name = k1.text_input("Name in the session library", value=work["name"],
-                     key=f"des_name_{version}_{int(bool(work.get('edited')))}")
+                     key=f"des_name_{version}_{work['spec'] == 'custom'}")
 if k2.button("Save to library", disabled=error is not None, key="des_save"):
     state.save_kernel(name, spec, page="designer")
 if (used := state.saved("designer")) is not None:

@@ -80,11 +80,11 @@ def eval_set(dataset: str) -> Dataset:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def accuracy(model_name: str, kernel: str | None, layers: tuple[int, ...] | None, count: int, *,
-             per_image: bool = False) -> dict[str, Any]:
+def accuracy(model_name: str, kernel: str | None, layers: tuple[int, ...] | None, count: int) -> dict[str, Any]:
+    """:func:`dither_lab.evaluate.evaluate` with per-image results (the page compares kernels image by image)."""
     m, meta = model(model_name)
     return evaluate(m, eval_set(meta["dataset"]), kernel=kernel, layers=None if layers is None else list(layers),
-                    count=count, per_image=per_image)
+                    count=count, per_image=True)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -113,13 +113,26 @@ def get(key: str, default: Any = None) -> Any:
 K_DESIGNER = "dl_designer"
 
 
+def keep_unsaved(name: str, spec: str) -> str | None:
+    """Keep a kernel the user made but did not save (it is about to be replaced): add it under ``name`` unless the
+    library already holds it; returns the name it was kept under, or None."""
+    return None if spec in library().values() else add_to_library(name, spec)
+
+
 def designer_spec(work: dict[str, Any]) -> str:
     """The spec of what the kernel designer's grid holds: the loaded kernel's, or ``custom:...`` once edited."""
     from dither_lab.kernels import format_values
 
-    values = work["values"]
-    return work["spec"] if work["spec"] != "custom" else "custom:" + format_values(
-        values[0] if values.shape[0] == 1 else values)
+    return work["spec"] if work["spec"] != "custom" else "custom:" + format_values(work["values"])
+
+
+def mark_designer_edited() -> None:
+    """The designer's grid no longer holds the kernel it was loaded with: its spec becomes custom, and at the first
+    edit its name says so ("Bayer 4x4 (edited)")."""
+    work = st.session_state[K_DESIGNER]
+    if work["spec"] != "custom":
+        work["name"] = f"{work['name']} (edited)"
+        work["spec"] = "custom"
 
 
 def load_into_designer(kernel: Kernel, name: str | None = None) -> None:
@@ -130,10 +143,8 @@ def load_into_designer(kernel: Kernel, name: str | None = None) -> None:
     """
     ss = st.session_state
     old = ss.get(K_DESIGNER)
-    if old is not None and old.get("edited"):
-        spec = designer_spec(old)
-        if spec not in library().values():
-            ss["dl_kept_edit"] = add_to_library(old["name"], spec)
+    if old is not None and old["spec"] == "custom" and (kept := keep_unsaved(old["name"], designer_spec(old))):
+        ss["dl_kept_edit"] = kept
     ss[K_DESIGNER] = {"values": np.array(kernel.values if kernel.is_3d else kernel.values[None]), "spec": kernel.spec,
                       "name": name or kernel.name}
     ss["des_editor_version"] = ss.get("des_editor_version", 0) + 1
