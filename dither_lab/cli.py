@@ -211,18 +211,25 @@ def _cmd_cost(a: argparse.Namespace) -> None:
         print(line + (f"{r['time']['ratio']:>12.2f}x" if a.time else ""))
 
 
+def _test_images(dataset: str, path: str | None, *, full: bool = False) -> Any:
+    """The test images a command measures on: the embedded Fashion-MNIST subset unless a path or the full test set
+    is asked for (CIFAR-10 always reads its test set from the data folder or ``path``)."""
+    from dither_lab.data import embedded_subset, load_dataset
+
+    if full or path or dataset != "fashion-mnist":
+        return load_dataset(dataset, "test", path=path)
+    return embedded_subset()
+
+
 def _cmd_evaluate(a: argparse.Namespace) -> None:
-    from dither_lab.data import balanced_subset, embedded_subset, load_dataset
+    from dither_lab.data import balanced_subset
     from dither_lab.evaluate import evaluate
 
     model, dataset = _load_eval_model(a.model)
     count = a.count
-    if a.full or a.data or dataset != "fashion-mnist":
-        data = load_dataset(dataset, "test", path=a.data)
-        if count is not None:  # files may be sorted by class: take each class alike
-            data, count = balanced_subset(data, count), None
-    else:
-        data = embedded_subset()  # balanced and mixed already: its first N
+    data = _test_images(dataset, a.data, full=a.full)
+    if data.split == "test" and count is not None:  # files may be sorted by class: take each class alike
+        data, count = balanced_subset(data, count), None  # (the embedded subset is mixed already: its first N)
     kernel = None if a.kernel == "trained" else a.kernel
     layers = _layers(a.layers, kernel is not None, "evaluate")
     if a.sweep is not None:
@@ -243,9 +250,10 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
 
 def _cmd_maps(a: argparse.Namespace) -> None:
     from dither_lab.compare import layer_mosaic, layer_summary
-    from dither_lab.data import embedded_subset, load_dataset, prepare_image
+    from dither_lab.data import prepare_image
     from dither_lab.evaluate import layer_maps
     from dither_lab.io import load_image, save_image
+    from dither_lab.models import resolve_layers
 
     model, dataset = _load_eval_model(a.model, "maps")
     if a.out is not None and Path(a.out).exists() and not a.force:
@@ -257,22 +265,19 @@ def _cmd_maps(a: argparse.Namespace) -> None:
         source = str(a.image)
     else:
         index = a.index or 0
-        data = embedded_subset() if dataset == "fashion-mnist" and a.data is None else load_dataset(dataset, "test", path=a.data)
+        data = _test_images(dataset, a.data)
         if not 0 <= index < len(data):
             raise CliError(f"dither-lab maps: --index must be in 0..{len(data) - 1}, got {index}")
         image = np.asarray(data.images[index : index + 1])
         source = f"{data.name} {data.split} image {index} ({data.classes[int(data.labels[index])]})"
+    if a.out is not None and a.layer is None:
+        raise CliError("dither-lab maps: --out draws one layer's channels; say which with --layer")
+    # one layer as --layers names them: a 0-based index or a name
+    layer = None if a.layer is None else resolve_layers(model, _layers(a.layer, True, "maps"))[0]
     maps = layer_maps(model, image, dataset)  # the network running with its trained kernels
-    names = list(maps)
     rows = layer_summary({n: m["bn"][0] for n, m in maps.items()}, a.kernel)
     if a.out is not None:
-        if a.layer is None:
-            raise CliError("dither-lab maps: --out draws one layer's channels; say which with --layer")
-        pick = int(a.layer) - 1 if a.layer.isdigit() else names.index(a.layer) if a.layer in names else -1
-        if not 0 <= pick < len(names):
-            raise CliError(f"dither-lab maps: --layer must be 1..{len(names)} or one of {', '.join(names)}, "
-                           f"got {a.layer!r}")
-        shown = layer_mosaic(maps[names[pick]]["bn"][0], a.kernel)["shown"]
+        shown = layer_mosaic(maps[layer]["bn"][0], a.kernel)["shown"]
         gap = np.ones((shown["real"].shape[0], 4), dtype=np.float32)  # white between the three montages
         save_image(np.hstack([shown["real"], gap, shown["Sign"], gap, shown["dithered"]]), a.out, force=a.force)
     if a.json:
@@ -283,10 +288,10 @@ def _cmd_maps(a: argparse.Namespace) -> None:
     print(f"{'layer':<28}{'maps':>14}{'+1s Sign':>10}{'+1s kernel':>12}{'flipped':>9}")
     for i, r in enumerate(rows):
         shape = f"{r['channels']}x{r['height']}x{r['width']}"
-        print(f"{f'{i + 1}: ' + r['layer']:<28}{shape:>14}{r['sign_ones']:>10.1%}{r['dithered_ones']:>12.1%}"
+        print(f"{f'{i}: ' + r['layer']:<28}{shape:>14}{r['sign_ones']:>10.1%}{r['dithered_ones']:>12.1%}"
               f"{r['differs']:>9.1%}")
     if a.out is not None:
-        print(f"wrote {a.out} (layer {names[pick]}: batch-norm output on -3..3, Sign, {a.kernel})")
+        print(f"wrote {a.out} (layer {layer}: batch-norm output on -3..3, Sign, {a.kernel})")
 
 
 def _sweep(a: argparse.Namespace, model: Any, data: Any, kernel: str | None, layers: Any, count: int | None) -> None:
@@ -525,7 +530,8 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--image", default=None, help="an image file, resized to the model's input")
     mp.add_argument("--index", type=int, default=None, help="a held-out test image instead (default: image 0)")
     mp.add_argument("--data", default=None, help="dataset path for --index (Fashion-MNIST: the embedded subset)")
-    mp.add_argument("--layer", default=None, help="binary layer for --out: 1-based index or name")
+    mp.add_argument("--layer", default=None, help="binary layer for --out: its index (from 0, as the table lists) "
+                    "or name")
     mp.add_argument("--out", default=None, metavar="FILE.png",
                     help="write the layer's channels side by side: batch-norm output, Sign, the kernel")
     mp.add_argument("--force", action="store_true", help="overwrite --out if it exists")

@@ -20,7 +20,7 @@ from torch import nn
 
 from dither_lab.data import Dataset, normalize
 from dither_lab.kernels import Kernel, as_kernel
-from dither_lab.models import binary_layers
+from dither_lab.models import binary_layers, resolve_layers
 
 
 def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-2x2-a", layers: Any = None,
@@ -52,10 +52,7 @@ def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-
     for p in m.parameters():
         p.requires_grad_(False)
     named = binary_layers(m)
-    names = list(named) if layers is None else [list(named)[i] if isinstance(i, int) else i for i in layers]
-    for n in names:
-        if n not in named:
-            raise ValueError(f"unknown layer {n!r}; binary layers are: {', '.join(named)}")
+    names = resolve_layers(m, layers)
     k0 = as_kernel(init)
     shared_param = nn.Parameter(torch.tensor(k0.values, dtype=torch.float32)) if shared else None
     params = []
@@ -130,7 +127,6 @@ def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int 
         ``broken``, ``change`` and the ``chance`` band).
     """
     from dither_lab.evaluate import paired_change, predict, with_kernel
-    from dither_lab.kernels import format_values
 
     fit, held = data.subset(slice(0, None, 2)), data.subset(slice(1, None, 2))
     tuned, kernels, losses = learn_kernel(model, fit, init=init, steps=steps, time_limit=time_limit,
@@ -139,6 +135,6 @@ def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int 
     labels = np.asarray(held.labels)
     right = {name: predict(net, held.images, held.name) == labels
              for name, net in (("trained", model), ("before", with_kernel(model, init)[0]), ("after", tuned))}
-    return {"spec": "custom:" + format_values(k.values), "values": k.values.tolist(), "steps": len(losses),
+    return {"spec": k.to_spec_values(), "values": k.values.tolist(), "steps": len(losses),
             **{name: float(r.mean()) for name, r in right.items()}, "held_out": len(held),
             **paired_change(right["after"], right["before"])}

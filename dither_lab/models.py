@@ -263,23 +263,32 @@ def binary_layers(model: nn.Module) -> OrderedDict[str, BinaryActivation]:
     return OrderedDict((n, m) for n, m in model.named_modules() if isinstance(m, BinaryActivation))
 
 
+def resolve_layers(model: nn.Module, layers: Any = None) -> list[str]:
+    """Names of the binary layers ``layers`` picks (names or 0-based indices, in forward order; None = all).
+
+    Raises:
+        ValueError: an index out of range or an unknown name (the message lists the layers).
+    """
+    names = list(binary_layers(model))
+    if layers is None:
+        return names
+    chosen = []
+    for item in layers:
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not -len(names) <= item < len(names):
+                raise ValueError(f"layer index {item} is out of range: the model has {len(names)} binary layers")
+            chosen.append(names[item])
+        elif item in names:
+            chosen.append(item)
+        else:
+            raise ValueError(f"unknown layer {item!r}; binary layers are: {', '.join(names)}")
+    return chosen
+
+
 def set_kernel(model: nn.Module, kernel: Any, *, layers: Any = None) -> list[str]:
     """Swap the kernel of all binary layers, or of ``layers`` (names or indices), at test time; returns the names."""
     named = binary_layers(model)
-    names = list(named)
-    if layers is None:
-        chosen = names
-    else:
-        chosen = []
-        for item in layers:
-            if isinstance(item, int) and not isinstance(item, bool):
-                if not -len(names) <= item < len(names):
-                    raise ValueError(f"layer index {item} is out of range: the model has {len(names)} binary layers")
-                chosen.append(names[item])
-            elif item in named:
-                chosen.append(item)
-            else:
-                raise ValueError(f"unknown layer {item!r}; binary layers are: {', '.join(names)}")
+    chosen = resolve_layers(model, layers)
     k = kernel if isinstance(kernel, Kernel) else make_kernel(kernel) if isinstance(kernel, str) else kernel
     for n in chosen:
         named[n].set_kernel(k)

@@ -258,16 +258,16 @@ def test_maps_summarizes_every_layer_and_draws_one(tmp_path, capsys):
     from dither_lab.models import load_pretrained
 
     out = tmp_path / "maps.png"
-    assert main(["maps", "--model", "fashion-mnist-design", "--kernel", "bayer:4", "--index", "3", "--layer", "2",
+    assert main(["maps", "--model", "fashion-mnist-design", "--kernel", "bayer:4", "--index", "3", "--layer", "1",
                  "--out", str(out), "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     model, _ = load_pretrained("fashion-mnist-design")
     maps = layer_maps(model, embedded_subset().images[3:4], "fashion-mnist")
     assert res["layers"] == layer_summary({n: m["bn"][0] for n, m in maps.items()}, "bayer:4")
-    # layer 2 has 32 maps of 14x14: a 6x6 grid of them, three montages side by side with a 4-pixel gap
+    # layer 1 (from 0, as --layers counts) has 32 maps of 14x14: a 6x6 grid of them, three montages side by side with a 4-pixel gap
     assert load_image(out).shape == (6 * 15 - 1, 3 * (6 * 15 - 1) + 8)
     assert main(["maps", "--model", "fashion-mnist-design", "--kernel", "bayer:4", "--out", str(out),
-                 "--layer", "2"]) == 2
+                 "--layer", "features.3"]) == 2  # the same layer by name; the file is not overwritten
     assert "--force" in capsys.readouterr().err
     img = tmp_path / "shirt.png"
     save_image(np.linspace(0, 1, 50 * 40, dtype=np.float32).reshape(50, 40), img)
@@ -282,7 +282,8 @@ def test_maps_summarizes_every_layer_and_draws_one(tmp_path, capsys):
     (["--index", "5000"], "0..1999"),
     (["--index", "1", "--image", "x.png"], "not both"),
     (["--out", "x.png"], "--layer"),
-    (["--out", "x.png", "--layer", "9"], "1..4"),
+    (["--out", "x.png", "--layer", "9"], "out of range: the model has 4 binary layers"),
+    (["--out", "x.png", "--layer", "conv9"], "unknown layer 'conv9'"),
     (["--kernel", "bayer:x"], "size must be an integer"),
 ])
 def test_maps_errors_are_one_line(args, match, tmp_path, capsys, monkeypatch):
