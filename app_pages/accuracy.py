@@ -3,8 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from dither_lab.evaluate import paired_change
-from dither_lab.models import binary_layers
+from dither_lab.nn.evaluate import paired_change
+from dither_lab.nn.models import binary_layers
 from dither_lab.study import trained_with
 from dither_lab.ui import cached, plots, state, widgets
 
@@ -134,7 +134,7 @@ init_name = l1.selectbox("Start from", list(lib), index=list(lib.values()).index
                          if "preset:design-2x2-a" in lib.values() else 0, key="acc_learn_init")
 steps = l2.select_slider("Steps", [20, 50, 100, 200, 400], value=100, key="acc_learn_steps")
 if st.button("Learn the kernel", key="acc_learn"):
-    from dither_lab.learn import learn_and_compare
+    from dither_lab.nn.learned import learn_and_compare
 
     earlier = st.session_state.get("acc_learned")  # a new run never loses the last learned kernel
     if earlier and (kept := state.keep_unsaved("learned kernel", earlier["spec"])):

@@ -3,9 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from dither_lab.compare import METRIC_LABELS
 from dither_lab.data import prepare_image
-from dither_lab.samples import PHOTOS
+from dither_lab.imaging.compare import METRIC_LABELS
+from dither_lab.imaging.samples import PHOTOS
 from dither_lab.ui import cached, plots, state, widgets
 
 state.init()

@@ -4,8 +4,8 @@ import json
 
 import streamlit as st
 
-from dither_lab.compare import metrics_table
-from dither_lab.dither import DIFFUSION_KERNELS
+from dither_lab.imaging.compare import metrics_table
+from dither_lab.imaging.dither import DIFFUSION_KERNELS
 from dither_lab.io import image_png_bytes
 from dither_lab.ui import cached, plots, state, widgets
 

@@ -8,9 +8,9 @@ import streamlit as st
 
 from dither_lab.activation import dithered_sign
 from dither_lab.design import binarize_response, response_image
+from dither_lab.imaging.metrics import radial_power_spectrum
 from dither_lab.io import kernel_bytes, read_kernel_bytes
 from dither_lab.kernels import PRESET_HELP, PRESETS, Kernel, format_values, make_kernel, tile
-from dither_lab.metrics import radial_power_spectrum
 from dither_lab.ui import cached, plots, state, widgets
 
 state.init()

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from dither_lab.compare import compare
-from dither_lab.samples import gray_ramp
+from dither_lab.imaging.compare import compare
+from dither_lab.imaging.samples import gray_ramp
 from dither_lab.ui import cached, plots, state
 
 state.init()

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from dither_lab.bench import median_time
-from dither_lab.compare import compare
-from dither_lab.samples import sample_image
+from dither_lab.imaging.compare import compare
+from dither_lab.imaging.samples import sample_image
 from dither_lab.ui.plots import data_uri, side_by_side
 
 BUDGET_S = 0.150

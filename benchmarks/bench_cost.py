@@ -17,8 +17,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dither_lab.cost import inference_time, kernel_cost  # noqa: E402
-from dither_lab.models import available_pretrained, build_model, load_pretrained  # noqa: E402
+from dither_lab.nn.cost import inference_time, kernel_cost  # noqa: E402
+from dither_lab.nn.models import available_pretrained, build_model, load_pretrained  # noqa: E402
 
 KERNELS = ["sign", "trained", "preset:design-3x3-a", "preset:design3d-2x2x4", "bayer:4", "bayer:8"]
 MODELS = ["cifar10-design", "fashion-mnist-design"]

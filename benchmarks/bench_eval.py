@@ -20,9 +20,9 @@ import torch
 
 from dither_lab.bench import median_time
 from dither_lab.data import Dataset
-from dither_lab.evaluate import evaluate
-from dither_lab.models import available_pretrained, binary_layers, build_model, load_pretrained
-from dither_lab.train import SHIPPED_MODELS
+from dither_lab.nn.evaluate import evaluate
+from dither_lab.nn.models import available_pretrained, binary_layers, build_model, load_pretrained
+from dither_lab.nn.train import SHIPPED_MODELS
 
 TARGETS = {"fashion-mnist": 1.0, "cifar10": 3.0}
 

@@ -1,5 +1,5 @@
 """CPU training speed: images/s of one training step (forward, backward, Adam) of the shipped architectures,
-channels-last (what ``dither_lab.train`` uses on the CPU) against the default contiguous layout, and the
+channels-last (what ``dither_lab.nn.train`` uses on the CPU) against the default contiguous layout, and the
 channels-last step through ``torch.compile`` (``train --compile``) against the eager one, in one run.
 
     python benchmarks/bench_train.py
@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from dither_lab.bench import median_time
-from dither_lab.models import build_model
-from dither_lab.train import SHIPPED_MODELS
+from dither_lab.nn.models import build_model
+from dither_lab.nn.train import SHIPPED_MODELS
 
 BATCH = 128
 

@@ -1,4 +1,4 @@
-"""GPU training speed: the training step of ``dither_lab.train`` (``TrainStep``) replayed from a CUDA graph with
+"""GPU training speed: the training step of ``dither_lab.nn.train`` (``TrainStep``) replayed from a CUDA graph with
 the fused Adam, against the same step run eagerly with the default (for-each) Adam, in one run; and a check that
 the two compute the same training.
 
@@ -24,8 +24,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # GPU machines may run it from a bare checkout
 
-from dither_lab.models import build_model  # noqa: E402
-from dither_lab.train import SHIPPED_MODELS, TrainStep, param_groups  # noqa: E402
+from dither_lab.nn.models import build_model  # noqa: E402
+from dither_lab.nn.train import SHIPPED_MODELS, TrainStep, param_groups  # noqa: E402
 
 BATCH = 128
 

@@ -19,13 +19,13 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("DitheredSign", "FoldedThreshold", "dithered_sign", "fold_batchnorm_thresholds"),
                     "dither_lab.activation"),
-    **dict.fromkeys(("error_diffusion", "ordered_dither"), "dither_lab.dither"),
+    **dict.fromkeys(("error_diffusion", "ordered_dither"), "dither_lab.imaging.dither"),
     **dict.fromkeys(("load_image", "load_kernel", "save_image", "save_kernel"), "dither_lab.io"),
     **dict.fromkeys(("PRESETS", "Kernel", "as_kernel", "bayer", "blue_noise", "cluster_dot", "make_kernel", "tile"),
                     "dither_lab.kernels"),
     **dict.fromkeys(("csf_psnr", "csf_weighted_mse", "density", "detail_metrics", "low_high_ratio", "mse", "psnr",
                      "radial_power_spectrum", "residual_correlation", "ssim", "tone_error", "total_variation"),
-                    "dither_lab.metrics"),
+                    "dither_lab.imaging.metrics"),
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
@@ -35,6 +35,7 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'dither_lab' has no attribute {name!r}")
+    importlib.import_module("dither_lab.io")  # registers the file: kernel spec and the shipped blue-noise masks
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # later lookups skip this function
     return value

@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from dither_lab.activation import FoldedThreshold, _compare, dithered_sign
-from dither_lab.dither import error_diffusion, ordered_dither
+from dither_lab.activation import FoldedThreshold, dithered_sign
+from dither_lab.activation.dithered import _compare
+from dither_lab.imaging.dither import error_diffusion, ordered_dither
+from dither_lab.imaging.metrics import low_high_ratio
 from dither_lab.kernels import blue_noise, make_kernel, ranks_to_quantiles
-from dither_lab.metrics import low_high_ratio
 
 
 def median_time(fn: Callable[[], Any], *, repeats: int = 15, warmup: int = 2) -> float:

@@ -35,7 +35,7 @@ class StudyKernel:
     Attributes:
         key: short name (file and run names).
         label: what tables and plots show.
-        activation: the ``activation`` argument of :func:`dither_lab.models.build_model` that trains with it.
+        activation: the ``activation`` argument of :func:`dither_lab.nn.models.build_model` that trains with it.
         spec: the kernel swapped in at test time (None: learned from the model by :func:`compare_kernels`).
     """
 
@@ -74,7 +74,7 @@ def study_kernel(key: str) -> StudyKernel:
 
 
 __all__ = ["StudyKernel", "STUDY_KERNELS", "METRIC_KEYS", "study_kernel", "feature_map_metrics", "measured_levels",
-           "levels_kernel", "compare_kernels", "RESULTS_DIR", "load_results", "campaigns", "first_study",
+           "levels_kernel", "compare_kernels", "results_dir", "load_results", "campaigns", "first_study",
            "first_study_rows", "shipped_accuracy", "kernel_runs", "trained_with"]
 
 
@@ -84,7 +84,7 @@ __all__ = ["StudyKernel", "STUDY_KERNELS", "METRIC_KEYS", "study_kernel", "featu
 
 def feature_map_metrics(model: Any, images: np.ndarray, dataset: str, kernel: Any = None, *,
                         channels: int = 8) -> dict[str, float]:
-    """Detail kept by the binary layers: :func:`dither_lab.metrics.detail_metrics` of each binary output against
+    """Detail kept by the binary layers: :func:`dither_lab.imaging.metrics.detail_metrics` of each binary output against
     its batch-norm input (range -3..3), averaged over the first ``channels`` channels of every image and layer.
 
     Args:
@@ -92,9 +92,9 @@ def feature_map_metrics(model: Any, images: np.ndarray, dataset: str, kernel: An
         images: uint8 (N, C, H, W).
         dataset: the dataset the model was trained on.
     """
-    from dither_lab.compare import ACTIVATION_RANGE
-    from dither_lab.evaluate import with_kernel
-    from dither_lab.metrics import detail_metrics
+    from dither_lab.imaging.metrics import detail_metrics
+    from dither_lab.nn.evaluate import with_kernel
+    from dither_lab.nn.feature_maps import ACTIVATION_RANGE
 
     if channels < 1:
         raise ValueError(f"channels must be >= 1, got {channels}")
@@ -117,8 +117,8 @@ _MAPS_CHUNK = 64
 
 
 def _chunked_layer_maps(model: Any, images: np.ndarray, dataset: str) -> Iterator[dict[str, np.ndarray]]:
-    """Every binary layer's maps (:func:`dither_lab.evaluate.layer_maps`), ``_MAPS_CHUNK`` images at a time."""
-    from dither_lab.evaluate import layer_maps
+    """Every binary layer's maps (:func:`dither_lab.nn.feature_maps.layer_maps`), ``_MAPS_CHUNK`` images at a time."""
+    from dither_lab.nn.feature_maps import layer_maps
 
     if len(images) == 0:
         raise ValueError("images must hold at least one image")
@@ -164,9 +164,9 @@ def compare_kernels(model: Any, test: Dataset, *, train: Dataset | None = None, 
     kernel is fitted on ``train`` (``learn_steps`` steps from the paper's 2x2, other weights frozen) and skipped
     without it. Returns one row per kernel: key, label, spec, accuracy and the :data:`METRIC_KEYS`.
     """
-    from dither_lab.evaluate import evaluate
     from dither_lab.kernels import format_values
-    from dither_lab.learn import learn_kernel
+    from dither_lab.nn.evaluate import evaluate
+    from dither_lab.nn.learned import learn_kernel
 
     images = np.asarray(test.images[:metric_images])
     jobs: list[tuple[str, str, Any]] = [("trained", "trained kernels (as shipped)", None)]
@@ -193,27 +193,31 @@ def compare_kernels(model: Any, test: Dataset, *, train: Dataset | None = None, 
 
 # ------------------------------------------------------------------------------------------------ results
 
-#: Where the study scripts write their results (benchmarks/results in a checkout of the project).
-RESULTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+def results_dir() -> Path:
+    """Where the study's results are shipped: the package's assets (``study/``), written by the study scripts in
+    a checkout of the project."""
+    from dither_lab.io import ASSETS_DIR
+
+    return ASSETS_DIR / "study"
 
 
 def load_results(kind: str, dataset: str, *, folder: Path | None = None) -> dict[str, Any] | None:
     """A results file: ``kind`` is ``compare`` (scripts/compare_kernels.py) or ``campaign_<tag>``
     (scripts/campaign.py). None when the file is absent; ValueError when it is not valid JSON."""
-    path = (folder or RESULTS_DIR) / f"{kind}_{dataset}.json"
+    path = (folder or results_dir()) / f"{kind}_{dataset}.json"
     if not path.is_file():
         return None
     try:
         return json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path.name} is not valid JSON ({exc}); regenerate it with the script named in the README") from None
+        raise ValueError(f"{path.name} is not valid JSON ({exc}); regenerate it with the script that made it (docs/studies.md)") from None
 
 
 def campaigns(dataset: str, *, folder: Path | None = None) -> dict[str, dict[str, Any]]:
     """Every campaign results file of ``dataset`` (``campaign_<tag>_<dataset>.json``, written by
     ``scripts/campaign.py collect --tag``), by tag, the longest schedule first. ValueError names a broken file."""
     found = {}
-    for path in sorted((folder or RESULTS_DIR).glob(f"campaign_*_{dataset}.json")):
+    for path in sorted((folder or results_dir()).glob(f"campaign_*_{dataset}.json")):
         tag = path.name[len("campaign_"): -len(f"_{dataset}.json")]
         found[tag] = load_results(f"campaign_{tag}", dataset, folder=folder)
     return dict(sorted(found.items(), key=lambda kv: -max((r["epochs"] for r in kv[1]["runs"]), default=0)))
@@ -223,7 +227,7 @@ def shipped_accuracy(dataset: str) -> dict[str, tuple[int, float]]:
     """``{activation: (epochs, test accuracy)}`` of the shipped models of ``dataset``, from their cards (what a
     campaign's runs are matched against to say which of them were shipped)."""
     from dither_lab.io import ASSETS_DIR
-    from dither_lab.models import PRETRAINED
+    from dither_lab.nn.models import PRETRAINED
 
     out = {}
     for rel, ds in PRETRAINED.values():

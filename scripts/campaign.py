@@ -20,16 +20,16 @@ stops any run still going at the deadline; ``--epochs N`` skips the probe and gi
 is read from the probe's second epoch: its first carries the warm-up (cuDNN autotuning, first allocations), and
 the one-epoch probe this replaced overestimated. On one H200 the one-epoch probe sized 2 ResNet-20 runs at 26 s
 an epoch, and they trained 10.1-10.3 s an epoch (22 epochs in 242 of 488 s at ``--safety 1.25``); the two-epoch
-probe sized 2 graphed runs (CUDA graphs, ``dither_lab.train``) at 6.3 s an epoch, and they trained 5.6-5.7 s (40
+probe sized 2 graphed runs (CUDA graphs, ``dither_lab.nn.train``) at 6.3 s an epoch, and they trained 5.6-5.7 s (40
 epochs, done 269 s into a 333-s budget at ``--safety 0.9``). ``--no-cuda-graph`` trains eagerly and ``--compile``
 through ``torch.compile``. Each run's folder holds its card, weights and
-log. ``collect`` writes every run's card to benchmarks/results/campaign_<tag>_<dataset>.json and, with
-``--publish``, copies the ship weights into assets/ (manifest, cards).
+log. ``collect`` writes every run's card to dither_lab/assets/study/campaign_<tag>_<dataset>.json and, with
+``--publish``, copies the ship weights into dither_lab/assets/ (manifest, cards).
 
 A schedule longer than one machine lease: ``run --epochs 200 --keep-checkpoints --pack X.tar.gz ...`` trains until
 the deadline and packs every run's checkpoint (written after each epoch); call ``run`` again with the same
 ``--epochs`` and ``--resume-pack X.tar.gz`` (or unpack X and give ``--out UNPACKED/campaign``): each run resumes
-where it stopped, exactly as if uninterrupted (``dither_lab.train``), and ends with its weights and
+where it stopped, exactly as if uninterrupted (``dither_lab.nn.train``), and ends with its weights and
 ``result.json`` for ``collect``.
 """
 
@@ -48,10 +48,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
+from checkout import ASSETS, STUDY  # noqa: E402
+
+from dither_lab.io import record_asset  # noqa: E402
+from dither_lab.nn.train import shipped_run  # noqa: E402
 from dither_lab.study import STUDY_KERNELS  # noqa: E402
-from dither_lab.train import shipped_run  # noqa: E402
 
 TRAIN_SIZE = {"fashion-mnist": 60_000, "cifar10": 50_000}
 MAX_EPOCHS = {"fashion-mnist": 60, "cifar10": 200}
@@ -92,8 +95,8 @@ def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int,
     import torch
 
     from dither_lab.data import load_dataset
-    from dither_lab.evaluate import predict
-    from dither_lab.train import resolve_device, train
+    from dither_lab.nn.evaluate import predict
+    from dither_lab.nn.train import resolve_device, train
 
     torch.set_num_threads(1)
     torch.backends.cudnn.benchmark = True
@@ -109,7 +112,7 @@ def worker(spec: dict, epochs: int, out: Path, data: dict[str, str], probe: int,
     dev = resolve_device("auto")
     result = {"spec": spec, "epochs": epochs, "probe": probe, "total_s": total, "card": card}
     if probe:
-        from dither_lab.models import load_model
+        from dither_lab.nn.models import load_model
 
         m, _ = load_model(out / "model.safetensors")
         m = m.to(dev)
@@ -330,7 +333,7 @@ def _epochs_done(run_dir: Path) -> int:
 
 
 def collect(folder: Path, tag: str, publish_ship: bool) -> None:
-    """Write the runs' results to benchmarks/results/ and (``publish_ship``) publish the ship weights in assets/."""
+    """Write the runs' results to the shipped study results (dither_lab/assets/study) and (``publish_ship``) publish the ship weights in dither_lab/assets/."""
     sys.path.insert(0, str(ROOT / "scripts"))
     from train_pretrained import publish
 
@@ -350,7 +353,7 @@ def collect(folder: Path, tag: str, publish_ship: bool) -> None:
         card = r["card"] if r["card"].get("commit") else {**r["card"], "commit": camp.get("commit", "")}
         publish(folder / s["group"] / name / "model.safetensors", card, dataset=s["dataset"],
                 arch=s["model"]["arch"], activation=s["model"]["activation"], made_by=made_by)
-    out = ROOT / "benchmarks" / "results"
+    out = STUDY
     for ds in TRAIN_SIZE:
         rows = [{"name": n, "group": r["spec"]["group"], "activation": r["spec"]["model"]["activation"],
                  "affine": r["spec"]["model"]["affine"], "seed": r["spec"]["seed"], "epochs": r["epochs"],
@@ -367,6 +370,8 @@ def collect(folder: Path, tag: str, publish_ship: bool) -> None:
                  "commit": camp.get("commit"), "probe": camp.get("probe"),
                  "epochs": {k: v for k, v in camp.get("epochs", {}).items() if k in (ds, "per_epoch_s")},
                  "status": camp.get("status"), "runs": rows}, indent=2) + "\n")
+            record_asset(f"study/{path.name}", made_by=f"python scripts/campaign.py collect ... --tag {tag}",
+                         assets_dir=ASSETS)
             print(f"wrote {path} ({len(rows)} runs)")
 
 
@@ -405,7 +410,7 @@ def main() -> None:
     c = sub.add_parser("collect")
     c.add_argument("folder")
     c.add_argument("--tag", required=True, help="names the results file: campaign_<tag>_<dataset>.json")
-    c.add_argument("--publish", action="store_true", help="copy the ship runs' weights into assets/")
+    c.add_argument("--publish", action="store_true", help="copy the ship runs' weights into dither_lab/assets/")
     a = p.parse_args()
     if a.cmd == "plan":
         for r in plan():

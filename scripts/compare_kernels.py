@@ -8,8 +8,8 @@ For both shipped models of the dataset (trained with Sign and with DeSign): test
 from data and a kernel learned on 10,000 training images (1,000 per class); the test images are the whole test
 set or ``--count`` of them, the same number per class; and the detail each kernel keeps in the feature maps
 (``dither_lab.study.feature_map_metrics``). Accuracy when trained with each kernel is joined from the training
-campaign's results (benchmarks/results/campaign_short_<dataset>.json, made by scripts/campaign.py), where they exist.
-Writes benchmarks/results/compare_<dataset>.json and prints a Markdown table.
+campaign's results (dither_lab/assets/study/campaign_short_<dataset>.json, made by scripts/campaign.py), where they exist.
+Writes dither_lab/assets/study/compare_<dataset>.json and prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ import time
 
 import numpy as np
 import torch
+from checkout import ASSETS, STUDY
 
 from dither_lab.data import balanced_subset, load_dataset
-from dither_lab.models import load_pretrained
-from dither_lab.study import METRIC_KEYS, RESULTS_DIR, compare_kernels, kernel_runs, load_results
+from dither_lab.io import record_asset
+from dither_lab.nn.models import load_pretrained
+from dither_lab.study import METRIC_KEYS, compare_kernels, kernel_runs, load_results
 
 
 def main() -> None:
@@ -37,9 +39,9 @@ def main() -> None:
     p.add_argument("--table", action="store_true", help="only print the Markdown table of the saved results")
     a = p.parse_args()
     if a.table:
-        comp = load_results("compare", a.dataset)
+        comp = load_results("compare", a.dataset, folder=STUDY)
         if comp is None:
-            p.error(f"no compare_{a.dataset}.json in {RESULTS_DIR} yet; run without --table first")
+            p.error(f"no compare_{a.dataset}.json in {STUDY} yet; run without --table first")
         print(markdown(comp["rows"]))
         return
     if a.threads:
@@ -53,7 +55,7 @@ def main() -> None:
         print(f"== model trained with {act}")
         models[act] = compare_kernels(model, test, train=train, metric_images=a.metric_images,
                                       learn_steps=a.learn_steps, progress=lambda s: print("  " + s, flush=True))
-    camp = load_results("campaign_short", a.dataset)
+    camp = load_results("campaign_short", a.dataset, folder=STUDY)
     tw = {} if camp is None else kernel_runs(camp)
     rows = []
     for i, r in enumerate(models["design"]):
@@ -63,11 +65,13 @@ def main() -> None:
                      "swapped_into_design_model": r["accuracy"], "trained_with": tw.get(r["key"]),
                      "feature_maps_design_model": {k: r[k] for k in METRIC_KEYS},
                      "feature_maps_sign_model": {k: s[k] for k in METRIC_KEYS}})
-    out = RESULTS_DIR / f"compare_{a.dataset}.json"
+    out = STUDY / f"compare_{a.dataset}.json"
     out.write_text(json.dumps({"made_by": f"python scripts/compare_kernels.py --dataset {a.dataset} --count {a.count}",
                                "test_images": len(test), "metric_images": a.metric_images,
                                "learn_steps": a.learn_steps, "seconds": round(time.perf_counter() - t0, 1),
                                "rows": rows}, indent=2) + "\n")
+    record_asset(f"study/{out.name}", made_by=f"python scripts/compare_kernels.py --dataset {a.dataset} --count {a.count}",
+                 assets_dir=ASSETS)
     print(f"wrote {out}\n")
     print(markdown(rows))
 

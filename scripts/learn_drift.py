@@ -2,7 +2,7 @@
 
     python scripts/learn_drift.py [--steps 100] [--keep-best 20]
 
-For each shipped Fashion-MNIST model and start kernel, :func:`dither_lab.learn.learn_and_compare` learns on the
+For each shipped Fashion-MNIST model and start kernel, :func:`dither_lab.nn.learned.learn_and_compare` learns on the
 even-indexed half of the embedded 2,000-image subset and measures on the other half, once returning the last
 kernel and once the kernel with the lowest loss on the learning half (checked every ``--keep-best`` steps), as
 the Accuracy page does. Prints held-out accuracy before and after, the images put right and wrong against the
@@ -15,8 +15,8 @@ import argparse
 import time
 
 from dither_lab.data import embedded_subset
-from dither_lab.learn import learn_and_compare
-from dither_lab.models import load_pretrained
+from dither_lab.nn.learned import learn_and_compare
+from dither_lab.nn.models import load_pretrained
 
 CASES = [("fashion-mnist-design", "preset:design-2x2-a"), ("fashion-mnist-sign", "preset:design-2x2-a"),
          ("fashion-mnist-design", "bayer:4")]

@@ -1,4 +1,4 @@
-"""Produce the shipped assets with the project's own code and record them in assets/MANIFEST.json.
+"""Produce the shipped assets with the project's own code and record them in dither_lab/assets/MANIFEST.json.
 
     python scripts/make_assets.py blue-noise [--sizes 256 512] [--seed 0]
     python scripts/make_assets.py subset [--per-class 200] [--seed 0]
@@ -12,22 +12,23 @@ import argparse
 import time
 
 import numpy as np
+from checkout import ASSETS
 
-from dither_lab.io import ASSETS_DIR, atomic_write, record_asset
+from dither_lab.io import atomic_write, record_asset
 from dither_lab.kernels import blue_noise
 
 
 def make_blue_noise(sizes: list[int], seed: int, sigma: float) -> None:
-    out_dir = ASSETS_DIR / "blue_noise"
+    out_dir = ASSETS / "blue_noise"
     out_dir.mkdir(parents=True, exist_ok=True)
     for n in sizes:
         t0 = time.perf_counter()
         ranks = blue_noise(n, seed=seed, sigma=sigma).astype(np.uint32)
         secs = time.perf_counter() - t0
         rel = f"blue_noise/void_and_cluster_{n}_seed{seed}_sigma{sigma:g}.npy"
-        atomic_write(ASSETS_DIR / rel, lambda fh, r=ranks: np.save(fh, r, allow_pickle=False), force=True)
+        atomic_write(ASSETS / rel, lambda fh, r=ranks: np.save(fh, r, allow_pickle=False), force=True)
         record_asset(rel, made_by=f"python scripts/make_assets.py blue-noise --sizes {n} --seed {seed} --sigma {sigma:g}",
-                     seed=seed, sigma=sigma, size=n, seconds=round(secs, 1))
+                     seed=seed, sigma=sigma, size=n, seconds=round(secs, 1), assets_dir=ASSETS)
         print(f"{rel}: {secs:.1f} s")
 
 
@@ -36,12 +37,12 @@ def make_subset(per_class: int, seed: int) -> None:
 
     test = load_fashion_mnist("test")
     idx = balanced_indices(test.labels, per_class, seed=seed)
-    (ASSETS_DIR / SUBSET_ASSET).parent.mkdir(parents=True, exist_ok=True)
+    (ASSETS / SUBSET_ASSET).parent.mkdir(parents=True, exist_ok=True)
     images, labels = np.ascontiguousarray(test.images[idx]), test.labels[idx].astype(np.uint8)
-    atomic_write(ASSETS_DIR / SUBSET_ASSET,
+    atomic_write(ASSETS / SUBSET_ASSET,
                  lambda fh: np.savez_compressed(fh, images=images, labels=labels, indices=idx.astype(np.int32)), force=True)
     record_asset(SUBSET_ASSET, made_by=f"python scripts/make_assets.py subset --per-class {per_class} --seed {seed}",
-                 source="Fashion-MNIST test set (t10k), MIT licence, Zalando SE", count=int(idx.size), seed=seed)
+                 source="Fashion-MNIST test set (t10k), MIT licence, Zalando SE", count=int(idx.size), seed=seed, assets_dir=ASSETS)
     print(f"{SUBSET_ASSET}: {idx.size} images")
 
 

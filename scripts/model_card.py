@@ -1,4 +1,4 @@
-"""Write assets/models/README.md, the human-readable model card, from the JSON cards next to the weights.
+"""Write dither_lab/assets/models/README.md, the human-readable model card, from the JSON cards next to the weights.
 
     python scripts/model_card.py
 """
@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 
-from dither_lab.io import ASSETS_DIR, atomic_write
+from checkout import ASSETS
+
+from dither_lab.io import atomic_write
 
 
 def main() -> None:
-    cards = sorted((ASSETS_DIR / "models").glob("*.card.json"))
+    cards = sorted((ASSETS / "models").glob("*.card.json"))
     lines = [
         "# Model card: the shipped pretrained BNNs",
         "",
@@ -41,7 +43,7 @@ def main() -> None:
         "real-valued weights only, seed 0, learnable batch-norm scale and shift. The DeSign models use the paper's 2x2",
         "kernel [[1,1],[0,3]] in the authors' batch-norm units in every binary layer.",
         "",
-        "ResNet-20 units (`dither_lab.models.UNITS`): `plain` adds each binary convolution's output to its real-valued",
+        "ResNet-20 units (`dither_lab.nn.models.UNITS`): `plain` adds each binary convolution's output to its real-valued",
         "shortcut; `bn-prelu` puts a batch norm after the binary convolution and a PReLU after the addition. The",
         "shipped CIFAR-10 pair has bn-prelu units, the recipe's since a CPU pilot found them learning faster",
         "(`python scripts/unit_pilot.py --data PATH`, results in benchmarks/results/unit_pilot_cifar10.json); the",
@@ -62,8 +64,8 @@ def main() -> None:
         "",
     ]
     text = "\n".join(lines).encode()
-    atomic_write(ASSETS_DIR / "models" / "README.md", lambda fh: fh.write(text), force=True)
-    print(f"wrote {ASSETS_DIR / 'models' / 'README.md'}")
+    atomic_write(ASSETS / "models" / "README.md", lambda fh: fh.write(text), force=True)
+    print(f"wrote {ASSETS / 'models' / 'README.md'}")
 
 
 if __name__ == "__main__":

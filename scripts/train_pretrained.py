@@ -4,8 +4,8 @@
     python scripts/train_pretrained.py --dataset fashion-mnist --activation design
     python scripts/train_pretrained.py --dataset cifar10 --data PATH/cifar10-jpg.tar.gz --activation sign
 
-Writes assets/models/<dataset>-<arch>-<activation>.safetensors (bit-packed binary layers) and a model card
-<same name>.card.json, and records both in assets/MANIFEST.json. The run folder (checkpoints) is runs/<name>/;
+Writes dither_lab/assets/models/<dataset>-<arch>-<activation>.safetensors (bit-packed binary layers) and a model card
+<same name>.card.json, and records both in dither_lab/assets/MANIFEST.json. The run folder (checkpoints) is runs/<name>/;
 rerunning with --resume continues an interrupted run exactly.
 """
 
@@ -16,11 +16,12 @@ import json
 from pathlib import Path
 
 import torch
+from checkout import ASSETS
 
 from dither_lab.data import load_dataset
-from dither_lab.io import ASSETS_DIR, atomic_write, record_asset
-from dither_lab.models import load_model, model_nbytes
-from dither_lab.train import SHIPPED_MODELS, shipped_run, train
+from dither_lab.io import atomic_write, record_asset
+from dither_lab.nn.models import load_model, model_nbytes
+from dither_lab.nn.train import SHIPPED_MODELS, shipped_run, train
 
 
 def main() -> None:
@@ -48,10 +49,10 @@ def main() -> None:
 
 
 def publish(weights: Path, card: dict, *, dataset: str, arch: str, activation: str, made_by: str) -> Path:
-    """Copy trained weights into assets/models/<dataset>-<arch>-<activation>.safetensors with their card (plus
+    """Copy trained weights into dither_lab/assets/models/<dataset>-<arch>-<activation>.safetensors with their card (plus
     sizes and the command that made them) and record both in the manifest. Returns the published weights."""
     name = f"{dataset}-{arch}-{activation}"
-    out = ASSETS_DIR / "models"
+    out = ASSETS / "models"
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{name}.safetensors"
     data = Path(weights).read_bytes()
@@ -61,7 +62,7 @@ def publish(weights: Path, card: dict, *, dataset: str, arch: str, activation: s
     text = (json.dumps(card, indent=2) + "\n").encode()
     atomic_write(out / f"{name}.card.json", lambda fh: fh.write(text), force=True)
     for rel in (f"models/{name}.safetensors", f"models/{name}.card.json"):
-        record_asset(rel, made_by=made_by, test_accuracy=card["test_accuracy"])
+        record_asset(rel, made_by=made_by, test_accuracy=card["test_accuracy"], assets_dir=ASSETS)
     print(f"{name}: test accuracy {card['test_accuracy']:.4f} after {card['epochs_done']} epochs, "
           f"{card['wall_time_s']:.0f} s; weights {target.stat().st_size} bytes")
     return target

@@ -4,7 +4,7 @@
     python scripts/unit_pilot.py --data PATH --units bn-prelu --ste approxsign   # another surrogate gradient
     python scripts/unit_pilot.py --data PATH --units bn-prelu --batch-size 256   # half the optimizer steps
 
-Every run is the shipped CIFAR-10 recipe (``dither_lab.train.shipped_run``) with the unit (and, where given, the
+Every run is the shipped CIFAR-10 recipe (``dither_lab.nn.train.shipped_run``) with the unit (and, where given, the
 STE, batch size and learning rate) as the only change, on a balanced training subset (seed 0), tested on a
 balanced test subset after each epoch; two runs at a time, one torch thread each. Runs resume from their folders
 under ``--out``. Writes benchmarks/results/unit_pilot_cifar10.json, with ``_<ste>``, ``_b<batch>`` and
@@ -33,7 +33,7 @@ def pilot_run(unit: str, activation: str, *, epochs: int, ste: str = "hardtanh",
     only changes."""
     from dataclasses import replace
 
-    from dither_lab.train import shipped_run
+    from dither_lab.nn.train import shipped_run
 
     run = shipped_run("cifar10", activation, epochs=epochs)
     run.recipe = replace(run.recipe, batch_size=run.recipe.batch_size if batch_size is None else batch_size,
@@ -50,7 +50,7 @@ def one_run(unit: str, activation: str, a: argparse.Namespace) -> dict:
     import torch
 
     from dither_lab.data import balanced_subset, load_dataset
-    from dither_lab.train import train
+    from dither_lab.nn.train import train
 
     torch.set_num_threads(1)
     tr = balanced_subset(load_dataset("cifar10", "train", path=a.data), a.train, seed=0)

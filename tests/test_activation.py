@@ -185,7 +185,7 @@ def test_folding_follows_the_input_layout(gammas, gen):
 
 
 def test_compare_broadcasts_to_the_threshold_shape():
-    from dither_lab.activation import _compare
+    from dither_lab.activation.dithered import _compare
 
     out = _compare(torch.tensor([0.0, 0.5, -0.1]), torch.tensor([[0.5], [-0.5]]))
     assert out.tolist() == [[-1.0, 1.0, -1.0], [1.0, 1.0, 1.0]]

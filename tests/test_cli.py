@@ -142,8 +142,8 @@ def test_every_subcommand_rejects_bad_arguments(argv, match, capsys, tmp_path, m
 
 def test_evaluate_sweep_matches_the_library(capsys):
     from dither_lab.data import embedded_subset
-    from dither_lab.evaluate import strength_sweep
-    from dither_lab.models import load_pretrained
+    from dither_lab.nn.evaluate import strength_sweep
+    from dither_lab.nn.models import load_pretrained
 
     args = ["evaluate", "--model", "fashion-mnist-design", "--kernel", "preset:design-2x2-a", "--count", "100"]
     assert main([*args, "--sweep", "0,1", "--json"]) == 0
@@ -176,7 +176,7 @@ def test_evaluate_count_takes_each_class_alike(tmp_path, cifar_tree, capsys):
 
 
 def test_train_limit_takes_each_class_alike(tmp_path, cifar_tree, monkeypatch, capsys):
-    import dither_lab.train
+    import dither_lab.nn.train
 
     root = cifar_tree(tmp_path / "tree", per_class=3)  # sorted by class: a first-20 slice would be 7 classes
     seen = {}
@@ -186,7 +186,7 @@ def test_train_limit_takes_each_class_alike(tmp_path, cifar_tree, monkeypatch, c
         seen["unit"] = run.model.get("unit")
         return {"test_accuracy": 0.1, "epochs_done": 1}
 
-    monkeypatch.setattr(dither_lab.train, "train", fake_train)
+    monkeypatch.setattr(dither_lab.nn.train, "train", fake_train)
     assert main(["train", "--dataset", "cifar10", "--arch", "resnet-20", "--data", str(root), "--limit", "20",
                  "--unit", "bn-prelu", "--out", str(tmp_path / "run")]) == 0
     assert seen["train"].tolist() == [2] * 10 and seen["test"].tolist() == [2] * 10
@@ -251,11 +251,10 @@ def test_bare_command_lists_what_it_can_do(capsys):
 
 
 def test_maps_summarizes_every_layer_and_draws_one(tmp_path, capsys):
-    from dither_lab.compare import layer_summary
     from dither_lab.data import embedded_subset
-    from dither_lab.evaluate import layer_maps
     from dither_lab.io import load_image
-    from dither_lab.models import load_pretrained
+    from dither_lab.nn.feature_maps import layer_maps, layer_summary
+    from dither_lab.nn.models import load_pretrained
 
     out = tmp_path / "maps.png"
     assert main(["maps", "--model", "fashion-mnist-design", "--kernel", "bayer:4", "--index", "3", "--layer", "1",

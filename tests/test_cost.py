@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from dither_lab.activation import fold_batchnorm_thresholds
-from dither_lab.cost import inference_time, kernel_cost, layer_shapes, threshold_tables
-from dither_lab.models import binary_layers, build_model, model_nbytes
+from dither_lab.nn.cost import inference_time, kernel_cost, layer_shapes, threshold_tables
+from dither_lab.nn.models import binary_layers, build_model, model_nbytes
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ import pytest
 from dither_lab import design as D
 from dither_lab.cli import main
 from dither_lab.data import embedded_subset
+from dither_lab.kernels import LEVELS
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def test_responses_are_relu_levels():
     w = np.random.default_rng(7).choice([-1, 1], size=(3, 3))
     s = np.where(imgs[0] >= 0.5, 1, -1)
     expected = max(0, int((s[1:4, 2:5] * w).sum()))
-    assert D.simulate_responses(imgs, seed=7)[0, 1, 2] == list(D.LEVELS).index(expected)
+    assert D.simulate_responses(imgs, seed=7)[0, 1, 2] == list(LEVELS).index(expected)
     with pytest.raises(ValueError, match="H, W >= 3"):
         D.simulate_responses(np.zeros((1, 2, 5)))
 
@@ -36,7 +37,7 @@ def test_tables_equal_simulation_2x2_exactly(levels, objective):
 def test_tables_equal_simulation_on_3x3_sample(levels, objective):
     rng = np.random.default_rng(0)
     idx = rng.choice(6**9, size=40, replace=False)
-    cands = np.stack([D._candidate_chunk(3, 3, int(i), int(i) + 1)[0].reshape(3, 3) for i in idx])
+    cands = np.stack([D.candidate_digits(3, 3, int(i), int(i) + 1)[0].reshape(3, 3) for i in idx])
     np.testing.assert_allclose(D.score_tables(D.build_tables(levels, 3, 3), cands, objective),
                                D.score_simulated(levels, cands, objective), rtol=1e-10, atol=1e-12)
 
@@ -64,8 +65,11 @@ def test_cli_design_json(capsys):
     assert main(["design", "--size", "2x2", "--count", "20", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["count"] == 1296 and res["images"] == 20
-    assert main(["design", "--size", "4x4"]) == 2  # exhaustive stops at 3x3: the message names --method local
-    assert "--method local" in capsys.readouterr().err
+    assert main(["design", "--size", "4x4", "--method", "table"]) == 2  # exhaustive stops at 3x3
+    assert "local method" in capsys.readouterr().err
+    assert main(["design", "--size", "4x4", "--count", "20", "--json"]) == 0  # auto: local search past 3x3
+    res = json.loads(capsys.readouterr().out)
+    assert res["method"] == "local" and np.array(res["kernel_levels"]).shape == (4, 4)
     assert main(["design", "--size", "axb"]) == 2
     assert main(["design", "--size", "17x2", "--method", "local"]) == 2
 
@@ -74,9 +78,9 @@ def test_levels_from_data_match_firing_rates(levels):
     rng = np.random.default_rng(0)
     act = rng.standard_normal(100_000)
     table = D.levels_from_data(levels, act)
-    assert list(table) == list(D.LEVELS)
+    assert list(table) == list(LEVELS)
     assert all(a <= b for a, b in zip(list(table.values()), list(table.values())[1:], strict=False))
-    for i, level in enumerate(D.LEVELS):  # the measured map fires as often as the level does
+    for i, level in enumerate(LEVELS):  # the measured map fires as often as the level does
         assert (act >= table[level]).mean() == pytest.approx((levels >= i).mean(), abs=2e-3)
     with pytest.raises(ValueError, match="must not be empty"):
         D.levels_from_data(levels, np.array([]))
@@ -99,7 +103,7 @@ def test_local_search_finds_the_exhaustive_optimum(levels, objective, size):
     local = D.local_search(levels, size, size, objective, restarts=32, seed=0)
     assert local["best"][0]["score"] == pytest.approx(exact["score"], rel=1e-12, abs=1e-12)
     for run in local["starts"]:  # every start ends in a local optimum: no single entry improves it
-        cur = np.searchsorted(D._LV, np.array(run["levels"]).ravel())
+        cur = np.searchsorted(D.LEVEL_VALUES, np.array(run["levels"]).ravel())
         tables = D.build_tables(levels, size, size)
         sign = -1 if D.MAXIMIZE[objective] else 1
         base = sign * D.score_tables(tables, cur[None], objective)[0]

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from dither_lab import error_diffusion, make_kernel, ordered_dither, tile
-from dither_lab.dither import DIFFUSION_KERNELS
+from dither_lab.imaging.dither import DIFFUSION_KERNELS
 
 
 @pytest.mark.parametrize("n", [2, 4, 8])

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from dither_lab.data import FASHION_SYSTEM_DIR
-from dither_lab.models import load_model
+from dither_lab.nn.models import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,7 +78,7 @@ def test_leftover_temporary_file_never_replaces_a_good_one(tmp_path):
 
 @pytest.fixture
 def damaged_assets(tmp_path, monkeypatch):
-    import dither_lab.io as dio
+    import dither_lab.io.assets as dio
 
     copy = tmp_path / "assets"
     shutil.copytree(dio.ASSETS_DIR, copy)
@@ -87,12 +87,12 @@ def damaged_assets(tmp_path, monkeypatch):
 
 
 def test_damaged_model_file_is_reported_with_how_to_restore(damaged_assets):
-    from dither_lab.models import PRETRAINED, load_pretrained
+    from dither_lab.nn.models import PRETRAINED, load_pretrained
 
     rel = PRETRAINED["fashion-mnist-design"][0]
     path = damaged_assets / rel
     path.write_bytes(path.read_bytes()[:1000])
-    with pytest.raises(ValueError, match="damaged.*git checkout -- assets"):
+    with pytest.raises(ValueError, match="damaged.*git checkout -- dither_lab/assets"):
         load_pretrained("fashion-mnist-design")
     path.unlink()
     with pytest.raises(ValueError, match="missing.*restore"):
@@ -104,7 +104,7 @@ def test_app_starts_and_says_what_is_missing(damaged_assets):
     from streamlit.testing.v1 import AppTest
 
     from dither_lab.data import SUBSET_ASSET
-    from dither_lab.models import PRETRAINED
+    from dither_lab.nn.models import PRETRAINED
 
     for rel, _ in PRETRAINED.values():
         if (damaged_assets / rel).exists():
@@ -122,7 +122,7 @@ def test_app_starts_and_says_what_is_missing(damaged_assets):
         at.switch_page(page)
         at.run()
         assert not at.exception, page
-        assert any(expected in e.value and "git checkout -- assets" in e.value for e in at.error), page
+        assert any(expected in e.value and "git checkout -- dither_lab/assets" in e.value for e in at.error), page
     st.cache_resource.clear()
     st.cache_data.clear()
 

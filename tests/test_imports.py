@@ -3,7 +3,7 @@ import sys
 
 
 def test_core_does_not_import_streamlit():
-    code = "import sys, dither_lab, dither_lab.cli, dither_lab.bench, dither_lab.cost; print('streamlit' in sys.modules)"
+    code = "import sys, dither_lab, dither_lab.cli, dither_lab.bench, dither_lab.nn.cost; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
 

@@ -47,7 +47,7 @@ def test_cluster_dot_permutation_and_centre_first(n):
 
 @pytest.mark.parametrize("n", [8, 32])
 def test_blue_noise_permutation_seeded_and_blue(n):
-    from dither_lab.metrics import low_high_ratio
+    from dither_lab.imaging.metrics import low_high_ratio
 
     a, b, c = K.blue_noise(n, seed=1), K.blue_noise(n, seed=1), K.blue_noise(n, seed=2)
     assert sorted(a.ravel().tolist()) == list(range(n * n))

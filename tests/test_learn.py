@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from dither_lab.data import embedded_subset
-from dither_lab.learn import learn_kernel
-from dither_lab.models import binary_layers, build_model
+from dither_lab.nn.learned import learn_kernel
+from dither_lab.nn.models import binary_layers, build_model
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_per_layer_kernels_time_limit_and_errors(model):
 
 
 def test_learn_and_compare_splits_fit_and_held_out(model):
-    from dither_lab.learn import learn_and_compare
+    from dither_lab.nn.learned import learn_and_compare
 
     res = learn_and_compare(model, embedded_subset().subset(np.arange(200)), init="preset:design-2x2-a", steps=3)
     assert res["held_out"] == 100 and res["steps"] == 3 and res["spec"].startswith("custom:")
@@ -52,8 +52,8 @@ def test_learn_and_compare_splits_fit_and_held_out(model):
 def test_keep_best_returns_the_kernel_with_the_lowest_check_loss():
     # Steps far too large wreck a kernel the network was trained with: keeping the best by the loss on the
     # training images returns the start; without it the last, wrecked kernel comes back.
-    from dither_lab.evaluate import evaluate
-    from dither_lab.models import load_pretrained
+    from dither_lab.nn.evaluate import evaluate
+    from dither_lab.nn.models import load_pretrained
 
     model, _ = load_pretrained("fashion-mnist-design")
     data = embedded_subset().subset(np.arange(300))

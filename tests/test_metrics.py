@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from skimage import metrics as skm
 
-from dither_lab import metrics as M
+from dither_lab.imaging import metrics as M
 
 
 def test_psnr_ssim_mse_match_scikit_image(rng):
@@ -97,7 +97,7 @@ def test_detail_metrics_states_ranges(rng):
 def test_compare_activation_shows_maps_on_the_metrics_scale(rng):
     # What the feature-map and Learn pages draw is what the metrics compare: the real map from [-3, 3] and the
     # binary maps from {-1, +1}, each to [0, 1]; the density of 1s is the share of +1s.
-    from dither_lab.compare import compare_activation
+    from dither_lab.nn.feature_maps import compare_activation
 
     real = rng.normal(0, 2, (12, 10))
     res = compare_activation(real, "preset:design-2x2-a")
@@ -110,7 +110,7 @@ def test_compare_activation_shows_maps_on_the_metrics_scale(rng):
 def test_layer_mosaic_places_every_channel_as_compare_activation_shows_it(rng):
     # Each channel's tile in the montage is exactly what compare_activation shows for that channel, a 3-D kernel
     # taking the channel's own slice; one mid-gray pixel separates the tiles, and unused cells stay mid-gray.
-    from dither_lab.compare import compare_activation, layer_mosaic
+    from dither_lab.nn.feature_maps import compare_activation, layer_mosaic
 
     bn = rng.normal(0, 1.5, (10, 5, 6)).astype(np.float32)
     res = layer_mosaic(bn, "preset:design3d-2x2x4")
@@ -131,7 +131,7 @@ def test_layer_mosaic_places_every_channel_as_compare_activation_shows_it(rng):
 
 
 def test_layer_summary_counts_ones_and_flipped_bits_per_layer(rng):
-    from dither_lab.compare import layer_summary
+    from dither_lab.nn.feature_maps import layer_summary
 
     bns = {"a": rng.normal(0, 1, (4, 6, 6)).astype(np.float32), "b": rng.normal(0.5, 1, (8, 3, 3)).astype(np.float32)}
     rows = layer_summary(bns, "preset:design-2x2-a")

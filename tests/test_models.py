@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from dither_lab import make_kernel
-from dither_lab.models import (
+from dither_lab.nn.models import (
     ACTIVATIONS,
     BinaryActivation,
     binary_layers,

@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from dither_lab.data import Dataset, embedded_subset
-from dither_lab.evaluate import evaluate
-from dither_lab.models import binary_layers, build_model, load_model
-from dither_lab.train import Recipe, RunConfig, TrainStep, augment, lr_at, param_groups, train
+from dither_lab.nn.evaluate import evaluate
+from dither_lab.nn.models import binary_layers, build_model, load_model
+from dither_lab.nn.train import Recipe, RunConfig, TrainStep, augment, lr_at, param_groups, train
 
 
 def _fashion_dir() -> Path:
@@ -229,7 +229,7 @@ def test_evaluate_swaps_kernel_on_a_copy():
 
 
 def test_evaluate_per_image_and_paired_change():
-    from dither_lab.evaluate import paired_change
+    from dither_lab.nn.evaluate import paired_change
 
     m = build_model("fmnist-net", in_channels=1, image_size=28, width=0.125, activation="sign").eval()
     ds = embedded_subset()
@@ -252,8 +252,8 @@ def test_evaluate_per_image_and_paired_change():
 
 
 def test_strength_sweep_runs_from_sign_to_scaled_kernels():
-    from dither_lab.evaluate import strength_sweep
-    from dither_lab.models import load_pretrained
+    from dither_lab.nn.evaluate import strength_sweep
+    from dither_lab.nn.models import load_pretrained
 
     m, _ = load_pretrained("fashion-mnist-design")
     ds = embedded_subset()
@@ -301,7 +301,7 @@ def test_torchrun_two_cpu_processes_match_one(tmp_path):
 
 
 def test_shipped_run_is_the_one_recipe_of_every_study_run():
-    from dither_lab.train import shipped_run
+    from dither_lab.nn.train import shipped_run
 
     run = shipped_run("cifar10", "design", epochs=3, seed=2, affine=False)
     assert run.model == {"arch": "resnet-20", "in_channels": 3, "image_size": 32, "width": 1.0, "unit": "bn-prelu",

@@ -1,6 +1,6 @@
 """Cached wrappers of core calls: ``st.cache_data`` for arrays and tables (copied per session, so no session
 can change another's), ``st.cache_resource`` for models and evaluation sets only (shared and never mutated: kernel
-swaps work on copies, see :func:`dither_lab.evaluate.with_kernel`; datasets are read-only memory maps)."""
+swaps work on copies, see :func:`dither_lab.nn.evaluate.with_kernel`; datasets are read-only memory maps)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from dither_lab.compare import Output, compare, compare_activation, layer_mosaic, layer_summary
 from dither_lab.data import Dataset, balanced_subset, embedded_subset, load_dataset
-from dither_lab.evaluate import evaluate, layer_maps, with_kernel
+from dither_lab.imaging.compare import Output, compare
+from dither_lab.imaging.samples import sample_image
 from dither_lab.io import decode_image
-from dither_lab.models import load_pretrained
-from dither_lab.samples import sample_image
+from dither_lab.nn.evaluate import evaluate, with_kernel
+from dither_lab.nn.feature_maps import compare_activation, layer_maps, layer_mosaic, layer_summary
+from dither_lab.nn.models import load_pretrained
 
 #: Uploads are computed at most this large (longer side, pixels); the notice says so.
 MAX_SIDE = 1024
@@ -81,7 +82,7 @@ def eval_set(dataset: str) -> Dataset:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def accuracy(model_name: str, kernel: str | None, layers: tuple[int, ...] | None, count: int) -> dict[str, Any]:
-    """:func:`dither_lab.evaluate.evaluate` with per-image results (the page compares kernels image by image)."""
+    """:func:`dither_lab.nn.evaluate.evaluate` with per-image results (the page compares kernels image by image)."""
     m, meta = model(model_name)
     return evaluate(m, eval_set(meta["dataset"]), kernel=kernel, layers=None if layers is None else list(layers),
                     count=count, per_image=True)
@@ -89,7 +90,7 @@ def accuracy(model_name: str, kernel: str | None, layers: tuple[int, ...] | None
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def sweep(model_name: str, kernel: str, layers: tuple[int, ...] | None, count: int) -> list[dict[str, Any]]:
-    from dither_lab.evaluate import strength_sweep
+    from dither_lab.nn.evaluate import strength_sweep
 
     m, meta = model(model_name)
     return strength_sweep(m, eval_set(meta["dataset"]), kernel, layers=None if layers is None else list(layers),
@@ -98,7 +99,7 @@ def sweep(model_name: str, kernel: str, layers: tuple[int, ...] | None, count: i
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def cost(model_name: str, kernel: str | None, layers: tuple[int, ...] | None) -> dict[str, Any]:
-    from dither_lab.cost import kernel_cost
+    from dither_lab.nn.cost import kernel_cost
 
     return kernel_cost(model(model_name)[0], kernel, layers=None if layers is None else list(layers))
 
@@ -123,7 +124,7 @@ def mosaic(bn: np.ndarray, kernel: str) -> dict[str, Any]:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def summary(model_name: str, image: np.ndarray, kernel: str) -> list[dict[str, Any]]:
-    """:func:`dither_lab.compare.layer_summary` of the model's batch-norm outputs (trained kernels) on ``image``."""
+    """:func:`dither_lab.nn.feature_maps.layer_summary` of the model's batch-norm outputs (trained kernels) on ``image``."""
     return layer_summary({n: m["bn"][0] for n, m in maps(model_name, image, None).items()}, kernel)
 
 
@@ -138,15 +139,11 @@ def design_search(size: int, objective: str, count: int, seed: int) -> tuple[dic
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def design_beyond(size: int, slices: int, objective: str, count: int, seed: int) -> dict[str, Any]:
-    """Kernels past the exhaustive range on the embedded subset: a local search (sides over 3) or, with
-    ``slices`` > 1, a channel-cycled 3-D kernel; the response map of channel 0 is returned under ``response``."""
-    from dither_lab.design import gray_images, local_search, search_3d, simulate_responses, tiled_start
+    """Kernels past the exhaustive range on the embedded subset (:func:`dither_lab.design.design_kernel`: a local
+    search past 3x3, or with ``slices`` > 1 a channel-cycled 3-D kernel); the response map of channel 0 is
+    returned under ``response``."""
+    from dither_lab.design import design_kernel, gray_images, simulate_responses
 
     images = gray_images(eval_set("fashion-mnist").images[:count])
-    levels = simulate_responses(images, seed=seed)
-    if slices > 1:
-        res = search_3d(images, slices, size, size, objective, seed=seed, method="auto" if size <= 3 else "local")
-    else:
-        res = local_search(levels, size, size, objective, restarts=8, seed=seed,
-                           init=tiled_start(levels, size, size, objective))
-    return {**res, "response": np.asarray(levels[0])}
+    res = design_kernel(images, size, size, objective, slices=slices, seed=seed)
+    return {**res, "response": np.asarray(simulate_responses(images[:1], seed=seed)[0])}

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from dither_lab.imaging.samples import SAMPLES
 from dither_lab.io import library_bytes, read_library_bytes
-from dither_lab.models import PRETRAINED, available_pretrained
-from dither_lab.samples import SAMPLES
+from dither_lab.nn.models import PRETRAINED, available_pretrained
 from dither_lab.ui import cached, state
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
@@ -53,8 +53,8 @@ def model_choice(key: str) -> str | None:
     """Pick a shipped pretrained model; None (with a message) when none is installed."""
     names = available_pretrained()
     if not names:
-        st.warning("No pretrained model is installed: the files listed in assets/MANIFEST.json are missing. "
-                   "Restore them with `git checkout -- assets`, or train them with scripts/train_pretrained.py.")
+        st.warning("No pretrained model is installed: the files listed in dither_lab/assets/MANIFEST.json are missing. "
+                   "Restore them by reinstalling dither_lab, in a checkout with `git checkout -- dither_lab/assets`, or train them with scripts/train_pretrained.py.")
         return None
     wanted = state.get(state.K_MODEL)
     index = names.index(wanted) if wanted in names else 0

@@ -28,7 +28,7 @@ def _png(arr: np.ndarray) -> bytes:
 
 
 def test_cached_models_are_never_mutated_by_sessions():
-    from dither_lab.models import available_pretrained, binary_layers
+    from dither_lab.nn.models import available_pretrained, binary_layers
     from dither_lab.ui import cached
 
     name = available_pretrained()[0]

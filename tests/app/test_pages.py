@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from dither_lab.compare import compare, metrics_table
+from dither_lab.imaging.compare import compare, metrics_table
+from dither_lab.imaging.samples import sample_image
 from dither_lab.kernels import make_kernel
-from dither_lab.samples import sample_image
 from dither_lab.ui import widgets
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -222,8 +222,8 @@ def test_feature_maps_page():
 
 def test_accuracy_page_runs_and_matches_library():
     from dither_lab.data import embedded_subset
-    from dither_lab.evaluate import evaluate
-    from dither_lab.models import load_pretrained
+    from dither_lab.nn.evaluate import evaluate
+    from dither_lab.nn.models import load_pretrained
 
     at = _app("app_pages/accuracy.py", kernel="preset:design-2x2-a")
     assert len(_table(at)) == 2  # live: measured on opening, without a button
@@ -238,7 +238,7 @@ def test_accuracy_page_runs_and_matches_library():
 
     study = trained_with("fashion-mnist")["preset:design-2x2-a"]["accuracy"]
     assert df.iloc[1]["trained with it (kernel study, %)"] == pytest.approx(100 * study, abs=0.005)
-    from dither_lab.evaluate import paired_change  # how far chance moves each change, image by image
+    from dither_lab.nn.evaluate import paired_change  # how far chance moves each change, image by image
 
     swapped = evaluate(model, embedded_subset(), count=200, kernel="preset:design-2x2-a", per_image=True)
     want = paired_change(swapped["correct"], evaluate(model, embedded_subset(), count=200, per_image=True)["correct"])
@@ -248,8 +248,8 @@ def test_accuracy_page_runs_and_matches_library():
 
 def test_accuracy_page_strength_sweep():
     from dither_lab.data import embedded_subset
-    from dither_lab.evaluate import strength_sweep
-    from dither_lab.models import load_pretrained
+    from dither_lab.nn.evaluate import strength_sweep
+    from dither_lab.nn.models import load_pretrained
 
     at = _app("app_pages/accuracy.py", model="fashion-mnist-design", kernel="preset:design-2x2-a")
     at.select_slider(key="acc_count").set_value(200).run()
@@ -265,8 +265,8 @@ def test_accuracy_page_strength_sweep():
 
 
 def test_accuracy_page_says_what_each_kernel_costs():
-    from dither_lab.cost import kernel_cost
-    from dither_lab.models import load_pretrained
+    from dither_lab.nn.cost import kernel_cost
+    from dither_lab.nn.models import load_pretrained
 
     at = _app("app_pages/accuracy.py", kernel="bayer:4")
     cost = _table(at, 1)  # after the accuracy table
@@ -341,7 +341,7 @@ def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
     assert {"plain", "bn-prelu"} <= set(cifar["ResNet-20 unit"])
     assert "spread (sd, points)" in first.columns and "spread (sd, points)" not in cifar.columns  # one seed each
     assert all(t.proto.placeholder == widgets.MISSING for t in at.dataframe)  # a gap reads as a dash, not None
-    monkeypatch.setattr(study, "RESULTS_DIR", tmp_path)  # no results: the page says how to make them
+    monkeypatch.setattr(study, "results_dir", lambda: tmp_path)  # no results: the page says how to make them
     at = _app("app_pages/study.py")
     assert any("scripts/campaign.py" in i.value for i in at.info)
     (tmp_path / "compare_fashion-mnist.json").write_text("{broken")
@@ -351,8 +351,8 @@ def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
 
 def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_tree):
     from dither_lab.data import load_dataset
-    from dither_lab.evaluate import evaluate
-    from dither_lab.models import load_pretrained
+    from dither_lab.nn.evaluate import evaluate
+    from dither_lab.nn.models import load_pretrained
     from dither_lab.ui import cached
 
     monkeypatch.setenv("DITHER_LAB_DATA", str(tmp_path))  # no CIFAR-10 here: the pages say what is missing

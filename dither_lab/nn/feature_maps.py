@@ -1,94 +1,34 @@
-"""Side-by-side comparison of binarizations of one image: Sign, ordered dithering with kernels, error diffusion.
+"""Feature maps of a BNN: each binary layer's batch-norm output, binarized by Sign and by a dithered Sign.
 
-The app's image lab and the Learn page are thin views over :func:`compare`.
+The app's Feature maps page and ``dither-lab maps`` are thin views over these functions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
+from torch import nn
 
-from dither_lab._checks import check_image
-from dither_lab.dither import DIFFUSION_KERNELS, error_diffusion, ordered_dither
-from dither_lab.kernels import Kernel, make_kernel
-from dither_lab.metrics import detail_metrics, radial_power_spectrum, to_unit_range
+from dither_lab._checks import check_positive_int
+from dither_lab.activation import dithered_sign
+from dither_lab.data import normalize
+from dither_lab.imaging.metrics import detail_metrics, to_unit_range
+from dither_lab.kernels import as_kernel, tile
+from dither_lab.nn.models import record_taps
 
 #: Batch-norm outputs are compared with binary maps after mapping this range linearly to [0, 1] (clipped).
 ACTIVATION_RANGE = (-3.0, 3.0)
 
-METRIC_LABELS = {
-    "psnr": "PSNR (dB)",
-    "ssim": "SSIM",
-    "csf_psnr": "CSF-PSNR (dB)",
-    "tv_ratio": "TV ratio",
-    "density": "density of 1s",
-    "tone_error": "tone error",
-    "residual_correlation": "residual corr.",
-}
 
-
-@dataclass
-class Output:
-    """One binarization: its label, the spec that made it, the {0, 1} image, metrics, spectrum and error map."""
-
-    label: str
-    spec: str
-    binary: np.ndarray
-    metrics: dict[str, Any]
-    spectrum: tuple[np.ndarray, np.ndarray] = field(repr=False)
-    error: np.ndarray = field(repr=False)
-
-
-def binarize(image: np.ndarray, spec: str | Kernel) -> tuple[str, str, np.ndarray]:
-    """Binarize with a kernel spec (image units) or ``diffusion:METHOD``; returns (label, spec, {0, 1} image)."""
-    if isinstance(spec, str) and spec.startswith("diffusion:"):
-        method = spec.partition(":")[2]
-        if method not in DIFFUSION_KERNELS:
-            raise ValueError(f"unknown error-diffusion method {method!r}; valid: {', '.join(DIFFUSION_KERNELS)}")
-        return f"error diffusion ({method})", spec, error_diffusion(image, method=method, serpentine=True)
-    k = spec if isinstance(spec, Kernel) else make_kernel(spec, domain="unit", allow_files=False)
-    label = "Sign (one threshold)" if k.spec == "sign" else k.name
-    return label, k.spec, ordered_dither(image, k)
-
-
-def compare(image: np.ndarray, specs: list[str | Kernel], *, include_sign: bool = True) -> list[Output]:
-    """Binarize ``image`` with Sign (first, if asked) and each spec; measure each against the image.
-
-    Args:
-        image: float32 in [0, 1], (H, W) or (C, H, W).
-        specs: kernel specs in image units, Kernels, or ``diffusion:METHOD``.
-        include_sign: put plain Sign (threshold 0.5) first.
-    """
-    img = check_image(image)
-    todo: list[str | Kernel] = (["sign"] if include_sign else []) + [s for s in specs if not (include_sign and s == "sign")]
-    outputs = []
-    for spec in todo:
-        label, canon, binary = binarize(img, spec)
-        outputs.append(Output(label, canon, binary, detail_metrics(img, binary), radial_power_spectrum(binary),
-                              error_map(img, binary)))
-    return outputs
-
-
-def metrics_table(outputs: list[Output]) -> list[dict[str, Any]]:
-    """Rows for a table/CSV: output label, spec, and the headline metrics."""
-    rows = []
-    for o in outputs:
-        row: dict[str, Any] = {"output": o.label, "spec": o.spec}
-        row.update({METRIC_LABELS[k]: o.metrics[k] for k in METRIC_LABELS})
-        rows.append(row)
-    return rows
-
-
-def error_map(image: np.ndarray, binary: np.ndarray, *, sigma: float = 1.5) -> np.ndarray:
-    """Signed local tone error ``blur(binary) - blur(image)`` (gray; colour averaged), what the eye sees as wrong."""
-    from scipy import ndimage
-
-    img = check_image(image)
-    a = img if img.ndim == 2 else img.mean(0)
-    b = binary.astype(np.float32) if binary.ndim == 2 else binary.astype(np.float32).mean(0)
-    return (ndimage.gaussian_filter(b, sigma, mode="wrap") - ndimage.gaussian_filter(a, sigma, mode="wrap")).astype(np.float32)
+@torch.inference_mode()
+def layer_maps(model: nn.Module, images: np.ndarray, dataset: str) -> dict[str, dict[str, np.ndarray]]:
+    """Batch-norm outputs and binary outputs of every binary layer for uint8 images (N, C, H, W)."""
+    model.eval()
+    with record_taps(model) as taps:
+        model(normalize(np.asarray(images), dataset))
+    return {n: {"bn": t["bn"].numpy(), "binary": t["binary"].numpy()} for n, t in taps.items()}
 
 
 def compare_activation(real: np.ndarray, kernel: Any, *, value_range: tuple[float, float] = ACTIVATION_RANGE,
@@ -105,9 +45,6 @@ def compare_activation(real: np.ndarray, kernel: Any, *, value_range: tuple[floa
         dict with ``sign`` and ``dithered`` ({-1, +1} maps), ``thresholds`` (the tiled map), ``metrics`` for both,
         and ``shown``: the real map and both binary maps on the metrics' [0, 1] scale, for display.
     """
-    from dither_lab.activation import dithered_sign
-    from dither_lab.kernels import as_kernel, tile
-
     r = np.asarray(real, dtype=np.float32)
     if r.ndim != 2:
         raise ValueError(f"real must be a 2-D map (H, W), got shape {r.shape}")
@@ -146,9 +83,6 @@ def layer_mosaic(bn: np.ndarray, kernel: Any, *, max_channels: int = 64,
     """
     from skimage.util import montage
 
-    from dither_lab._checks import check_positive_int
-    from dither_lab.activation import dithered_sign
-
     r = np.asarray(bn, dtype=np.float32)
     if r.ndim != 3:
         raise ValueError(f"bn must be one image's maps (C, H, W), got shape {r.shape}")
@@ -179,8 +113,6 @@ def layer_summary(bns: dict[str, np.ndarray], kernel: Any) -> list[dict[str, Any
         (``sign_ones``) and with the kernel (``dithered_ones``), and ``differs``, the share of activations whose
         bit the kernel flips.
     """
-    from dither_lab.activation import dithered_sign
-
     rows = []
     for name, bn in bns.items():
         r = np.asarray(bn, dtype=np.float32)

@@ -1,7 +1,7 @@
 """Evaluation of a BNN with any kernel swapped into any layers: accuracy, per-class accuracy, confusion matrix.
 
 Runs in inference mode, batched, with every batch norm + threshold folded into one comparison
-(:class:`dither_lab.models.BinaryActivation`). A kernel swap works on a copy, so a shared (cached) model is
+(:class:`dither_lab.nn.models.BinaryActivation`). A kernel swap works on a copy, so a shared (cached) model is
 never changed.
 """
 
@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from dither_lab.data import Dataset, normalize
-from dither_lab.models import set_kernel
+from dither_lab.nn.models import set_kernel
 
 
 def with_kernel(model: nn.Module, kernel: Any, *, layers: Any = None) -> tuple[nn.Module, list[str]]:
@@ -49,7 +49,7 @@ def evaluate(model: nn.Module, data: Dataset, *, kernel: Any = None, layers: Any
     """Accuracy, per-class accuracy and confusion matrix on ``data`` (its first ``count`` images, or all).
 
     Args:
-        model: a BNN from :mod:`dither_lab.models`.
+        model: a BNN from :mod:`dither_lab.nn.models`.
         data: the evaluation set.
         kernel: a kernel (spec, Kernel or array) swapped in at test time, or None for the trained kernels.
         layers: which binary layers take ``kernel`` (names or indices; None = all).
@@ -142,14 +142,3 @@ def strength_sweep(model: nn.Module, data: Dataset, kernel: Any, strengths: Any 
         if progress is not None:
             progress((i + 1) / len(values))
     return rows
-
-
-@torch.inference_mode()
-def layer_maps(model: nn.Module, images: np.ndarray, dataset: str) -> dict[str, dict[str, np.ndarray]]:
-    """Batch-norm outputs and binary outputs of every binary layer for uint8 images (N, C, H, W)."""
-    from dither_lab.models import record_taps
-
-    model.eval()
-    with record_taps(model) as taps:
-        model(normalize(np.asarray(images), dataset))
-    return {n: {"bn": t["bn"].numpy(), "binary": t["binary"].numpy()} for n, t in taps.items()}

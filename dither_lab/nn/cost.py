@@ -12,7 +12,7 @@ inference folds them, :func:`kernel_cost` counts them, layer by layer, and :func
 folded network against the same network with Sign in the same layers.
 
 Examples:
-    >>> from dither_lab.models import build_model
+    >>> from dither_lab.nn.models import build_model
     >>> net = build_model("fmnist-net", in_channels=1, image_size=28, width=0.25)
     >>> cost = kernel_cost(net, "bayer:4")  # 96 channels in 4 binary layers, 16 thresholds each
     >>> cost["thresholds"], cost["sign_thresholds"], cost["extra_macs"]
@@ -29,8 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from dither_lab.evaluate import with_kernel
-from dither_lab.models import binary_layers, model_nbytes
+from dither_lab.nn.evaluate import with_kernel
+from dither_lab.nn.models import binary_layers, model_nbytes
 
 THRESHOLD_BYTES = 4  # float32, as folded here; integer popcount thresholds (int16) would halve the figures
 
@@ -76,7 +76,7 @@ def kernel_cost(model: nn.Module, kernel: Any = None, *, layers: Any = None) -> 
     """What running ``model`` with ``kernel`` in its binary layers costs at inference, against Sign in them.
 
     Args:
-        model: a BNN from :mod:`dither_lab.models` (it is not changed).
+        model: a BNN from :mod:`dither_lab.nn.models` (it is not changed).
         kernel: a kernel (spec, Kernel or array) swapped into ``layers``, or None for the model's own kernels.
         layers: which binary layers take ``kernel`` (names or indices; None = all); the others keep theirs.
 

@@ -20,7 +20,7 @@ from torch import nn
 
 from dither_lab.data import Dataset, normalize
 from dither_lab.kernels import Kernel, as_kernel
-from dither_lab.models import binary_layers, resolve_layers
+from dither_lab.nn.models import binary_layers, resolve_layers
 
 
 def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-2x2-a", layers: Any = None,
@@ -123,10 +123,10 @@ def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int 
     Returns:
         dict with the learned kernel's ``spec`` and ``values``, the steps run, and held-out accuracy of the
         trained kernels (``trained``), of ``init`` swapped in (``before``) and of the learned kernel (``after``);
-        and :func:`dither_lab.evaluate.paired_change` of the learned kernel against ``init`` (``fixed``,
+        and :func:`dither_lab.nn.evaluate.paired_change` of the learned kernel against ``init`` (``fixed``,
         ``broken``, ``change`` and the ``chance`` band).
     """
-    from dither_lab.evaluate import paired_change, predict, with_kernel
+    from dither_lab.nn.evaluate import paired_change, predict, with_kernel
 
     fit, held = data.subset(slice(0, None, 2)), data.subset(slice(1, None, 2))
     tuned, kernels, losses = learn_kernel(model, fit, init=init, steps=steps, time_limit=time_limit,

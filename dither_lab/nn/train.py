@@ -45,9 +45,9 @@ from torch import nn
 
 from dither_lab._checks import check_choice
 from dither_lab.data import Dataset, normalize
-from dither_lab.evaluate import predict
 from dither_lab.io import atomic_write, load_checkpoint, save_checkpoint
-from dither_lab.models import BinaryConv2d, build_model, save_model
+from dither_lab.nn.evaluate import predict
+from dither_lab.nn.models import BinaryConv2d, build_model, save_model
 
 
 @dataclass

@@ -22,7 +22,7 @@ import numba
 import numpy as np
 
 from dither_lab._checks import check_choice, check_image
-from dither_lab.kernels import as_kernel, make_kernel, resolve_phase, tile
+from dither_lab.kernels import as_kernel, resolve_phase, tile
 
 #: Error-diffusion weights: (matrix, column of the current pixel in its first row, divisor).
 DIFFUSION_KERNELS: dict[str, tuple[list[list[int]], int, int]] = {
@@ -32,10 +32,6 @@ DIFFUSION_KERNELS: dict[str, tuple[list[list[int]], int, int]] = {
     "atkinson": ([[0, 0, 1, 1], [1, 1, 1, 0], [0, 1, 0, 0]], 1, 8),
     "sierra": ([[0, 0, 0, 5, 3], [2, 4, 5, 4, 2], [0, 2, 3, 2, 0]], 2, 32),
 }
-
-
-def _as_image_kernel(kernel: Any):
-    return make_kernel(kernel, domain="unit") if isinstance(kernel, str) else as_kernel(kernel)
 
 
 def ordered_dither(image: np.ndarray, kernel: Any = "bayer:4", *, phase: Any = "origin") -> np.ndarray:
@@ -54,7 +50,7 @@ def ordered_dither(image: np.ndarray, kernel: Any = "bayer:4", *, phase: Any = "
         [[1, 0], [0, 1]]
     """
     img = check_image(image)
-    k = _as_image_kernel(kernel)
+    k = as_kernel(kernel, domain="unit")
     planes = img[None] if img.ndim == 2 else img
     c, h, w = planes.shape
     m = k.shape[-2]

@@ -38,13 +38,8 @@ from torch import nn
 
 from dither_lab._checks import check_choice
 from dither_lab.activation import DitheredSign, FoldedThreshold
-from dither_lab.kernels import Kernel, make_kernel
-
-ARCHS = ("vgg-small", "resnet-20", "fmnist-net")
-UNITS = ("plain", "bn-prelu")
-ACTIVATIONS = ("sign", "rsign", "design", "design3d", "learned")
-DEFAULT_DESIGN = "preset:design-2x2-a"
-DEFAULT_DESIGN3D = "preset:design3d-2x2x4"
+from dither_lab.kernels import Kernel, as_kernel, make_kernel
+from dither_lab.nn.catalog import ACTIVATIONS, ARCHS, PRETRAINED, UNITS
 
 
 class BinaryConv2d(nn.Conv2d):
@@ -85,18 +80,11 @@ class BinaryActivation(nn.Module):
         self.bn = nn.BatchNorm2d(channels, affine=affine)
         self.scale_by_gamma = bool(scale_by_gamma) and affine
         self.activation = activation
-        if activation == "rsign":
-            k, learnable = np.zeros((channels, 1, 1)), True
-        elif activation == "design":
-            k, learnable = kernel or DEFAULT_DESIGN, False
-        elif activation == "design3d":
-            k, learnable = kernel or DEFAULT_DESIGN3D, False
-        elif activation == "learned":
-            k, learnable = kernel or DEFAULT_DESIGN, True
-        elif activation == "sign":
-            k, learnable = "sign", False
+        kind = ACTIVATIONS.get(activation)
+        if kind is None:  # any kernel spec, fixed
+            k, learnable = make_kernel(activation), False
         else:
-            k, learnable = make_kernel(activation), False  # any kernel spec
+            k, learnable = kind.kernel(channels, kernel), kind.learnable
         self.act = DitheredSign(k, ste=ste, learnable=learnable)
         self.record = False
         self.fold = True  # False keeps batch norm and threshold apart at inference (the baseline in benchmarks)
@@ -289,7 +277,7 @@ def set_kernel(model: nn.Module, kernel: Any, *, layers: Any = None) -> list[str
     """Swap the kernel of all binary layers, or of ``layers`` (names or indices), at test time; returns the names."""
     named = binary_layers(model)
     chosen = resolve_layers(model, layers)
-    k = kernel if isinstance(kernel, Kernel) else make_kernel(kernel) if isinstance(kernel, str) else kernel
+    k = as_kernel(kernel)
     for n in chosen:
         named[n].set_kernel(k)
     return chosen
@@ -406,14 +394,6 @@ def load_model(path: Any, *, sha256: str | None = None) -> tuple[nn.Module, dict
 
 
 # ---------------------------------------------------------------------------------------------- pretrained
-
-#: Shipped pretrained models: name -> (asset path, dataset). Trained by scripts/train_pretrained.py.
-PRETRAINED = {
-    "fashion-mnist-sign": ("models/fashion-mnist-fmnist-net-sign.safetensors", "fashion-mnist"),
-    "fashion-mnist-design": ("models/fashion-mnist-fmnist-net-design.safetensors", "fashion-mnist"),
-    "cifar10-sign": ("models/cifar10-resnet-20-sign.safetensors", "cifar10"),
-    "cifar10-design": ("models/cifar10-resnet-20-design.safetensors", "cifar10"),
-}
 
 
 def available_pretrained() -> list[str]:

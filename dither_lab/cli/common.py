@@ -1,0 +1,80 @@
+"""What every command shares: one-line errors, JSON output, the model and test images a command reads."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+
+class CliError(Exception):
+    """A user mistake reported as one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        raise CliError(f"{self.prog}: {message}")
+
+
+def jsonable(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, dict):
+        return {k: jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if hasattr(obj, "item") and type(obj).__module__ == "numpy":  # NumPy scalars, without importing NumPy
+        return obj.item()
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    print(json.dumps(jsonable(obj), indent=2))
+
+
+def print_table(rows: dict[str, dict[str, Any]]) -> None:
+    keys = ["psnr", "ssim", "csf_psnr", "tv_ratio", "density", "tone_error"]
+    print(f"{'output':<28}" + "".join(f"{k:>11}" for k in keys))
+    for name, m in rows.items():
+        print(f"{name[:27]:<28}" + "".join(f"{m[k]:>11.4f}" for k in keys))
+
+
+# ------------------------------------------------------------------------------------------------- commands
+
+
+def load_eval_model(name: str, cmd: str = "evaluate") -> tuple[Any, str]:
+    from dither_lab.nn.models import PRETRAINED, load_model, load_pretrained
+
+    if name in PRETRAINED:
+        model, meta = load_pretrained(name)
+        return model, meta["dataset"]
+    if Path(name).suffix == ".safetensors":
+        model, meta = load_model(name)
+        card = meta.get("card") or {}
+        dataset = card.get("dataset") or ("fashion-mnist" if model.config["in_channels"] == 1 else "cifar10")
+        return model, dataset
+    raise CliError(f"dither-lab {cmd}: --model must be one of {', '.join(PRETRAINED)} or a .safetensors file, got {name!r}")
+
+
+def parse_layers(text: str, has_kernel: bool, cmd: str) -> list[int | str] | None:
+    """``--layers``: 'all' (None) or a comma list of binary-layer indices or names; it needs a kernel to place."""
+    if text == "all":
+        return None
+    if not has_kernel:
+        raise CliError(f"dither-lab {cmd}: --layers says where --kernel goes; give --kernel too")
+    items = [v.strip() for v in text.split(",")]
+    if not all(items):
+        raise CliError(f"dither-lab {cmd}: --layers must be 'all' or a comma list, got {text!r}")
+    return [int(v) if v.lstrip("-").isdigit() else v for v in items]
+
+
+def test_images(dataset: str, path: str | None, *, full: bool = False) -> Any:
+    """The test images a command measures on: the embedded Fashion-MNIST subset unless a path or the full test set
+    is asked for (CIFAR-10 always reads its test set from the data folder or ``path``)."""
+    from dither_lab.data import embedded_subset, load_dataset
+
+    if full or path or dataset != "fashion-mnist":
+        return load_dataset(dataset, "test", path=path)
+    return embedded_subset()
