@@ -1,4 +1,4 @@
-"""Core speed figures (issue: vectorized core), each a ratio measured in one run on this machine.
+"""Core speed figures (dithered Sign, folded compare, dithering, error diffusion, blue noise), each measured in one run.
 
 Run: ``python benchmarks/bench_core.py`` (or ``make bench``). Writes benchmarks/results/core.json with the
 commit, versions and machine, and prints one line per figure with its target.

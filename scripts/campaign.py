@@ -26,7 +26,7 @@ through ``torch.compile``. Each run's folder holds its card, weights and
 log. ``collect`` writes every run's card to dither_lab/assets/study/campaign_<tag>_<dataset>.json and, with
 ``--publish``, copies the ship weights into dither_lab/assets/ (manifest, cards).
 
-A schedule longer than one machine lease: ``run --epochs 200 --keep-checkpoints --pack X.tar.gz ...`` trains until
+A schedule longer than one time budget: ``run --epochs 200 --keep-checkpoints --pack X.tar.gz ...`` trains until
 the deadline and packs every run's checkpoint (written after each epoch); call ``run`` again with the same
 ``--epochs`` and ``--resume-pack X.tar.gz`` (or unpack X and give ``--out UNPACKED/campaign``): each run resumes
 where it stopped, exactly as if uninterrupted (``dither_lab.nn.train``), and ends with its weights and

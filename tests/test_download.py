@@ -1,4 +1,4 @@
-"""The CIFAR-10 download against a local HTTP server (these machines have no internet)."""
+"""The CIFAR-10 download against a local HTTP server, so the tests need no network access."""
 
 import hashlib
 import http.server
