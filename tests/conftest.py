@@ -36,3 +36,23 @@ def cifar_tree(rng):
         return root
 
     return make
+
+
+@pytest.fixture(scope="session")
+def fashion_idx_dir(tmp_path_factory):
+    """A Fashion-MNIST folder of official-format IDX .gz files made from the embedded 2,000-image subset (train and
+    test alike), so that training commands run on a machine without the full dataset."""
+    import gzip
+
+    from dither_lab.data import FASHION_FILES, embedded_subset
+
+    def idx(arr: np.ndarray) -> bytes:
+        head = bytes([0, 0, 8, arr.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in arr.shape)
+        return head + arr.astype(np.uint8).tobytes()
+
+    sub = embedded_subset()
+    folder = tmp_path_factory.mktemp("fashion-mnist")
+    for img_f, lab_f in FASHION_FILES.values():
+        (folder / img_f).write_bytes(gzip.compress(idx(np.asarray(sub.images)[:, 0])))
+        (folder / lab_f).write_bytes(gzip.compress(idx(np.asarray(sub.labels))))
+    return folder

@@ -262,3 +262,14 @@ def test_kernel_values_follow_the_module_and_kernel_swaps(gen):
     assert act.values.shape == (4, 4) and torch.equal(act.values, torch.tensor(make_kernel("bayer:4").values, dtype=torch.float32))
     act.to(torch.float64)
     assert act.values.dtype == torch.float64
+
+
+@pytest.mark.parametrize("make", ["no running statistics", "training mode"])
+def test_folding_refuses_a_batch_norm_without_fixed_statistics(make):
+    bn = torch.nn.BatchNorm2d(4, track_running_stats=make != "no running statistics")
+    if make == "training mode":
+        bn.train()
+    else:
+        bn.eval()
+    with pytest.raises(ValueError, match="training mode|running statistics"):
+        fold_batchnorm_thresholds(bn, "preset:design-2x2-a", 4, 4)

@@ -142,3 +142,24 @@ def test_balanced_subset_is_balanced_and_mixed(tmp_path, cifar_tree):
     with pytest.raises(ValueError, match="one image per class"):
         D.balanced_subset(test, 5)
     assert D.balanced_subset(test, 30) is test and D.balanced_subset(test, 31) is test  # all of it: as it is
+
+
+def test_embedded_subset_is_the_test_set_at_its_recorded_indices():
+    """The shipped subset holds Fashion-MNIST's own t10k images and labels at the indices it records. This needs the
+    full test set (Debian's dataset-fashion-mnist, which CI installs); elsewhere it is skipped, saying so."""
+    import os
+
+    from dither_lab.io import verified_asset
+
+    if not (D.FASHION_SYSTEM_DIR / D.FASHION_FILES["test"][0]).is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{D.FASHION_SYSTEM_DIR} is missing: .ci/run must install Debian's dataset-fashion-mnist")
+        pytest.skip("needs the full Fashion-MNIST test set: apt-get install dataset-fashion-mnist (CI installs it)")
+    full = D.load_fashion_mnist("test", path=D.FASHION_SYSTEM_DIR)
+    with np.load(verified_asset(D.SUBSET_ASSET), allow_pickle=False) as z:
+        idx = z["indices"]
+    sub = D.embedded_subset()
+    assert len(idx) == len(sub) == 2000 and len(set(idx.tolist())) == 2000
+    np.testing.assert_array_equal(np.asarray(sub.images), np.asarray(full.images)[idx])
+    np.testing.assert_array_equal(np.asarray(sub.labels), np.asarray(full.labels)[idx])
+    assert np.bincount(np.asarray(sub.labels), minlength=10).tolist() == [200] * 10

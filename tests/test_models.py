@@ -155,3 +155,80 @@ def test_wrong_architecture_and_damaged_files(tmp_path):
         load_model(path, sha256="0" * 64)
     with pytest.raises(FileExistsError):
         save_model(m, path)
+
+
+def _stats(m, seed):
+    """Random batch-norm statistics and affine parameters (so a folding made from others is wrong)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for layer in binary_layers(m).values():
+            bn = layer.bn
+            c = bn.num_features
+            bn.running_mean.copy_(torch.randn(c, generator=g))
+            bn.running_var.copy_(torch.rand(c, generator=g) + 0.2)
+            bn.weight.copy_(torch.randn(c, generator=g))
+            bn.bias.copy_(torch.randn(c, generator=g))
+    return m.eval()
+
+
+def _unfolded(m, x):
+    for layer in binary_layers(m).values():
+        layer.fold = False
+    try:
+        with torch.inference_mode():
+            return m(x)
+    finally:
+        for layer in binary_layers(m).values():
+            layer.fold = True
+
+
+@pytest.mark.parametrize("change", ["load_state_dict", "in place", "dtype"])
+def test_folded_thresholds_follow_the_batch_norm_state(change):
+    m = _stats(small(activation="design", width=0.25), 1)
+    x = torch.randn(6, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+    with torch.inference_mode():
+        m(x)  # the folded thresholds of the first statistics are built here
+    if change == "load_state_dict":
+        m.load_state_dict(_stats(small(activation="design", width=0.25), 7).state_dict())
+    elif change == "in place":
+        with torch.no_grad():
+            for layer in binary_layers(m).values():
+                layer.bn.running_mean.add_(0.5)
+                layer.bn.weight.mul_(-1.0)  # negative gamma flips the comparison too
+    else:
+        m.double()
+        x = x.double()
+    with torch.inference_mode():
+        folded = m(x)
+    torch.testing.assert_close(folded, _unfolded(m, x), atol=1e-4, rtol=1e-4)
+
+
+def test_folded_thresholds_follow_a_learnable_kernel_updated_in_place():
+    m = _stats(small(activation="learned", width=0.25), 3)
+    x = torch.randn(6, 1, 28, 28, generator=torch.Generator().manual_seed(4))
+    with torch.inference_mode():
+        m(x)
+    with torch.no_grad():
+        for layer in binary_layers(m).values():
+            layer.act.weight.add_(0.3)  # what an optimizer step does
+    with torch.inference_mode():
+        folded = m(x)
+    torch.testing.assert_close(folded, _unfolded(m, x), atol=1e-4, rtol=1e-4)
+
+
+def test_build_model_takes_a_kernel_as_an_array():
+    values = np.array([[0.1, -0.2], [0.3, 0.0]])
+    m = small(activation="design", kernel=values)
+    for layer in binary_layers(m).values():
+        np.testing.assert_array_equal(layer.kernel.values, values)
+    with torch.inference_mode():
+        assert m(torch.zeros(1, 1, 28, 28)).shape == (1, 10)
+
+
+def test_a_model_built_with_kernel_values_saves_and_loads(tmp_path):
+    values = np.array([[0.1, -0.2], [0.3, 0.0]])
+    m = small(activation="design", kernel=values)
+    save_model(m, tmp_path / "m.safetensors")  # its config (the kernel as a spec) goes into the file's header
+    back, _ = load_model(tmp_path / "m.safetensors")
+    for layer in binary_layers(back).values():
+        np.testing.assert_array_equal(layer.kernel.values, values)

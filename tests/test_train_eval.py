@@ -12,15 +12,6 @@ from dither_lab.nn.models import binary_layers, build_model, load_model
 from dither_lab.nn.train import Recipe, RunConfig, TrainStep, augment, lr_at, param_groups, train
 
 
-def _fashion_dir() -> Path:
-    """A folder with Fashion-MNIST IDX files: the system's (Debian package) if installed, else a synthetic one."""
-    from dither_lab.data import FASHION_SYSTEM_DIR
-
-    if (FASHION_SYSTEM_DIR / "t10k-images-idx3-ubyte.gz").exists():
-        return FASHION_SYSTEM_DIR
-    pytest.fail("Fashion-MNIST IDX files are missing: .ci/run installs Debian's dataset-fashion-mnist")
-
-
 @pytest.fixture(scope="module")
 def tiny():
     ds = embedded_subset()
@@ -273,7 +264,7 @@ def test_dataset_subset_keeps_metadata():
     assert len(ds.subset([1, 2])) == 2
 
 
-def test_torchrun_two_cpu_processes_match_one(tmp_path):
+def test_torchrun_two_cpu_processes_match_one(tmp_path, fashion_idx_dir):
     """Data-parallel training over two gloo processes against the same run in one process."""
     import shutil
     import subprocess
@@ -284,7 +275,7 @@ def test_torchrun_two_cpu_processes_match_one(tmp_path):
         torchrun = shutil.which("torchrun") or torchrun
     args = ["-m", "dither_lab", "train", "--dataset", "fashion-mnist", "--arch", "fmnist-net", "--width", "0.125",
             "--activation", "design", "--epochs", "2", "--batch-size", "50", "--limit", "200", "--threads", "1",
-            "--data", str(_fashion_dir()), "--json"]
+            "--data", str(fashion_idx_dir), "--json"]
     single = subprocess.run([sys.executable, *args, "--out", str(tmp_path / "one")], capture_output=True, text=True,
                             timeout=300)
     assert single.returncode == 0, single.stderr[-2000:]

@@ -30,11 +30,17 @@ def fold_batchnorm_thresholds(bn: nn.BatchNorm2d, kernel: Any, height: int, widt
     """
     if not isinstance(bn, nn.BatchNorm2d):
         raise TypeError(f"bn must be a torch.nn.BatchNorm2d, got {type(bn).__name__}")
+    if bn.running_mean is None or bn.running_var is None:
+        raise ValueError("bn has no running statistics (track_running_stats=False): it normalizes each batch by its "
+                         "own statistics, which no fixed threshold can fold")
+    if bn.training:
+        raise ValueError("bn is in training mode, where it normalizes by the batch's statistics: call .eval() "
+                         "before folding")
     c = bn.num_features
     f64 = torch.float64
     dev = next((t.device for t in (bn.running_mean, bn.weight) if t is not None), torch.device("cpu"))
-    mu = bn.running_mean.to(f64) if bn.running_mean is not None else torch.zeros(c, dtype=f64, device=dev)
-    var = bn.running_var.to(f64) if bn.running_var is not None else torch.ones(c, dtype=f64, device=dev)
+    mu = bn.running_mean.to(f64)
+    var = bn.running_var.to(f64)
     gamma = bn.weight.detach().to(f64) if bn.weight is not None else torch.ones(c, dtype=f64, device=dev)
     beta = bn.bias.detach().to(f64) if bn.bias is not None else torch.zeros(c, dtype=f64, device=dev)
     sd = torch.sqrt(var + bn.eps)
@@ -73,8 +79,10 @@ class FoldedThreshold(nn.Module):
 
     @classmethod
     def from_batchnorm(cls, bn: nn.BatchNorm2d, kernel: Any, height: int, width: int, *,
-                       scale_by_gamma: bool = False, phase: Any = "origin") -> FoldedThreshold:
-        return cls(*fold_batchnorm_thresholds(bn, kernel, height, width, scale_by_gamma=scale_by_gamma, phase=phase))
+                       scale_by_gamma: bool = False, phase: Any = "origin",
+                       dtype: torch.dtype = torch.float32) -> FoldedThreshold:
+        return cls(*fold_batchnorm_thresholds(bn, kernel, height, width, scale_by_gamma=scale_by_gamma, phase=phase,
+                                              dtype=dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-3:] != self.theta.shape:

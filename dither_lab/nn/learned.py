@@ -62,7 +62,6 @@ def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-
         if shared_param is not None:
             act.weight = shared_param
         params.append(act.weight)
-        named[n]._folded.clear()
     unique = list({id(p): p for p in params}.values())
     opt = torch.optim.Adam(unique, lr=lr)
     gen = torch.Generator().manual_seed(seed)
@@ -75,8 +74,6 @@ def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-
         check_y = torch.as_tensor(np.asarray(data.labels)[pick])
 
         def check_loss() -> float:
-            for n in names:
-                named[n]._folded.clear()
             with torch.inference_mode():
                 return float(sum(F.cross_entropy(m(check_x[i : i + 500]), check_y[i : i + 500], reduction="sum")
                                  for i in range(0, len(check_y), 500)) / len(check_y))
@@ -108,7 +105,6 @@ def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-
                 p.copy_(kept)
     learned = {}
     for n in names:
-        named[n]._folded.clear()
         learned[n] = Kernel(named[n].act.weight.detach().numpy().astype(np.float64), spec="custom", domain="bn",
                             name=f"learned ({n})")
     return m.eval(), learned, losses

@@ -70,7 +70,8 @@ class BinaryActivation(nn.Module):
         ste: straight-through estimator of the activation.
 
     In eval mode without autograd, the batch norm and the threshold run as one folded comparison
-    (:class:`dither_lab.activation.FoldedThreshold`), cached per input size until the kernel or mode changes.
+    (:class:`dither_lab.activation.FoldedThreshold`), kept until the input size, the kernel or any batch-norm
+    tensor changes.
     With ``record = True`` the last batch-norm output and binary output are kept in ``taps``.
     """
 
@@ -89,32 +90,39 @@ class BinaryActivation(nn.Module):
         self.record = False
         self.fold = True  # False keeps batch norm and threshold apart at inference (the baseline in benchmarks)
         self.taps: dict[str, torch.Tensor] = {}
-        self._folded: dict[tuple[int, int], FoldedThreshold] = {}
+        self._folded: tuple[tuple[Any, ...], FoldedThreshold] | None = None
 
     def set_kernel(self, kernel: Any) -> None:
         """Swap the threshold kernel at test time (keeps learnability)."""
         self.act.set_kernel(kernel)
-        self._folded.clear()
 
     @property
     def kernel(self) -> Kernel:
         return self.act.current_kernel()
 
-    def train(self, mode: bool = True) -> BinaryActivation:
-        self._folded.clear()
-        return super().train(mode)
+    def _fold_key(self, height: int, width: int, dtype: torch.dtype) -> tuple[Any, ...]:
+        """What the folded thresholds depend on: the map size and dtype, the kernel (a learned one by its
+        tensor's identity and version), and every batch-norm tensor by identity, device, storage and version, which
+        ``load_state_dict``, ``.to()`` and any in-place change advance."""
+        bn = self.bn
+        tensors = [t for t in (bn.running_mean, bn.running_var, bn.weight, bn.bias) if t is not None]
+        w = self.act.weight
+        kernel = (id(w), w._version) if w is not None else self.act.kernel.key
+        return (height, width, dtype, kernel, bn.eps, tuple((id(t), t.device, t.data_ptr(), t._version) for t in tensors))
 
-    def folded_for(self, h: int, w: int) -> FoldedThreshold:
-        """The folded batch norm + threshold for (h, w) maps, as inference uses it (cached; eval-mode statistics)."""
-        f = self._folded.get((h, w))
-        if f is None:
-            f = FoldedThreshold.from_batchnorm(self.bn, self.act.current_kernel(), h, w, scale_by_gamma=self.scale_by_gamma)
-            self._folded[(h, w)] = f
-        return f
+    def folded_for(self, height: int, width: int, *, dtype: torch.dtype = torch.float32) -> FoldedThreshold:
+        """The folded batch norm + threshold for (height, width) maps, as inference uses it: rebuilt whenever what
+        it depends on changed (see :meth:`_fold_key`), else reused."""
+        key = self._fold_key(height, width, dtype)
+        if self._folded is None or self._folded[0] != key:
+            folded = FoldedThreshold.from_batchnorm(self.bn, self.act.current_kernel(), height, width,
+                                                    scale_by_gamma=self.scale_by_gamma, dtype=dtype)
+            self._folded = (key, folded)
+        return self._folded[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.fold and not self.training and not torch.is_grad_enabled() and not self.record:
-            return self.folded_for(x.shape[-2], x.shape[-1])(x)
+            return self.folded_for(x.shape[-2], x.shape[-1], dtype=x.dtype)(x)
         y = self.bn(x)
         b = self.act(y, scale=self.bn.weight if self.scale_by_gamma else None)
         if self.record:
@@ -223,7 +231,8 @@ def build_model(arch: str, *, in_channels: int, num_classes: int = 10, image_siz
         make_kernel(activation)  # validates a kernel spec, raising a ValueError that lists the valid names
     if not (isinstance(width, (int, float)) and 0 < width <= 8):
         raise ValueError(f"width must be in (0, 8], got {width!r}")
-    if isinstance(kernel, Kernel):
+    if kernel is not None and not isinstance(kernel, str):  # a Kernel or values: kept as a spec (files store it)
+        kernel = as_kernel(kernel)
         kernel = kernel.to_spec_values() if kernel.spec == "custom" else kernel.spec
     make_act = _act_factory(activation, kernel, affine, scale_by_gamma, ste)
 
