@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_cli.py
 	$(PY) benchmarks/bench_app.py
 	$(PY) benchmarks/bench_eval.py
 	$(PY) benchmarks/bench_cost.py
