@@ -184,18 +184,32 @@ def csf_psnr(reference: Any, test: Any, *, data_range: float, pixels_per_degree:
     return float("inf") if m == 0 else float(10 * np.log10(r * r / m))
 
 
-def radial_power_spectrum(x: Any, *, bins: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Radially averaged power spectrum of the mean-removed map (channels averaged).
-
-    Returns:
-        ``(freq, power)``: bin centres in cycles/pixel in (0, 0.5] and the mean of ``|FFT|^2 / (H W)`` in each
-        bin. White noise of variance v has power about v at every frequency.
-    """
+def power_spectrum(x: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Power spectrum of the mean-removed map, ``|FFT|^2 / (H W)`` averaged over channels, and each frequency's
+    radius in cycles/pixel (both (H, W), unshifted FFT order). White noise of variance v has power about v."""
     a = _arr(x, "x")
     planes = a.reshape(-1, *a.shape[-2:])
     h, w = planes.shape[-2:]
     centred = (planes - planes.mean(axis=(-2, -1), keepdims=True)).astype(np.float32)
     p = np.mean(np.abs(sfft.fft2(centred, axes=(-2, -1), workers=-1)) ** 2, axis=0) / (h * w)
+    return p, _radius(h, w)
+
+
+@functools.lru_cache(maxsize=16)
+def _radius(h: int, w: int) -> np.ndarray:
+    r = np.hypot(np.fft.fftfreq(h)[:, None], np.fft.fftfreq(w)[None, :])
+    r.setflags(write=False)
+    return r
+
+
+def radial_power_spectrum(x: Any, *, bins: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Radially averaged :func:`power_spectrum` (channels averaged).
+
+    Returns:
+        ``(freq, power)``: bin centres in cycles/pixel in (0, 0.5] and the mean power in each bin.
+    """
+    p, _ = power_spectrum(x)
+    h, w = p.shape
     nb = bins or max(2, min(h, w) // 2)
     idx, keep, counts, freq = _radial_bins(h, w, nb)
     sums = np.bincount(idx, weights=p.ravel()[keep], minlength=nb)
@@ -205,7 +219,7 @@ def radial_power_spectrum(x: Any, *, bins: int | None = None) -> tuple[np.ndarra
 
 @functools.lru_cache(maxsize=16)
 def _radial_bins(h: int, w: int, nb: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    r = np.hypot(np.fft.fftfreq(h)[:, None], np.fft.fftfreq(w)[None, :]).ravel()
+    r = _radius(h, w).ravel()
     edges = np.linspace(0, 0.5, nb + 1)
     keep = np.flatnonzero((r > 0) & (r <= 0.5))
     idx = np.digitize(r[keep], edges[1:-1], right=True)
@@ -214,22 +228,18 @@ def _radial_bins(h: int, w: int, nb: int) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def low_high_ratio(x: Any, *, cutoff: float = 0.25) -> float:
-    """Mean power below ``cutoff`` cycles/pixel over mean power above it (DC excluded).
+    """Mean :func:`power_spectrum` below ``cutoff`` cycles/pixel over mean power above it (DC excluded).
 
     White noise gives about 1; blue noise, whose energy sits at high frequencies, gives much less; a smooth
     image gives much more.
     """
     if not 0 < cutoff < 0.5:
         raise ValueError(f"cutoff must be in (0, 0.5) cycles/pixel, got {cutoff}")
-    a = _arr(x, "x")
-    planes = a.reshape(-1, *a.shape[-2:])
-    h, w = planes.shape[-2:]
-    p = np.mean(np.abs(np.fft.fft2(planes - planes.mean(axis=(-2, -1), keepdims=True))) ** 2, axis=0)
-    r = np.hypot(np.fft.fftfreq(h)[:, None], np.fft.fftfreq(w)[None, :])
+    p, r = power_spectrum(x)
     low = p[(r > 0) & (r < cutoff)]
     high = p[r >= cutoff]
     if low.size == 0 or high.size == 0 or high.mean() == 0:
-        raise ValueError(f"map of shape {a.shape} is too small to split its spectrum at {cutoff} cycles/pixel")
+        raise ValueError(f"map of shape {np.shape(x)} is too small to split its spectrum at {cutoff} cycles/pixel")
     return float(low.mean() / high.mean())
 
 
