@@ -46,8 +46,21 @@ def test_activation_registry_errors():
 
 
 def test_rsign_is_per_channel_learnable_threshold():
-    layer = BinaryActivation(4, "rsign")
+    layer = BinaryActivation(4, "rsign").eval()
     assert layer.act.weight.shape == (4, 1, 1) and layer.act.weight.requires_grad
+    with torch.no_grad():
+        layer.act.weight.copy_(torch.tensor([-0.5, 0.0, 0.5, 1.0]).view(4, 1, 1))
+    x = torch.randn(3, 4, 5, 5, generator=torch.Generator().manual_seed(0))
+    y = x / np.sqrt(1 + layer.bn.eps)  # a fresh batch norm at inference: running mean 0, variance 1, gamma 1, beta 0
+    w = torch.tensor([-0.5, 0.0, 0.5, 1.0]).view(1, 4, 1, 1)
+    out = layer(x)
+    torch.testing.assert_close(out, torch.where(y >= w, 1.0, -1.0))  # each channel fires at its own threshold
+    out.sum().backward()
+    # hardtanh STE: d out / d threshold = -1 for each element within 1 of its threshold, summed per channel
+    want = -((y - w).abs() <= 1).float().sum(dim=(0, 2, 3)).view(4, 1, 1)
+    torch.testing.assert_close(layer.act.weight.grad, want)
+    with torch.no_grad():  # the folded inference path agrees
+        torch.testing.assert_close(layer(x), out.detach())
 
 
 def test_design_activation_uses_paper_kernel_and_taps_match():
