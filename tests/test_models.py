@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 import torch
 
-from dither_lab import make_kernel
 from dither_lab.models import (
     ACTIVATIONS,
     BinaryActivation,
@@ -65,8 +64,8 @@ def test_rsign_is_per_channel_learnable_threshold():
 
 def test_design_activation_uses_paper_kernel_and_taps_match():
     m = small(activation="design")
-    for layer in binary_layers(m).values():
-        np.testing.assert_allclose(layer.kernel.values, make_kernel("preset:design-2x2-a").values)
+    for layer in binary_layers(m).values():  # the paper's [[1, 1], [0, 3]] in the authors' batch-norm units
+        np.testing.assert_allclose(layer.kernel.values, [[0.6310, 0.6310], [0.3118, 0.9671]], rtol=1e-12)
     x = torch.randn(3, 1, 28, 28)
     with record_taps(m) as taps:
         m(x)
@@ -152,6 +151,17 @@ def test_packed_export_round_trip(tmp_path, unit):
     assert model_nbytes(m) == sizes
     packed = export_tensors(m)
     assert any(k.endswith(".bits") for k in packed)
+
+
+def test_model_bytes_of_the_shipped_fashion_mnist_architecture():
+    # fmnist-net at width 0.5 has binary 3x3 convolutions 32->32, 32->64, 64->64 and 64->128: 9,216 + 18,432 +
+    # 36,864 + 73,728 weights at 1 bit, plus one float32 scale per output channel (32 + 64 + 64 + 128):
+    # 1,152 + 2,304 + 4,608 + 9,216 + 4 * 288 = 18,432 bytes. The shipped models' cards record the same, and
+    # 70,864 bytes in all.
+    m = build_model("fmnist-net", in_channels=1, image_size=28, width=0.5, activation="design")
+    assert model_nbytes(m) == {"total": 70_864, "binary_weights": 18_432}
+    unpacked = model_nbytes(m, packed=False)  # float32 weights: 32 times the bits, the scales not stored
+    assert unpacked["binary_weights"] == 0 and unpacked["total"] == 70_864 - 18_432 + 4 * 138_240
 
 
 def test_wrong_architecture_and_damaged_files(tmp_path):
