@@ -43,10 +43,14 @@ DESIGNED = {
 }
 
 
+@pytest.fixture(scope="module")
+def responses():
+    return D.simulate_responses(D.gray_images(embedded_subset().images[:1000]), seed=0)
+
+
 @pytest.mark.parametrize("key", list(DESIGNED))
-def test_designed_study_kernels_come_from_the_search(key):
+def test_designed_study_kernels_come_from_the_search(key, responses):
     size, objective, levels, bn = DESIGNED[key]
-    responses = D.simulate_responses(D.gray_images(embedded_subset().images[:1000]), seed=0)
     assert D.search(responses, size, size, objective, top=1)["best"][0]["levels"] == levels
     np.testing.assert_allclose(make_kernel(study_kernel(key).spec).values, bn, rtol=1e-12)
 
