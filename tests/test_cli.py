@@ -5,10 +5,8 @@ import sys
 import numpy as np
 import pytest
 
+from dither_lab import error_diffusion, load_image, make_kernel, ordered_dither, save_image
 from dither_lab.cli import main
-from dither_lab.dither import error_diffusion, ordered_dither
-from dither_lab.io import load_image, save_image
-from dither_lab.kernels import make_kernel
 
 
 @pytest.fixture
