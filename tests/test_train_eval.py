@@ -261,11 +261,11 @@ def test_shipped_design_model_reaches_its_card_accuracy(tmp_path, monkeypatch):
     # the full 10,000-image test set; evaluating the shipped weights here must give it again. Up to 2 images may
     # differ: the card was measured on the training GPU, and a threshold within float rounding can flip elsewhere.
     from dither_lab.data import load_dataset
+    from dither_lab.io import ASSETS_DIR, read_manifest
     from dither_lab.models import load_pretrained
 
-    root = Path(__file__).resolve().parents[1] / "assets"
-    card = json.loads((root / "models" / "fashion-mnist-fmnist-net-design.card.json").read_text())
-    manifest = json.loads((root / "MANIFEST.json").read_text())["files"]
+    card = json.loads((ASSETS_DIR / "models" / "fashion-mnist-fmnist-net-design.card.json").read_text())
+    manifest = read_manifest()["files"]
     assert manifest["models/fashion-mnist-fmnist-net-design.safetensors"]["test_accuracy"] == card["test_accuracy"]
     assert card["test_split"] == "test (10000 images)"
     monkeypatch.setenv("DITHER_LAB_DATA", str(tmp_path))  # the decoded copy goes to a scratch folder
