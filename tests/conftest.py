@@ -56,3 +56,18 @@ def fashion_idx_dir(tmp_path_factory):
         (folder / img_f).write_bytes(gzip.compress(idx(np.asarray(sub.images)[:, 0])))
         (folder / lab_f).write_bytes(gzip.compress(idx(np.asarray(sub.labels))))
     return folder
+
+
+@pytest.fixture
+def fashion_full_dir():
+    """The full Fashion-MNIST IDX files (Debian's dataset-fashion-mnist), for the few checks that need the whole
+    test set: without them the test is skipped, saying why, except in CI (CI=true), where .ci/run installs them."""
+    import os
+
+    from dither_lab.data import FASHION_FILES, FASHION_SYSTEM_DIR
+
+    if not (FASHION_SYSTEM_DIR / FASHION_FILES["test"][0]).is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{FASHION_SYSTEM_DIR} is missing: .ci/run must install Debian's dataset-fashion-mnist")
+        pytest.skip("needs the full Fashion-MNIST test set: apt-get install dataset-fashion-mnist (CI installs it)")
+    return FASHION_SYSTEM_DIR

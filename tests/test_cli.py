@@ -5,8 +5,8 @@ import sys
 import numpy as np
 import pytest
 
+from dither_lab import error_diffusion, load_image, make_kernel, ordered_dither, save_image
 from dither_lab.cli import main
-from dither_lab.io import save_image
 
 
 @pytest.fixture
@@ -15,23 +15,67 @@ def ramp(tmp_path):
     return save_image(img, tmp_path / "ramp.png")
 
 
+# The DeSign paper's default 2x2 kernel, levels [[1, 1], [0, 3]], in the authors' batch-norm units (level 0 ->
+# 0.3118, 1 -> 0.6310, 3 -> 0.9671, from their released code), and in image units Phi(t) (normal tables:
+# Phi(0.6310) = 0.7359797, Phi(0.3118) = 0.6224037, Phi(0.9671) = 0.8332530).
+DESIGN_2X2_BN = [[0.6310, 0.6310], [0.3118, 0.9671]]
+DESIGN_2X2_UNIT = [[0.7359797, 0.7359797], [0.6224037, 0.8332530]]
+
+
 def test_kernel_make_show_convert(tmp_path, capsys):
+    from scipy.io import loadmat
+
     out = tmp_path / "k.json"
     assert main(["kernel", "make", "preset:design-2x2-a", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote {out} (design-2x2-a, shape [2, 2], bn units)")
+    doc = json.loads(out.read_text())  # the file itself holds the preset's values
+    assert doc["values"] == DESIGN_2X2_BN and doc["levels"] == [[1, 1], [0, 3]] and doc["units"] == "bn"
     assert main(["kernel", "show", str(out)]) == 0
-    summary = json.loads(capsys.readouterr().out.split("\n", 1)[1])
-    assert summary["shape"] == [2, 2] and summary["levels"] == [[1, 1], [0, 3]]
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["values"] == DESIGN_2X2_BN and summary["shape"] == [2, 2] and summary["levels"] == [[1, 1], [0, 3]]
+    assert (summary["min"], summary["max"]) == (0.3118, 0.9671) and summary["mean"] == pytest.approx(2.5409 / 4)
+    # .mat is the authors' layout: the levels themselves, read back as the same thresholds
     assert main(["kernel", "convert", str(out), "--out", str(tmp_path / "k.mat")]) == 0
+    assert loadmat(tmp_path / "k.mat")["kernel"].tolist() == [[1.0, 1.0], [0.0, 3.0]]
+    capsys.readouterr()
     assert main(["kernel", "show", str(tmp_path / "k.mat")]) == 0
+    assert json.loads(capsys.readouterr().out)["values"] == DESIGN_2X2_BN
+    unit = tmp_path / "u.npy"
+    assert main(["kernel", "make", "preset:design-2x2-a", "--domain", "unit", "--out", str(unit)]) == 0
+    np.testing.assert_allclose(np.load(unit), DESIGN_2X2_UNIT, atol=1e-7)
 
 
 def test_existing_file_needs_force(tmp_path, capsys):
     out = tmp_path / "k.json"
     assert main(["kernel", "make", "bayer:2", "--out", str(out)]) == 0
+    before = out.read_bytes()
     assert main(["kernel", "make", "bayer:4", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "already exists" in err and len(err.strip().splitlines()) == 1
+    assert out.read_bytes() == before  # refused: the file is untouched
     assert main(["kernel", "make", "bayer:4", "--out", str(out), "--force"]) == 0
+    assert json.loads(out.read_text())["shape"] == [4, 4]
+
+
+def test_dither_flat_gray_gives_the_quantized_density(tmp_path, capsys):
+    # A flat gray of 77/255 = 0.30196: bayer:4 in image units has thresholds (r + 0.5) / 16, so exactly the ranks
+    # r <= 4 fire (16 * 0.30196 + 0.5 = 5.33 -> 5 of 16, density 0.3125), at the places of ranks 0..4 of Bayer's
+    # 4x4 index matrix [[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]]; Sign (0.5) fires nowhere.
+    # MSE = 5/16 (1 - g)^2 + 11/16 g^2 = 0.2149548, PSNR = 10 log10(1 / 0.2149548) = 6.676528 dB.
+    gray = tmp_path / "gray.png"
+    save_image(np.full((8, 12), 77 / 255, dtype=np.float32), gray)
+    out = tmp_path / "o.png"
+    assert main(["dither", str(gray), "--kernel", "bayer:4", "--out", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["shape"] == [8, 12] and set(doc["metrics"]) == {"sign", "bayer:4"}
+    m = doc["metrics"]["bayer:4"]
+    assert m["density"] == 0.3125 and doc["metrics"]["sign"]["density"] == 0.0
+    assert m["mse"] == pytest.approx(0.2149548, rel=1e-6) and m["psnr"] == pytest.approx(6.676528, rel=1e-6)
+    cell = [[1, 0, 1, 0], [0, 1, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]
+    np.testing.assert_array_equal(load_image(out), np.tile(cell, (2, 3)))
+    assert main(["metrics", str(gray), str(out), "--json"]) == 0  # the written file measures the same
+    again = json.loads(capsys.readouterr().out)
+    assert again["density"] == 0.3125 and again["psnr"] == pytest.approx(6.676528, rel=1e-6)
 
 
 def test_dither_json_prints_metrics(tmp_path, ramp, capsys):
@@ -39,17 +83,28 @@ def test_dither_json_prints_metrics(tmp_path, ramp, capsys):
     assert main(["dither", str(ramp), "--kernel", "bayer:4", "--out", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     m = doc["metrics"]
-    assert set(m) == {"sign", "bayer:4"}
+    assert set(m) == {"sign", "bayer:4"} and doc["shape"] == [32, 64]
     # On a ramp, ordered dithering keeps tone far better than one threshold.
     assert m["bayer:4"]["tone_error"] < m["sign"]["tone_error"]
-    assert out.exists()
+    # Sign turns on the pixels >= 0.5 of a 0..1 ramp of 64 columns: the right half
+    assert m["sign"]["density"] == 0.5
+    np.testing.assert_array_equal(load_image(out), ordered_dither(load_image(ramp), make_kernel("bayer:4", domain="unit")))
     assert main(["metrics", str(ramp), str(out), "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["psnr"] == pytest.approx(m["bayer:4"]["psnr"])
 
 
-def test_dither_error_diffusion(tmp_path, ramp):
-    assert main(["dither", str(ramp), "--kernel", "diffusion:floyd-steinberg", "--out", str(tmp_path / "fs.png")]) == 0
+def test_dither_error_diffusion(tmp_path, capsys):
+    # The command diffuses with a serpentine scan; a flat gray keeps its tone to within a row's error.
+    gray = tmp_path / "gray.png"
+    img = np.full((32, 32), 77 / 255, dtype=np.float32)
+    save_image(img, gray)
+    out = tmp_path / "fs.png"
+    assert main(["dither", str(gray), "--kernel", "diffusion:floyd-steinberg", "--out", str(out), "--json"]) == 0
+    m = json.loads(capsys.readouterr().out)["metrics"]["diffusion:floyd-steinberg"]
+    written = load_image(out)
+    np.testing.assert_array_equal(written, error_diffusion(load_image(gray), serpentine=True))
+    assert m["density"] == written.mean() and abs(m["density"] - 77 / 255) < 1 / 32
 
 
 @pytest.mark.parametrize(
@@ -81,11 +136,21 @@ def test_module_entry_point_exit_code(tmp_path):
 
 
 def test_bench_quick_json(capsys):
+    import torch
+
     assert main(["bench", "--quick", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
-    for key in ["dithered_sign_vs_sign", "folded_vs_sign", "authors_tconv_vs_sign", "ordered_dither_vs_compare",
-                "error_diffusion_512_s", "void_and_cluster_64_s", "void_and_cluster_64_low_high_ratio"]:
-        assert res[key] > 0
+    # timings vary by machine; what they are made of does not: the quick sizes, and each ratio of its two timings
+    assert res["dithered_sign_shape"] == [32, 32, 32, 32] and res["ordered_dither_rgb_side"] == 512
+    assert res["dithered_sign_vs_sign"] == pytest.approx(res["dithered_sign_s"] / res["sign_int_s"])
+    assert res["dithered_sign_vs_float_sign"] == pytest.approx(res["dithered_sign_s"] / res["sign_float_s"])
+    for key in ["sign_int_s", "sign_float_s", "dithered_sign_s", "folded_vs_sign", "authors_tconv_vs_sign",
+                "ordered_dither_vs_compare", "error_diffusion_512_s", "void_and_cluster_64_s"]:
+        assert res[key] > 0, key
+    # a void-and-cluster mask is blue noise: little power below a quarter cycle per pixel (white noise gives 1)
+    assert res["void_and_cluster_64_low_high_ratio"] < 0.1
+    assert "void_and_cluster_128_s" not in res  # the 128 mask is left out of --quick
+    assert res["machine"]["threads"] == torch.get_num_threads() and res["machine"]["torch"] == torch.__version__
 
 
 @pytest.mark.parametrize(
@@ -154,6 +219,26 @@ def test_evaluate_sweep_matches_the_library(capsys):
     assert doc["count"] == 100 and doc["trained_accuracy"] == doc["sweep"][1]["accuracy"]  # trained with this kernel
     assert main([*args, "--sweep"]) == 0  # the default strengths, 0 to 2
     assert capsys.readouterr().out.count("  strength ") == 9
+
+
+def test_evaluate_json_counts_the_requested_images_and_matches_the_library(capsys):
+    from dither_lab.data import embedded_subset
+    from dither_lab.nn.evaluate import evaluate
+    from dither_lab.nn.models import load_pretrained
+
+    assert main(["evaluate", "--model", "fashion-mnist-design", "--count", "150", "--kernel", "bayer:4",
+                 "--layers", "0", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["count"] == 150 and res["kernel"] == "bayer:4" and res["layers"] == ["features.0"]
+    correct = res["accuracy"] * 150
+    assert correct == pytest.approx(round(correct), abs=1e-9)  # a whole number of the 150 images
+    confusion = np.array(res["confusion"])
+    assert confusion.sum() == 150 and np.trace(confusion) == round(correct)
+    for i, cls in enumerate(res["classes"]):
+        assert res["per_class"][cls] == pytest.approx(confusion[i, i] / confusion[i].sum())
+    model, _ = load_pretrained("fashion-mnist-design")
+    want = evaluate(model, embedded_subset(), kernel="bayer:4", layers=[0], count=150)  # the embedded subset's first 150
+    assert res["accuracy"] == want["accuracy"] and res["confusion"] == want["confusion"]
 
 
 def test_evaluate_prints_accuracy_and_each_class(capsys):

@@ -144,18 +144,11 @@ def test_balanced_subset_is_balanced_and_mixed(tmp_path, cifar_tree):
     assert D.balanced_subset(test, 30) is test and D.balanced_subset(test, 31) is test  # all of it: as it is
 
 
-def test_embedded_subset_is_the_test_set_at_its_recorded_indices():
-    """The shipped subset holds Fashion-MNIST's own t10k images and labels at the indices it records. This needs the
-    full test set (Debian's dataset-fashion-mnist, which CI installs); elsewhere it is skipped, saying so."""
-    import os
-
+def test_embedded_subset_is_the_test_set_at_its_recorded_indices(fashion_full_dir):
+    """The shipped subset holds Fashion-MNIST's own t10k images and labels at the indices it records."""
     from dither_lab.io import verified_asset
 
-    if not (D.FASHION_SYSTEM_DIR / D.FASHION_FILES["test"][0]).is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{D.FASHION_SYSTEM_DIR} is missing: .ci/run must install Debian's dataset-fashion-mnist")
-        pytest.skip("needs the full Fashion-MNIST test set: apt-get install dataset-fashion-mnist (CI installs it)")
-    full = D.load_fashion_mnist("test", path=D.FASHION_SYSTEM_DIR)
+    full = D.load_fashion_mnist("test", path=fashion_full_dir)
     with np.load(verified_asset(D.SUBSET_ASSET), allow_pickle=False) as z:
         idx = z["indices"]
     sub = D.embedded_subset()

@@ -37,13 +37,32 @@ GOOD = {
 }
 
 
+def _expected(name: str) -> tuple[np.ndarray, float]:
+    """What each GOOD image must decode to (gray, [0, 1]) and how closely: lossless formats exactly (8 and 16 bits
+    alike: v * 257 / 65535 = v / 255), lossy ones within 5 levels, transparency composited on white
+    (a gray g at alpha g shows g * g + (1 - g)), a float TIFF scaled from [0, its maximum] to [0, 1]."""
+    g = _gradient() / 255.0
+    return {
+        "png gray": (g, 1e-6), "bmp": (g, 1e-6), "tiff 16-bit": (g, 1e-6),
+        "jpeg rgb": (g, 5 / 255), "webp": (g, 5 / 255), "cmyk jpeg": (g, 5 / 255),
+        "tiff float": (_gradient() / _gradient().max(), 1e-6),
+        "palette png with transparency": (np.where(_gradient() == 0, 1.0, g), 1e-6),  # index 0 is transparent
+        "rgba": (g * g + (1 - g), 1 / 255), "la": (g * g + (1 - g), 1 / 255),
+        "1x1": (np.full((1, 1), 128 / 255), 1e-6),
+        "very wide": (np.full((1, 1024), 200 / 255), 1e-6),  # 6000x2 downscaled to fit 1024 pixels
+    }[name]
+
+
 @pytest.mark.parametrize("name", list(GOOD))
-def test_good_images_decode_to_unit_range(name):
+def test_good_images_decode_to_their_values(name):
     img, info = decode_image(GOOD[name](), mode="gray", max_side=1024, source=name)
-    assert img.dtype == np.float32 and img.ndim == 2
-    assert 0.0 <= img.min() and img.max() <= 1.0
+    want, atol = _expected(name)
+    assert img.dtype == np.float32 and img.shape == want.shape
+    np.testing.assert_allclose(img, want, rtol=0, atol=atol)
+    # a gray picture in colour: three equal channels, each the gray decode
     rgb, _ = decode_image(GOOD[name](), mode="rgb", max_side=1024, source=name)
-    assert rgb.shape[0] == 3 and rgb.shape[1:] == img.shape
+    assert rgb.shape == (3, *img.shape)
+    np.testing.assert_allclose(rgb, np.broadcast_to(img, rgb.shape), rtol=0, atol=1 / 255)
 
 
 def test_sixteen_bit_keeps_precision():

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from scipy.special import ndtri
 
 from dither_lab import kernels as K
 
@@ -12,20 +11,58 @@ def test_bayer_is_permutation(n):
     assert sorted(b.ravel().tolist()) == list(range(n * n))
 
 
-@pytest.mark.parametrize("n", [4, 8, 16])
-def test_bayer_recursive_structure(n):
-    b, half = K.bayer(n), K.bayer(n // 2)
+def test_bayer_golden_4_and_8():
+    # Bayer's (1973) index matrices: the 4x4 as printed in Ulichney's "Digital Halftoning" (1987); the 2x2, 4x4 and
+    # 8x8 as printed in the Wikipedia article "Ordered dithering" (some revisions print the transpose, which
+    # dithers as well).
+    assert K.bayer(2).tolist() == [[0, 2], [3, 1]]
+    assert K.bayer(4).tolist() == [[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]]
+    assert K.bayer(8).tolist() == [
+        [0, 32, 8, 40, 2, 34, 10, 42],
+        [48, 16, 56, 24, 50, 18, 58, 26],
+        [12, 44, 4, 36, 14, 46, 6, 38],
+        [60, 28, 52, 20, 62, 30, 54, 22],
+        [3, 35, 11, 43, 1, 33, 9, 41],
+        [51, 19, 59, 27, 49, 17, 57, 25],
+        [15, 47, 7, 39, 13, 45, 5, 37],
+        [63, 31, 55, 23, 61, 29, 53, 21],
+    ]
+
+
+@pytest.mark.parametrize("n", [2, 4, 8, 16, 32])
+def test_bayer_equals_the_bit_interleaving_closed_form(n):
+    # The index matrix without recursion: for row i and column j, the base-4 digits of the rank, most significant
+    # first, are 2 * (bit k of (i XOR j)) + (bit k of i) for bit k = 0, 1, ... (lowest bits first), so the
+    # coarsest 2x2 pattern [[0, 2], [3, 1]] decides the top digit.
+    levels = n.bit_length() - 1
+    expected = np.zeros((n, n), dtype=np.int64)
+    for i in range(n):
+        for j in range(n):
+            rank = 0
+            for k in range(levels):
+                digit = 2 * (((i ^ j) >> k) & 1) + ((i >> k) & 1)
+                rank += digit * 4 ** (levels - 1 - k)
+            expected[i, j] = rank
+    np.testing.assert_array_equal(K.bayer(n), expected)
+
+
+@pytest.mark.parametrize("n", [4, 8, 16, 64])
+def test_bayer_is_dispersed_at_every_scale(n):
+    # The dispersed-dot property: for every power of two s <= n, each aligned s x s block holds exactly one rank
+    # of each of the s^2 consecutive rank groups of size n^2 / s^2, so a flat gray at any multiple of s^2 / n^2
+    # turns on the same number of pixels in every s x s block.
+    b = K.bayer(n)
+    s = 2
+    while s <= n:
+        group = b // (n * n // (s * s))
+        for bi in range(0, n, s):
+            for bj in range(0, n, s):
+                assert sorted(group[bi : bi + s, bj : bj + s].ravel().tolist()) == list(range(s * s)), (s, bi, bj)
+        s *= 2
+    # each quadrant holds the ranks of one residue mod 4: 0 (top left), 2 (top right), 3 (bottom left), 1
     h = n // 2
-    np.testing.assert_array_equal(b[:h, :h], 4 * half)
-    np.testing.assert_array_equal(b[:h, h:], 4 * half + 2)
-    np.testing.assert_array_equal(b[h:, :h], 4 * half + 3)
-    np.testing.assert_array_equal(b[h:, h:], 4 * half + 1)
-
-
-def test_bayer_golden_4():
-    # Bayer (1973) 4x4 index matrix, as printed in Ulichney's "Digital Halftoning" (1987).
-    expected = [[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]]
-    assert K.bayer(4).tolist() == expected
+    for (r0, c0), residue in {(0, 0): 0, (0, h): 2, (h, 0): 3, (h, h): 1}.items():
+        assert np.all(b[r0 : r0 + h, c0 : c0 + h] % 4 == residue)
 
 
 @pytest.mark.parametrize("bad", [3, 6, 0, 512])
@@ -74,15 +111,20 @@ def test_presets_in_bn_units():
     assert k3.shape == (4, 2, 2)
     np.testing.assert_array_equal(k3.levels[1], [[3, 3], [1, 5]])
     np.testing.assert_allclose(k3.values[3], [[1.7656, 1.7656], [1.3352, 2.3419]])
-    for name, lv in K.PRESETS.items():
-        assert set(np.unique(lv)).issubset(K.LEVELS), name
+    for name, lv in K.PRESETS.items():  # the paper's level set: ReLU'd 3x3 binary correlations 0, 1, 3, 5, 7, 9
+        assert set(np.unique(lv)).issubset({0, 1, 3, 5, 7, 9}), name
 
 
 def test_rank_mapping_uniform_and_gaussian():
+    # ranks [[0, 2], [3, 1]] of 4 -> quantiles (r + 0.5) / 4 = [[0.125, 0.625], [0.875, 0.375]] (image units)
     u = K.make_kernel("bayer:2", domain="unit").values
-    np.testing.assert_allclose(u, (K.bayer(2) + 0.5) / 4)
+    np.testing.assert_allclose(u, [[0.125, 0.625], [0.875, 0.375]], rtol=1e-15)
+    # standard-normal quantiles: Phi^-1(0.875) = 1.1503494, Phi^-1(0.625) = 0.3186394 (normal tables), times 0.5
     g = K.make_kernel("bayer:2:strength=0.5").values
-    np.testing.assert_allclose(g, 0.5 * ndtri((K.bayer(2) + 0.5) / 4))
+    np.testing.assert_allclose(g, [[-0.5751747, 0.1593197], [0.5751747, -0.1593197]], atol=1e-7)
+    # a strength scales image-unit thresholds about 0.5: 0.5 + 0.5 (u - 0.5)
+    np.testing.assert_allclose(K.make_kernel("bayer:2:strength=0.5", domain="unit").values,
+                               [[0.3125, 0.5625], [0.6875, 0.4375]], rtol=1e-15)
     # Gaussian quantiles are symmetric, so a standard normal keeps density 1/2 on average.
     assert abs(K.make_kernel("bayer:8").values.mean()) < 1e-12
 

@@ -1,71 +1,175 @@
 import numpy as np
 import pytest
-from skimage import metrics as skm
 
 from dither_lab.imaging import metrics as M
 
 
-def test_psnr_ssim_mse_match_scikit_image(rng):
+def test_mse_and_psnr_hand_computed():
+    # One pixel of four off by 0.1: MSE = 0.1^2 / 4 = 0.0025, PSNR = 10 log10(R^2 / MSE) = 10 log10(400) for R = 1
+    # and 10 log10(1600) for R = 2 (log10(400) = 2.6020599913, log10(1600) = 3.2041199827).
+    a = np.zeros((2, 2))
+    b = np.array([[0.1, 0.0], [0.0, 0.0]])
+    assert M.mse(a, b) == pytest.approx(0.0025, rel=1e-12)
+    assert M.psnr(a, b, data_range=1.0) == pytest.approx(26.020599913279625, rel=1e-12)
+    assert M.psnr(a, b, data_range=2.0) == pytest.approx(32.04119982655924, rel=1e-12)
+    # every pixel off by 0.5: MSE 0.25, PSNR = 10 log10(4) = 6.0206 dB; the order of the two maps does not matter
+    half = np.full((3, 4), 0.5)
+    assert M.mse(half, np.zeros((3, 4))) == pytest.approx(0.25, rel=1e-12)
+    assert M.psnr(np.zeros((3, 4)), half, data_range=1.0) == pytest.approx(6.020599913279624, rel=1e-12)
+    assert M.psnr(half, np.zeros((3, 4)), data_range=1.0) == pytest.approx(6.020599913279624, rel=1e-12)
+    assert M.psnr(b, b, data_range=1.0) == float("inf")
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (3, 3), (4, 6), (1, 9), (16, 16), (3, 8, 8)])
+def test_ssim_of_identical_maps_is_one(shape, rng):
+    a = rng.random(shape)
+    assert M.ssim(a, a, data_range=1.0) == pytest.approx(1.0, abs=1e-6)
+    assert M.ssim(a, 1 - a, data_range=1.0) < 0.5
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (1, 9), (16, 16), (9, 12), (3, 8, 8)])
+def test_ssim_of_a_constant_shift_has_its_closed_form(shape):
+    # Wang et al. (2004), eq. 6-13 with C1 = (0.01 R)^2, C2 = (0.03 R)^2. Two flat maps at 0.4 and 0.6: every
+    # window has zero variance and covariance, so the contrast-structure factor is C2 / C2 = 1 and SSIM is the
+    # luminance factor (2 * 0.4 * 0.6 + C1) / (0.4^2 + 0.6^2 + C1) = 0.4801 / 0.5201 = 0.9230917131 for R = 1,
+    # the same on a single global window (sides < 3) as on 7x7 (or smaller) sliding windows.
+    a = np.full(shape, 0.4)
+    assert M.ssim(a, a + 0.2, data_range=1.0) == pytest.approx(0.4801 / 0.5201, abs=1e-6)
+    # R = 2: C1 = 0.0004, (0.48 + 0.0004) / (0.52 + 0.0004) = 0.9231360492
+    assert M.ssim(a, a + 0.2, data_range=2.0) == pytest.approx(0.4804 / 0.5204, abs=1e-6)
+
+
+def test_ssim_global_window_hand_computed():
+    # Maps smaller than 3 pixels on a side use one global window (Wang et al. 2004, eq. 13, with the paper's
+    # 1/(N-1) variances). A 2x2 ramp shifted by 0.2: means 0.4 and 0.6, equal variances and covariance, so again
+    # 0.4801 / 0.5201. A column pattern against its inverse: means 0.5 and 0.5, variances 1/3 (ddof 1),
+    # covariance -1/3: SSIM = (0.5 + C1) (-2/3 + C2) / ((0.5 + C1) (2/3 + C2)) = (-2/3 + 9e-4) / (2/3 + 9e-4).
+    ramp = np.array([[0.1, 0.3], [0.5, 0.7]])
+    assert M.ssim(ramp, ramp + 0.2, data_range=1.0) == pytest.approx(0.9230917131320900, rel=1e-9)
+    cols = np.array([[0.0, 1.0], [0.0, 1.0]])
+    assert M.ssim(cols, 1 - cols, data_range=1.0) == pytest.approx(-0.997303640085884, rel=1e-9)
+
+
+def test_ssim_is_symmetric_and_falls_with_noise(rng):
     a = rng.random((32, 40))
-    b = np.clip(a + rng.normal(0, 0.1, a.shape), 0, 1)
-    assert M.psnr(a, b, data_range=1.0) == pytest.approx(skm.peak_signal_noise_ratio(a, b, data_range=1.0))
-    assert M.ssim(a, b, data_range=1.0) == pytest.approx(skm.structural_similarity(a, b, data_range=1.0))
-    assert M.mse(a, b) == pytest.approx(np.mean((a - b) ** 2))
-    assert M.psnr(a, a, data_range=1.0) == float("inf")
+    noise = rng.standard_normal(a.shape)
+    values = [M.ssim(a, a + s * noise, data_range=1.0) for s in (0.0, 0.02, 0.05, 0.1, 0.3, 1.0)]
+    assert values[0] == pytest.approx(1.0, abs=1e-6)
+    assert all(x > y for x, y in zip(values, values[1:], strict=False)), values
+    b = a + 0.1 * noise
+    assert M.ssim(a, b, data_range=1.0) == pytest.approx(M.ssim(b, a, data_range=1.0), abs=1e-6)
 
 
-def test_ssim_small_maps_and_channels(rng):
-    for shape in [(2, 2), (3, 3), (4, 6), (1, 9)]:
-        a = rng.random(shape)
-        v = M.ssim(a, a, data_range=1.0)
-        assert v == pytest.approx(1.0)
-        assert M.ssim(a, 1 - a, data_range=1.0) < 1.0
-    a = rng.random((3, 16, 16))
-    b = rng.random((3, 16, 16))
-    assert M.ssim(a, b, data_range=1.0) == pytest.approx(skm.structural_similarity(a, b, data_range=1.0, channel_axis=0))
+@pytest.mark.parametrize("shape", [(3, 16, 16), (3, 2, 5)])  # sliding windows, and one global window a channel
+def test_ssim_averages_the_channels(shape, rng):
+    a = rng.random(shape)
+    b = np.clip(a + rng.normal(0, 0.2, a.shape), 0, 1)
+    per_channel = [M.ssim(a[c], b[c], data_range=1.0) for c in range(3)]
+    assert len({round(v, 3) for v in per_channel}) == 3  # the channels do differ, so the mean is a real check
+    assert M.ssim(a, b, data_range=1.0) == pytest.approx(np.mean(per_channel), abs=1e-6)
 
 
 def test_data_range_must_be_explicit(rng):
     a = rng.random((8, 8))
     with pytest.raises(ValueError, match="data_range must be given"):
         M.psnr(a, a, data_range=None)
+    with pytest.raises(ValueError, match="data_range must be a positive number"):
+        M.ssim(a, a, data_range=0.0)
     with pytest.raises(ValueError, match="same shape"):
         M.mse(a, a[:4])
 
 
 def test_total_variation_hand_computed():
-    x = np.array([[0.0, 1.0], [0.0, 1.0]])
-    assert M.total_variation(x) == pytest.approx(1.0)  # one interior pixel: dx=1, dy=0
-    assert M.total_variation(x, kind="anisotropic") == pytest.approx(1.0)
-    assert M.total_variation(x, kind="paper") == pytest.approx(0.5)  # (1 + 0 + 1 + 0) / 4 with zero border
-    checker = np.indices((8, 8)).sum(0) % 2
+    # x = [[0, 1, 3], [2, 2, 2], [1, 0, 4]]: forward differences
+    #   dx = x[i, j+1] - x[i, j] = [[1, 2], [0, 0], [-1, 4]]     dy = x[i+1, j] - x[i, j] = [[2, 1, -1], [-1, -2, 2]]
+    # isotropic, over the 2x2 pixels with both neighbours: sqrt(1+4), sqrt(4+1), sqrt(0+1), sqrt(0+4)
+    #   -> (2 sqrt(5) + 3) / 4 = 1.8680339887
+    # anisotropic: mean |dx| = 8/6, mean |dy| = 9/6 -> 17/6
+    # paper, over all 3x3 pixels with zero difference past the last row and column:
+    #   row 0: sqrt(1+4), sqrt(4+1), sqrt(0+1); row 1: 1, 2, 2; row 2: 1, 4, 0 -> (2 sqrt(5) + 11) / 9 = 1.7191262172
+    x = np.array([[0.0, 1.0, 3.0], [2.0, 2.0, 2.0], [1.0, 0.0, 4.0]])
+    assert M.total_variation(x) == pytest.approx(1.868033988749895, rel=1e-12)
+    assert M.total_variation(x, kind="isotropic") == pytest.approx(1.868033988749895, rel=1e-12)
+    assert M.total_variation(x, kind="anisotropic") == pytest.approx(17 / 6, rel=1e-12)
+    assert M.total_variation(x, kind="paper") == pytest.approx(1.7191262172221755, rel=1e-12)
+    # a (C, H, W) stack: differences within each channel only, averaged over channels (1 and 3 times x: 2 times)
+    stack = np.stack([x, 3 * x])
+    for kind, want in (("isotropic", 1.868033988749895), ("anisotropic", 17 / 6), ("paper", 1.7191262172221755)):
+        assert M.total_variation(stack, kind=kind) == pytest.approx(2 * want, rel=1e-12), kind
+    # the 2x2 step: one interior pixel with dx = 1, dy = 0; the paper's formula (1 + 0 + 1 + 0) / 4
+    step = np.array([[0.0, 1.0], [0.0, 1.0]])
+    assert M.total_variation(step) == pytest.approx(1.0)
+    assert M.total_variation(step, kind="anisotropic") == pytest.approx(1.0)
+    assert M.total_variation(step, kind="paper") == pytest.approx(0.5)
+    checker = np.indices((8, 8)).sum(0) % 2  # |dx| = |dy| = 1 everywhere: sqrt(2), and 1 + 1
     assert M.total_variation(checker) == pytest.approx(np.sqrt(2))
+    assert M.total_variation(checker, kind="anisotropic") == pytest.approx(2.0)
+    assert M.total_variation(np.full((5, 5), 0.3)) == 0.0
     with pytest.raises(ValueError, match="kind must be one of"):
         M.total_variation(x, kind="nope")
 
 
 def test_residual_correlation():
     a = np.linspace(0, 1, 64).reshape(8, 8)
-    assert M.residual_correlation(a, a * 0.5) == pytest.approx(-1.0)
+    assert M.residual_correlation(a, a * 0.5) == pytest.approx(-1.0)  # residual -a/2
+    assert M.residual_correlation(a, a * 3) == pytest.approx(1.0)  # residual 2a
     assert M.residual_correlation(a, a) == 0.0
+    dyadic = np.arange(64.0).reshape(8, 8) / 64  # + 0.25 is exact in binary floating point
+    assert M.residual_correlation(dyadic, dyadic + 0.25) == 0.0  # a constant residual: defined as 0
 
 
-def test_csf_weighting_discounts_high_frequencies():
+def test_residual_correlation_of_a_rounded_tone_shift_is_zero():
+    # (a + 0.25) - a differs from 0.25 by rounding (about 1e-17) where a = k/63; that noise is not a residual
+    # related to the reference, yet it comes back as a correlation of 0.033.
+    a = np.linspace(0, 1, 64).reshape(8, 8)
+    assert M.residual_correlation(a, a + 0.25) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_csf_weighting_hand_computed():
+    # Mannos-Sakrison A(f) = 2.6 (0.0192 + 0.114 f) exp(-(0.114 f)^1.1) peaks at f = 7.8909 cycles/degree with
+    # A = 0.9808779 (maximized numerically); below the peak the weight is held at 1. At 32 pixels per degree:
+    # * a DC error (f = 0) keeps full weight: a constant 0.1 error has CSF-weighted MSE 0.01, CSF-PSNR 20 dB (R = 1);
+    # * a 1-cycle-per-image error on 64 pixels is at 0.5 cycles/degree, below the peak: weight 1, MSE kept;
+    # * the Nyquist checkerboard sits at (0.5, 0.5) cycles/pixel = 0.7071 * 32 = 22.627 cycles/degree, one
+    #   Fourier component of weight A(22.627) / 0.9808779 = 0.3963782 / 0.9808779 = 0.4041056: MSE times 0.1633013;
+    # * vertical stripes of period 2 sit at 0.5 * 32 = 16 cycles/degree: weight 0.7042177, MSE times 0.4959226.
     n = 64
     ref = np.full((n, n), 0.5)
-    hi = ref + 0.2 * (np.indices((n, n)).sum(0) % 2 * 2 - 1)  # Nyquist checkerboard error
-    lo = ref + 0.2 * np.sin(2 * np.pi * np.arange(n) / n)[None, :]  # 1 cycle per image error
-    assert M.mse(ref, hi) > M.mse(ref, lo)
-    assert M.csf_weighted_mse(ref, hi) < 0.5 * M.csf_weighted_mse(ref, lo)  # A(22.6 cpd) ~ 0.41 of peak
-    assert M.csf_psnr(ref, hi, data_range=1.0) > M.csf_psnr(ref, lo, data_range=1.0)
-    assert M.csf_mannos_sakrison(np.array([0.0]))[0] == 1.0
+    i, j = np.indices((n, n))
+    dc = ref + 0.1
+    low = ref + 0.2 * np.sqrt(2) * np.sin(2 * np.pi * j / n)  # mean square 0.04
+    checker = ref + 0.2 * ((i + j) % 2 * 2 - 1)  # mean square 0.04: the same energy
+    stripes = ref + 0.2 * (j % 2 * 2 - 1)
+    for test in (low, checker, stripes):
+        assert M.mse(ref, test) == pytest.approx(0.04, rel=1e-12)
+    assert M.csf_weighted_mse(ref, dc) == pytest.approx(0.01, rel=1e-5)
+    assert M.csf_psnr(ref, dc, data_range=1.0) == pytest.approx(20.0, abs=1e-4)  # 10 log10(1 / 0.01)
+    assert M.csf_psnr(ref, dc, data_range=2.0) == pytest.approx(26.0206, abs=1e-4)  # 10 log10(4 / 0.01)
+    assert M.csf_weighted_mse(ref, low) == pytest.approx(0.04, rel=1e-5)
+    assert M.csf_weighted_mse(ref, checker) == pytest.approx(0.04 * 0.4041056 ** 2, rel=1e-4)
+    assert M.csf_weighted_mse(ref, stripes) == pytest.approx(0.04 * 0.7042177 ** 2, rel=1e-4)
+    # further away the checkerboard is finer still: 64 pixels per degree puts it at 45.25 cycles/degree
+    assert M.csf_weighted_mse(ref, checker, pixels_per_degree=64.0) < 0.2 * M.csf_weighted_mse(ref, checker)
+    assert M.csf_mannos_sakrison(np.array([0.0, 4.0]))[0] == 1.0
+    assert M.csf_mannos_sakrison(np.array([22.627416997969522]))[0] == pytest.approx(0.4041056, rel=1e-4)
+    assert M.csf_psnr(ref, ref, data_range=1.0) == float("inf")
+    with pytest.raises(ValueError, match="pixels_per_degree must be positive"):
+        M.csf_weighted_mse(ref, dc, pixels_per_degree=0.0)
 
 
 def test_radial_spectrum_and_ratio(rng):
     white = rng.random((64, 64))
     f, p = M.radial_power_spectrum(white)
     assert f.min() > 0 and f.max() <= 0.5
-    assert p.mean() == pytest.approx(white.var(), rel=0.2)
+    assert p.mean() == pytest.approx(white.var(), rel=0.2)  # white noise: flat at its variance
+    # a cosine of 8 cycles across 64 pixels is one frequency, 0.125 cycles/pixel: the spectrum peaks in its bin
+    # (bins 1/64 wide) and the ratio split at 0.25 cycles/pixel sees power only below the cut
+    cosine = np.cos(2 * np.pi * 8 * np.arange(64) / 64)[None, :] * np.ones((64, 1))
+    f, p = M.radial_power_spectrum(cosine)
+    assert abs(f[np.argmax(p)] - 0.125) <= 1 / 128
+    assert M.low_high_ratio(cosine) > 1e12
+    checker = (np.indices((64, 64)).sum(0) % 2).astype(float)  # all its power at 0.7071 cycles/pixel, above the cut
+    assert M.low_high_ratio(checker) < 1e-12
     assert 0.7 < M.low_high_ratio(white) < 1.3
     smooth = np.add.outer(np.linspace(0, 1, 64), np.linspace(0, 1, 64))
     assert M.low_high_ratio(smooth) > 10
@@ -73,23 +177,40 @@ def test_radial_spectrum_and_ratio(rng):
         M.low_high_ratio(white, cutoff=0.6)
 
 
-def test_density_and_tone_error():
+def test_density_and_tone_error(rng):
     assert M.density(np.array([[-1, 1], [1, 1]])) == 0.75
     assert M.density(np.array([[0, 1], [0, 0]])) == 0.25
-    g = np.full((16, 16), 0.5)
+    # The tone error low-passes both maps with a Gaussian whose weights sum to 1, so a flat map stays itself:
+    # flat 0.25 against flat 0.75 differ by 0.5 everywhere, and any map against itself plus 0.125 by 0.125.
+    assert M.tone_error(np.full((16, 16), 0.25), np.full((16, 16), 0.75)) == pytest.approx(0.5, abs=1e-6)
+    a = rng.random((16, 16))
+    assert M.tone_error(a, a + 0.125) == pytest.approx(0.125, abs=1e-6)
+    # A 0/1 checkerboard is all Nyquist texture of mean 0.5: a sigma-2 Gaussian passes exp(-2 pi^2 sigma^2 / 2)
+    # per axis of it (about 1e-9), so it reads as flat 0.5: no error against 0.5, 0.25 against flat 0.25.
     checker = (np.indices((16, 16)).sum(0) % 2).astype(float)
-    assert M.tone_error(g, checker) < 0.01
-    assert M.tone_error(g, np.zeros((16, 16))) == pytest.approx(0.5)
+    assert M.tone_error(np.full((16, 16), 0.5), checker) < 1e-6
+    assert M.tone_error(np.full((16, 16), 0.25), checker) == pytest.approx(0.25, abs=1e-6)
+    # channels are low-passed each on its own: 0 and 1 against 0.5 differ by 0.5 in each (not blurred together)
+    two = np.stack([np.zeros((8, 8)), np.ones((8, 8))])
+    assert M.tone_error(two, np.full((2, 8, 8), 0.5)) == pytest.approx(0.5, abs=1e-6)
 
 
-def test_detail_metrics_states_ranges(rng):
-    y = rng.standard_normal((16, 16))
-    b = np.where(y >= 0, 1.0, -1.0)
+def test_detail_metrics_hand_computed():
+    # reference on (-3, 3), clipped: [[-4, -1.5], [1.5, 5]] -> [[0, 0.25], [0.75, 1]]; binary {-1, +1} -> {0, 1}:
+    # [[-1, -1], [1, 1]] -> [[0, 0], [1, 1]]. Errors 0, 0.25, 0.25, 0: MSE 0.03125, PSNR 10 log10(32) = 15.0515 dB.
+    # TV (isotropic, one interior pixel): reference dx 0.25, dy 0.75 -> sqrt(0.625) = 0.7905694; binary dx 0,
+    # dy 1 -> 1; ratio 1.2649111. Density of +1s 0.5.
+    y = np.array([[-4.0, -1.5], [1.5, 5.0]])
+    b = np.array([[-1.0, -1.0], [1.0, 1.0]])
     m = M.detail_metrics(y, b, value_range=(-3, 3), binary_values=(-1, 1))
     assert m["value_range"] == [-3.0, 3.0] and m["binary_values"] == [-1.0, 1.0]
-    assert 0.4 < m["density"] < 0.6
-    ref = M.to_unit_range(y, value_range=(-3, 3))
-    assert m["psnr"] == pytest.approx(M.psnr(ref, (b + 1) / 2, data_range=1.0))
+    assert m["mse"] == pytest.approx(0.03125, rel=1e-12)
+    assert m["psnr"] == pytest.approx(15.051499783199061, rel=1e-12)
+    assert m["tv_reference"] == pytest.approx(0.7905694150420949, rel=1e-12)
+    assert m["tv_binary"] == pytest.approx(1.0, rel=1e-12)
+    assert m["tv_ratio"] == pytest.approx(1.2649110640673518, rel=1e-12)
+    assert m["density"] == 0.5
+    np.testing.assert_array_equal(M.to_unit_range(y, value_range=(-3, 3)), [[0.0, 0.25], [0.75, 1.0]])
     with pytest.raises(ValueError, match="lo < hi"):
         M.to_unit_range(y, value_range=(1, 1))
 

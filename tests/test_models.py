@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 import torch
 
-from dither_lab import make_kernel
 from dither_lab.nn.models import (
     ACTIVATIONS,
     BinaryActivation,
@@ -46,14 +45,27 @@ def test_activation_registry_errors():
 
 
 def test_rsign_is_per_channel_learnable_threshold():
-    layer = BinaryActivation(4, "rsign")
+    layer = BinaryActivation(4, "rsign").eval()
     assert layer.act.weight.shape == (4, 1, 1) and layer.act.weight.requires_grad
+    with torch.no_grad():
+        layer.act.weight.copy_(torch.tensor([-0.5, 0.0, 0.5, 1.0]).view(4, 1, 1))
+    x = torch.randn(3, 4, 5, 5, generator=torch.Generator().manual_seed(0))
+    y = x / np.sqrt(1 + layer.bn.eps)  # a fresh batch norm at inference: running mean 0, variance 1, gamma 1, beta 0
+    w = torch.tensor([-0.5, 0.0, 0.5, 1.0]).view(1, 4, 1, 1)
+    out = layer(x)
+    torch.testing.assert_close(out, torch.where(y >= w, 1.0, -1.0))  # each channel fires at its own threshold
+    out.sum().backward()
+    # hardtanh STE: d out / d threshold = -1 for each element within 1 of its threshold, summed per channel
+    want = -((y - w).abs() <= 1).float().sum(dim=(0, 2, 3)).view(4, 1, 1)
+    torch.testing.assert_close(layer.act.weight.grad, want)
+    with torch.no_grad():  # the folded inference path agrees
+        torch.testing.assert_close(layer(x), out.detach())
 
 
 def test_design_activation_uses_paper_kernel_and_taps_match():
     m = small(activation="design")
-    for layer in binary_layers(m).values():
-        np.testing.assert_allclose(layer.kernel.values, make_kernel("preset:design-2x2-a").values)
+    for layer in binary_layers(m).values():  # the paper's [[1, 1], [0, 3]] in the authors' batch-norm units
+        np.testing.assert_allclose(layer.kernel.values, [[0.6310, 0.6310], [0.3118, 0.9671]], rtol=1e-12)
     x = torch.randn(3, 1, 28, 28)
     with record_taps(m) as taps:
         m(x)
@@ -139,6 +151,17 @@ def test_packed_export_round_trip(tmp_path, unit):
     assert model_nbytes(m) == sizes
     packed = export_tensors(m)
     assert any(k.endswith(".bits") for k in packed)
+
+
+def test_model_bytes_of_the_shipped_fashion_mnist_architecture():
+    # fmnist-net at width 0.5 has binary 3x3 convolutions 32->32, 32->64, 64->64 and 64->128: 9,216 + 18,432 +
+    # 36,864 + 73,728 weights at 1 bit, plus one float32 scale per output channel (32 + 64 + 64 + 128):
+    # 1,152 + 2,304 + 4,608 + 9,216 + 4 * 288 = 18,432 bytes. The shipped models' cards record the same, and
+    # 70,864 bytes in all.
+    m = build_model("fmnist-net", in_channels=1, image_size=28, width=0.5, activation="design")
+    assert model_nbytes(m) == {"total": 70_864, "binary_weights": 18_432}
+    unpacked = model_nbytes(m, packed=False)  # float32 weights: 32 times the bits, the scales not stored
+    assert unpacked["binary_weights"] == 0 and unpacked["total"] == 70_864 - 18_432 + 4 * 138_240
 
 
 def test_wrong_architecture_and_damaged_files(tmp_path):

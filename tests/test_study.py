@@ -6,7 +6,7 @@ import pytest
 
 from dither_lab import design as D
 from dither_lab.data import embedded_subset
-from dither_lab.kernels import LEVEL_TO_BN, make_kernel
+from dither_lab.kernels import make_kernel
 from dither_lab.nn.models import build_model, load_pretrained
 from dither_lab.study import (
     STUDY_KERNELS,
@@ -32,12 +32,27 @@ def test_study_kernels_are_valid_and_trainable():
         study_kernel("nope")
 
 
-@pytest.mark.parametrize(("size", "objective", "key"), [(2, "tv", "tv-2x2"), (3, "tv", "tv-3x3"), (3, "psnr", "psnr-3x3")])
-def test_designed_study_kernels_come_from_the_search(size, objective, key):
-    levels = D.simulate_responses(D.gray_images(embedded_subset().images[:1000]), seed=0)
-    best = np.array(D.search(levels, size, size, objective, top=1)["best"][0]["levels"])
-    kernel = make_kernel(study_kernel(key).spec).values
-    np.testing.assert_allclose(np.broadcast_to(kernel, best.shape), np.vectorize(LEVEL_TO_BN.get)(best))
+# The designed study kernels: this project's exhaustive searches on the paper's simulated responses of the first
+# 1,000 embedded images (seed 0), as the study module's docstring and the README give them, in DeSign levels and
+# in the authors' batch-norm units (level 0 -> 0.3118, 5 -> 1.3352, 9 -> 2.3419).
+DESIGNED = {
+    "tv-2x2": (2, "tv", [[0, 9], [9, 0]], [[0.3118, 2.3419], [2.3419, 0.3118]]),
+    "tv-3x3": (3, "tv", [[9, 0, 0], [0, 9, 9], [9, 0, 9]],
+               [[2.3419, 0.3118, 0.3118], [0.3118, 2.3419, 2.3419], [2.3419, 0.3118, 2.3419]]),
+    "psnr-3x3": (3, "psnr", [[5, 5, 5], [5, 5, 5], [5, 5, 5]], [[1.3352]]),  # a constant: one cell does
+}
+
+
+@pytest.fixture(scope="module")
+def responses():
+    return D.simulate_responses(D.gray_images(embedded_subset().images[:1000]), seed=0)
+
+
+@pytest.mark.parametrize("key", list(DESIGNED))
+def test_designed_study_kernels_come_from_the_search(key, responses):
+    size, objective, levels, bn = DESIGNED[key]
+    assert D.search(responses, size, size, objective, top=1)["best"][0]["levels"] == levels
+    np.testing.assert_allclose(make_kernel(study_kernel(key).spec).values, bn, rtol=1e-12)
 
 
 def test_feature_map_metrics_sign_against_dithered():
@@ -82,9 +97,11 @@ def test_compare_kernels_rows():
     data = embedded_subset()
     rows = compare_kernels(model, data.subset(slice(0, 60)), train=data.subset(slice(1000, 1200)), metric_images=1,
                            learn_steps=2)
-    keys = [r["key"] for r in rows]
-    assert keys[0] == "trained" and "learned" in keys and keys[-1] == "design-2x2-a-scaled"
-    assert len(rows) == len(STUDY_KERNELS) + 2
+    # the rows of the README's study tables, in their order
+    assert [r["key"] for r in rows] == [
+        "trained", "sign", "design-2x2-a", "design-2x2-b", "design-2x2-c", "design-3x3-a", "design-3x3-b",
+        "design-3x3-c", "design3d-2x2x4", "bayer-2", "bayer-4", "blue-noise-8", "tv-2x2", "tv-3x3", "psnr-3x3",
+        "learned", "design-2x2-a-scaled"]
     by = {r["key"]: r for r in rows}
     assert by["trained"]["accuracy"] == by["sign"]["accuracy"]  # a Sign model swapped to Sign is itself
     assert by["learned"]["spec"].startswith("custom:")
@@ -108,7 +125,10 @@ def test_campaign_plan_and_epochs():
     c = _campaign()
     runs = c.plan()
     names = [r["name"] for r in runs]
-    assert len(names) == len(set(names)) == 4 + 2 + 10 + len(STUDY_KERNELS) - 2
+    # CIFAR-10: Sign and DeSign, with and without batch-norm scale and shift (4); Fashion-MNIST: the shipped pair
+    # (2), seeds 1-2 with scale and shift and seeds 0-2 without, for Sign and DeSign (10), and one run for each of
+    # the other 13 study kernels: 29 runs, each named once
+    assert len(names) == len(set(names)) == 29
     assert [r["dataset"] for r in runs[:4]] == ["cifar10"] * 4  # longest first
     ship = [r for r in runs if r["group"] == "ship"]
     assert {(r["dataset"], r["model"]["activation"]) for r in ship} == {
@@ -116,9 +136,12 @@ def test_campaign_plan_and_epochs():
     probes = [{"spec": {"dataset": "cifar10"}, "step_s": 0.02, "eval_s": 0.2},
               {"spec": {"dataset": "fashion-mnist"}, "step_s": 0.01, "eval_s": 0.1}]
     e = c.choose_epochs(probes, runs, 14, 400.0)
-    assert e["cifar10"] == int((400 - 15) / (0.02 * 391 + 0.7))
-    waves = -(-(len(runs) - 4) // 10)
-    assert e["fashion-mnist"] == int((400 - waves * 15) / (waves * (0.01 * 469 + 0.6)))
+    # By hand, with 15 s to start a run and 0.5 s of overhead an epoch: a CIFAR-10 epoch is ceil(50,000 / 128) =
+    # 391 steps of 0.02 s + 0.2 s to evaluate + 0.5 s = 8.52 s, and (400 - 15) / 8.52 = 45.2 -> 45 epochs. The 25
+    # Fashion-MNIST runs share the 10 slots the 4 CIFAR-10 runs leave: 3 waves; an epoch is ceil(60,000 / 128) =
+    # 469 steps of 0.01 s + 0.1 s + 0.5 s = 5.29 s, and (400 - 3 * 15) / (3 * 5.29) = 22.4 -> 22 epochs.
+    assert (e["cifar10"], e["fashion-mnist"]) == (45, 22)
+    assert e["per_epoch_s"] == pytest.approx({"cifar10": 8.52, "fashion-mnist": 5.29})
     assert c.choose_epochs(probes, runs, 14, 1.0)["cifar10"] == 1  # never below one epoch
 
 
@@ -254,7 +277,10 @@ def test_trained_with_and_results_loading(monkeypatch, tmp_path):
     from dither_lab import study
 
     tw = study.trained_with("fashion-mnist")
-    assert tw["bayer:2"]["epochs"] >= 1 and 0 < tw["bayer:2"]["accuracy"] < 1
+    # the saved comparison's 'trained with' column (README, Fashion-MNIST table: Bayer 2x2, 87.29 (4)), and the
+    # shipped models' own kernels have none
+    assert tw["bayer:2"] == {"accuracy": 0.8729, "epochs": 4} and tw["sign"] == {"accuracy": 0.8903, "epochs": 4}
+    assert "trained" not in tw
     assert "custom:" not in "".join(tw)  # the learned kernel differs per model: not looked up by spec
     monkeypatch.setattr(study, "results_dir", lambda: tmp_path)
     assert study.trained_with("fashion-mnist") == {} and study.load_results("compare", "cifar10") is None
