@@ -62,7 +62,7 @@ def test_search_errors(levels):
 def test_cli_design_json(capsys):
     import json
 
-    assert main(["design", "--size", "2x2", "--count", "20", "--json"]) == 0
+    assert main(["design", "--size", "2x2", "--count", "20", "--objective", "tv", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["count"] == 1296 and res["images"] == 20  # 6 levels in 4 cells: 6^4 candidates
     best = np.array(res["best"][0]["levels"])  # maximum total variation: levels 0 and 9 in a checkerboard

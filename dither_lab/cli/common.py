@@ -35,10 +35,19 @@ def print_json(obj: Any) -> None:
 
 
 def print_table(rows: dict[str, dict[str, Any]]) -> None:
-    keys = ["psnr", "ssim", "csf_psnr", "tv_ratio", "density", "tone_error"]
-    print(f"{'output':<28}" + "".join(f"{k:>11}" for k in keys))
+    """Detail metrics as a table: tone and detail first, each header with which way is better, and the viewing
+    condition of the eye-weighted metric."""
+    from dither_lab.imaging.metrics import METRICS
+
+    keys = ["tone_error", "csf_psnr", "local_correlation", "density", "psnr", "ssim"]
+    heads = {"tone_error": "tone err ↓", "csf_psnr": "eye dB ↑", "local_correlation": "local r ↑",
+             "density": "1s → mean", "psnr": "PSNR ↑", "ssim": "SSIM ↑"}
+    print(f"{'output':<28}" + "".join(f"{heads[k]:>11}" for k in keys))
     for name, m in rows.items():
         print(f"{name[:27]:<28}" + "".join(f"{m[k]:>11.4f}" for k in keys))
+    first = next(iter(rows.values()))
+    print(f"eye dB: {METRICS['csf_psnr'].label}, {first['viewing']}; 1s → mean: the share of 1s, best at the "
+          f"input's mean ({first['reference_mean']:.4f}); PSNR and SSIM count any binary texture as error")
 
 
 # ------------------------------------------------------------------------------------------------- commands

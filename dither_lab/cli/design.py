@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from dither_lab.cli.common import CliError, load_eval_model, print_json
-from dither_lab.design import METHODS, OBJECTIVES
+from dither_lab.design import DEFAULT_OBJECTIVE, METHODS, OBJECTIVES
 
 
 def _design_images(source: str, count: int, data_path: str | None) -> Any:
@@ -89,7 +89,9 @@ def add_design(sub: Any) -> None:
     gp = sub.add_parser("design", help="threshold-kernel search (the DeSign procedure, exact tables, local search, 3-D)")
     gp.add_argument("--size", default="2x2", help="2x2 (1,296 candidates) up to 3x3 (10,077,696) exhaustively; "
                                                   "up to 16x16 with --method local")
-    gp.add_argument("--objective", default="tv", choices=list(OBJECTIVES))
+    gp.add_argument("--objective", default=DEFAULT_OBJECTIVE, choices=list(OBJECTIVES),
+                    help="what the search optimizes (default tv_match: the paper's tv alone is won by a "
+                         "checkerboard whatever the image)")
     gp.add_argument("--images", default="subset", help="subset (embedded), fashion-mnist, cifar10, or a folder")
     gp.add_argument("--count", type=int, default=1000, help="number of images")
     gp.add_argument("--data", default=None, help="dataset path for fashion-mnist or cifar10")

@@ -8,13 +8,18 @@ from typing import Any
 
 from dither_lab.cli.common import CliError, print_json, print_table
 
+#: The viewing conditions of dither_lab.imaging.metrics.VIEWING, said here so that help imports no NumPy.
+VIEWING_HELP = ("viewing condition of the eye-weighted metric: print (the default: 300 dpi seen from 30 cm, 61.8 "
+                "pixels/degree), screen (1:1 at 96 pixels per inch from 50 cm, 33.0), or a number of pixels/degree")
+
 
 def _cmd_dither(a: argparse.Namespace) -> None:
     from dither_lab.imaging.dither import error_diffusion, ordered_dither
-    from dither_lab.imaging.metrics import detail_metrics
+    from dither_lab.imaging.metrics import detail_metrics, viewing_ppd
     from dither_lab.io import load_image, save_image
     from dither_lab.kernels import make_kernel
 
+    ppd = viewing_ppd(a.viewing)
     if Path(a.out).exists() and not a.force:
         raise CliError(f"{a.out} already exists; pass --force to overwrite it")
     img = load_image(a.image, mode=a.mode)
@@ -27,23 +32,26 @@ def _cmd_dither(a: argparse.Namespace) -> None:
         label = k.spec
     sign = ordered_dither(img, make_kernel("sign", domain="unit"))
     save_image(out, a.out, force=a.force)
-    rows = {"sign": detail_metrics(img, sign), label: detail_metrics(img, out)}
+    rows = {"sign": detail_metrics(img, sign, pixels_per_degree=ppd),
+            label: detail_metrics(img, out, pixels_per_degree=ppd)}
     if a.json:
-        print_json({"image": str(a.image), "out": str(a.out), "shape": list(img.shape), "metrics": rows})
+        print_json({"image": str(a.image), "out": str(a.out), "shape": list(img.shape),
+                    "viewing": rows["sign"]["viewing"], "metrics": rows})
     else:
         print(f"wrote {a.out}")
         print_table(rows)
 
 
 def _cmd_metrics(a: argparse.Namespace) -> None:
-    from dither_lab.imaging.metrics import detail_metrics
+    from dither_lab.imaging.metrics import detail_metrics, viewing_ppd
     from dither_lab.io import load_image
 
+    ppd = viewing_ppd(a.viewing)
     ref = load_image(a.ref, mode=a.mode)
     test = load_image(a.test, mode=a.mode)
     if ref.shape != test.shape:
         raise CliError(f"{a.ref} and {a.test} differ in size: {list(ref.shape)} and {list(test.shape)}")
-    m = detail_metrics(ref, test)
+    m = detail_metrics(ref, test, pixels_per_degree=ppd)
     if a.json:
         print_json(m)
     else:
@@ -57,6 +65,7 @@ def add_dither(sub: Any) -> None:
     dp.add_argument("--kernel", required=True, help="kernel spec in image units, or diffusion:METHOD")
     dp.add_argument("--out", required=True, help="output PNG")
     dp.add_argument("--mode", choices=["gray", "rgb"], default="gray")
+    dp.add_argument("--viewing", default="print", help=VIEWING_HELP)
     dp.add_argument("--json", action="store_true")
     dp.add_argument("--force", action="store_true")
     dp.set_defaults(func=_cmd_dither)
@@ -68,5 +77,6 @@ def add_metrics(sub: Any) -> None:
     mp.add_argument("ref")
     mp.add_argument("test")
     mp.add_argument("--mode", choices=["gray", "rgb"], default="gray")
+    mp.add_argument("--viewing", default="print", help=VIEWING_HELP)
     mp.add_argument("--json", action="store_true")
     mp.set_defaults(func=_cmd_metrics)

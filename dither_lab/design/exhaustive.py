@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from dither_lab._checks import check_choice
-from dither_lab.design import MAXIMIZE, OBJECTIVES, TABLE_OBJECTIVES
+from dither_lab.design import DEFAULT_OBJECTIVE, MAXIMIZE, OBJECTIVES, TABLE_OBJECTIVES
 from dither_lab.design.objectives import score_simulated
 from dither_lab.design.responses import LEVEL_VALUES, reference, reference_tv
 from dither_lab.kernels import PRESETS
@@ -92,7 +92,7 @@ def _neighbours(m: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return pi * n + (pj + 1) % n, ((pi + 1) % m) * n + pj
 
 
-def score_tables(tables: Tables, candidates: np.ndarray, objective: str = "tv") -> np.ndarray:
+def score_tables(tables: Tables, candidates: np.ndarray, objective: str = DEFAULT_OBJECTIVE) -> np.ndarray:
     """Exact scores of candidates (C, m, n) from the tables, without simulating any binarization."""
     check_choice("objective", objective, TABLE_OBJECTIVES)
     t = tables
@@ -120,7 +120,7 @@ def score_tables(tables: Tables, candidates: np.ndarray, objective: str = "tv") 
     return np.divide(cov, den, out=np.zeros(len(c)), where=den > 0)
 
 
-def search(levels: np.ndarray, m: int, n: int, objective: str = "tv", *, top: int = 10,
+def search(levels: np.ndarray, m: int, n: int, objective: str = DEFAULT_OBJECTIVE, *, top: int = 10,
            method: str = "table", chunk: int = 1_000_000) -> dict[str, Any]:
     """Exhaustive search of every m x n kernel over the level set; returns the full ranking summary.
 

@@ -8,13 +8,13 @@ from typing import Any
 import numpy as np
 
 from dither_lab._checks import check_choice
-from dither_lab.design import MAX_LOCAL_SIDE, MAXIMIZE, TABLE_OBJECTIVES
+from dither_lab.design import DEFAULT_OBJECTIVE, MAX_LOCAL_SIDE, MAXIMIZE, TABLE_OBJECTIVES
 from dither_lab.design.exhaustive import build_tables, score_tables, search
 from dither_lab.design.responses import LEVEL_VALUES, simulate_responses
 from dither_lab.kernels import LEVELS
 
 
-def local_search(levels: np.ndarray, m: int, n: int, objective: str = "tv", *, restarts: int = 8, seed: int = 0,
+def local_search(levels: np.ndarray, m: int, n: int, objective: str = DEFAULT_OBJECTIVE, *, restarts: int = 8, seed: int = 0,
                  init: Any = None, max_sweeps: int = 100) -> dict[str, Any]:
     """Kernels past 3x3 (6^16 candidates for 4x4) by coordinate descent on the exact tables.
 
@@ -82,14 +82,14 @@ def local_search(levels: np.ndarray, m: int, n: int, objective: str = "tv", *, r
             "seconds": time.perf_counter() - t0}
 
 
-def tiled_start(levels: np.ndarray, m: int, n: int, objective: str = "tv") -> np.ndarray | None:
+def tiled_start(levels: np.ndarray, m: int, n: int, objective: str = DEFAULT_OBJECTIVE) -> np.ndarray | None:
     """The exhaustive 2x2 optimum tiled up to m x n (a start for :func:`local_search`), or None when m or n is odd."""
     if m % 2 or n % 2:
         return None
     return np.tile(np.array(search(levels, 2, 2, objective, top=1)["best"][0]["levels"]), (m // 2, n // 2))
 
 
-def search_3d(images: np.ndarray, slices: int, m: int, n: int, objective: str = "tv", *, channels: int | None = None,
+def search_3d(images: np.ndarray, slices: int, m: int, n: int, objective: str = DEFAULT_OBJECTIVE, *, channels: int | None = None,
               seed: int = 0, method: str = "auto", **local: Any) -> dict[str, Any]:
     """Channel-cycled (3-D) kernels, as the authors' DeSign3D: slice ``f`` thresholds channels ``c = f mod F``.
 

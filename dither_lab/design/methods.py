@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from dither_lab._checks import check_choice
-from dither_lab.design import MAX_EXHAUSTIVE_ENTRIES, MAX_LOCAL_SIDE, METHODS
+from dither_lab.design import DEFAULT_OBJECTIVE, MAX_EXHAUSTIVE_ENTRIES, MAX_LOCAL_SIDE, METHODS
 from dither_lab.design.exhaustive import search
 from dither_lab.design.local import local_search, search_3d, tiled_start
 from dither_lab.design.responses import simulate_responses
@@ -33,7 +33,7 @@ def resolve_method(m: int, n: int, method: str = "auto") -> str:
     return method
 
 
-def design_kernel(images: np.ndarray, m: int, n: int, objective: str = "tv", *, slices: int = 1,
+def design_kernel(images: np.ndarray, m: int, n: int, objective: str = DEFAULT_OBJECTIVE, *, slices: int = 1,
                   method: str = "auto", restarts: int = 8, seed: int = 0, top: int = 10) -> dict[str, Any]:
     """Design an m x n kernel (or an F x m x n one, ``slices`` = F > 1) on gray images by the paper's procedure.
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from dither_lab._checks import check_choice
-from dither_lab.design import OBJECTIVES
+from dither_lab.design import DEFAULT_OBJECTIVE, OBJECTIVES
 from dither_lab.design.responses import binarize_levels, reference, reference_tv
 
 _SQRT2 = np.sqrt(2.0)
@@ -34,7 +34,7 @@ def _tv01(b: np.ndarray) -> np.ndarray:
     return (one + _SQRT2 * both) / (c.shape[-3] * c.shape[-2] * c.shape[-1])
 
 
-def score_simulated(levels: np.ndarray, candidates: np.ndarray, objective: str = "tv", *,
+def score_simulated(levels: np.ndarray, candidates: np.ndarray, objective: str = DEFAULT_OBJECTIVE, *,
                     chunk: int = 8) -> np.ndarray:
     """Score candidates by simulating each binarization (the reference path; any objective).
 

@@ -6,16 +6,25 @@ scale matters. A binary map in {-1, +1} (an activation) is compared with a real 
 clipping (see :func:`to_unit_range`); :func:`detail_metrics` records the range it used. Images in [0, 1] and
 dithered outputs in {0, 1} are already in that range.
 
+Which way is better, and what each metric measures, is in :data:`METRICS`; the eye-weighted metric models a
+stated viewing condition (:class:`Viewing`, :data:`VIEWING`).
+
 References:
     Wang et al., "Image quality assessment: from error visibility to structural similarity", IEEE TIP 2004 (SSIM).
     Mannos and Sakrison, "The effects of a visual fidelity criterion on the encoding of images",
     IEEE Trans. Information Theory 20(4), 1974 (contrast sensitivity function).
     Ulichney, "Digital Halftoning", MIT Press 1987 (radially averaged power spectrum of blue noise).
+    Mitsa and Varkur, "Evaluation of contrast sensitivity functions for the formulation of quality measures
+    incorporated in halftoning algorithms", ICASSP 1993 (CSF-weighted error as a halftone quality measure).
+    Lau and Arce, "Modern Digital Halftoning", 2nd ed., CRC Press 2008 (halftones judged at print resolution and
+    reading distance, where the eye low-passes the dither texture away).
 """
 
 from __future__ import annotations
 
 import functools
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,6 +35,135 @@ from skimage import metrics as skm
 from dither_lab._checks import check_choice, check_same_shape
 
 TV_KINDS = ("isotropic", "anisotropic", "paper")
+
+
+# ------------------------------------------------------------------------------------------ viewing conditions
+
+
+@dataclass(frozen=True)
+class Viewing:
+    """A viewing condition: image pixels per inch as shown, and the distance they are seen from.
+
+    The eye-weighted metric needs how many image pixels fall in one degree of visual angle, which decides which
+    frequencies of the error the eye still resolves.
+    """
+
+    name: str
+    pixels_per_inch: float
+    distance_cm: float
+    summary: str
+
+    @property
+    def pixels_per_degree(self) -> float:
+        """Image pixels in one degree of visual angle: ``ppi / 2.54 * distance * tan(1 degree)``."""
+        return self.pixels_per_inch / 2.54 * self.distance_cm * math.tan(math.radians(1.0))
+
+    def describe(self) -> str:
+        """The condition in words, for printing beside the numbers."""
+        return f"{self.summary} ({self.pixels_per_degree:.1f} pixels/degree)"
+
+
+#: Named viewing conditions. ``print`` is the default: binary images are halftones, and halftones are judged as
+#: printed at 300 dpi and read at about 30 cm (Lau and Arce 2008), where the eye no longer resolves a dither's
+#: finest texture. ``screen`` is an image shown pixel for pixel on a 96-pixel-per-inch monitor seen from 50 cm,
+#: where it still does (the app's 1:1 display on such a screen).
+VIEWING: dict[str, Viewing] = {
+    "print": Viewing("print", 300.0, 30.0, "printed at 300 dpi, seen from 30 cm"),
+    "screen": Viewing("screen", 96.0, 50.0, "shown 1:1 at 96 pixels per inch, seen from 50 cm"),
+}
+DEFAULT_VIEWING = "print"
+#: Pixels per degree of the default viewing condition (61.8).
+DEFAULT_PPD = VIEWING[DEFAULT_VIEWING].pixels_per_degree
+
+
+def viewing_ppd(viewing: str | float) -> float:
+    """Pixels per degree of a named viewing condition (``VIEWING``) or a number of pixels per degree.
+
+    Raises:
+        ValueError: an unknown name or a number that is not positive and finite.
+    """
+    if isinstance(viewing, str):
+        if viewing in VIEWING:
+            return VIEWING[viewing].pixels_per_degree
+        try:
+            viewing = float(viewing)
+        except ValueError:
+            raise ValueError(f"viewing must be one of {', '.join(VIEWING)} or a number of pixels per degree, "
+                             f"got {viewing!r}") from None
+    v = float(viewing)
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"pixels per degree must be a positive number, got {viewing!r}")
+    return v
+
+
+def describe_viewing(pixels_per_degree: float) -> str:
+    """``pixels_per_degree`` in words: the named condition it is, or the number."""
+    for v in VIEWING.values():
+        if abs(v.pixels_per_degree - pixels_per_degree) < 1e-9:
+            return v.describe()
+    return f"{pixels_per_degree:.1f} pixels/degree"
+
+
+# --------------------------------------------------------------------------------------------- what each means
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """What a metric of :func:`detail_metrics` measures and which way is better.
+
+    Attributes:
+        label: a short column header.
+        better: ``"higher"``, ``"lower"``, ``"near 1"``, ``"near 0"`` or ``"near the input's mean"``.
+        help: one sentence for people.
+        group: ``"tone and detail"`` (what dithering keeps; tables lead with these), ``"pixel fidelity"``
+            (pixel by pixel against the real-valued reference, which any binary texture is penalized by), or
+            ``"texture"`` (descriptions with no better direction for quality).
+    """
+
+    label: str
+    better: str
+    help: str
+    group: str
+
+    @property
+    def arrow(self) -> str:
+        """The direction in one symbol: up, down, or toward a target."""
+        return {"higher": "↑", "lower": "↓", "near the input's mean": "→ mean"}.get(
+            self.better, "→ " + self.better.removeprefix("near "))
+
+
+METRICS: dict[str, MetricInfo] = {
+    "tone_error": MetricInfo("tone error", "lower", "Mean difference of local brightness (both blurred, Gaussian "
+                             "sigma 2 px): how well the local share of white pixels follows the tone.", "tone and detail"),
+    "csf_psnr": MetricInfo("eye-weighted PSNR (dB)", "higher", "PSNR of the error as the eye sees it (Mannos-Sakrison "
+                           "contrast sensitivity) at the stated viewing condition.", "tone and detail"),
+    "local_correlation": MetricInfo("local correlation", "higher", "Correlation of local brightness (both blurred, "
+                                    "sigma 1 px) with the input's: detail kept, whatever the overall shift.",
+                                    "tone and detail"),
+    "density": MetricInfo("share of 1s", "near the input's mean", "Fraction of white pixels (+1s); the input's mean "
+                          "tone is the share that keeps overall brightness.", "tone and detail"),
+    "psnr": MetricInfo("PSNR (dB)", "higher", "Pixel by pixel against the gray input: any binary texture is penalized, "
+                       "so Sign's flat areas score well here although they lose the tone.", "pixel fidelity"),
+    "ssim": MetricInfo("SSIM", "higher", "Structural similarity pixel by pixel against the gray input: like PSNR it "
+                       "penalizes the dither texture the eye averages away.", "pixel fidelity"),
+    "tv_ratio": MetricInfo("TV ratio", "near 1", "Total variation of the output over the input's: how much "
+                           "variation it has; binary textures have more than the input.", "texture"),
+    "residual_correlation": MetricInfo("residual corr.", "near 0", "Correlation of the error with the input: "
+                                       "0 is an error unrelated to the image.", "texture"),
+}
+
+
+def best_index(values: list[float | None], better: str, *, target: float | None = None) -> int | None:
+    """Index of the best of ``values`` by the direction ``better`` (a :class:`MetricInfo` direction); ``target``
+    is the input's mean for ``"near the input's mean"``. None when no value is finite."""
+    goal = {"near 1": 1.0, "near 0": 0.0}.get(better, target)
+    scored = []
+    for i, v in enumerate(values):
+        if v is None or not np.isfinite(v):
+            continue
+        key = -v if better == "higher" else v if better == "lower" else abs(v - (goal if goal is not None else 0.0))
+        scored.append((key, i))
+    return min(scored)[1] if scored else None
 
 
 def _arr(x: Any, name: str) -> np.ndarray:
@@ -163,11 +301,13 @@ def _csf_weights(h: int, w: int, pixels_per_degree: float) -> np.ndarray:
     return csf_mannos_sakrison(np.hypot(fx, fy) * pixels_per_degree).astype(np.float32)
 
 
-def csf_weighted_mse(reference: Any, test: Any, *, pixels_per_degree: float = 32.0) -> float:
+def csf_weighted_mse(reference: Any, test: Any, *, pixels_per_degree: float = DEFAULT_PPD) -> float:
     """Mean squared error after filtering the error with the Mannos-Sakrison CSF (what the eye sees).
 
     Args:
-        pixels_per_degree: viewing geometry; 32 is a 96-dpi screen seen from about 50 cm.
+        pixels_per_degree: the viewing condition (see :data:`VIEWING`); the default, 61.8, is a 300-dpi print read
+            from 30 cm, where a dither's finest texture is past what the eye resolves; 33.0 is a 96-pixel-per-inch
+            screen at 50 cm, where it is not.
     """
     a, b = _arr(reference, "reference"), _arr(test, "test")
     check_same_shape(a, b)
@@ -179,8 +319,8 @@ def csf_weighted_mse(reference: Any, test: Any, *, pixels_per_degree: float = 32
     return float(np.mean(sfft.irfft2(err, s=(h, w), axes=(-2, -1), workers=-1) ** 2))
 
 
-def csf_psnr(reference: Any, test: Any, *, data_range: float, pixels_per_degree: float = 32.0) -> float:
-    """PSNR of the CSF-weighted error, in dB."""
+def csf_psnr(reference: Any, test: Any, *, data_range: float, pixels_per_degree: float = DEFAULT_PPD) -> float:
+    """PSNR of the CSF-weighted error, in dB, at a viewing condition (see :func:`csf_weighted_mse`)."""
     r = _range(data_range)
     m = csf_weighted_mse(reference, test, pixels_per_degree=pixels_per_degree)
     return float("inf") if m == 0 else float(10 * np.log10(r * r / m))
@@ -245,6 +385,25 @@ def low_high_ratio(x: Any, *, cutoff: float = 0.25) -> float:
     return float(low.mean() / high.mean())
 
 
+def local_correlation(reference: Any, test: Any, *, sigma: float = 1.0) -> float:
+    """Pearson correlation of the two maps after a Gaussian low-pass (``sigma`` pixels, wrap-around).
+
+    How well the local share of 1s follows the reference's local value, whatever their offset and scale: a kernel
+    whose thresholds are not centred shifts the share of 1s, which this ignores, so it measures detail apart from
+    shift. Channels are pooled. 0.0 when either blurred map is constant.
+    """
+    a, b = _arr(reference, "reference"), _arr(test, "test")
+    check_same_shape(a, b)
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    s = (0,) * (a.ndim - 2) + (sigma, sigma)
+    la = ndimage.gaussian_filter(a.astype(np.float32), s, mode="wrap").ravel().astype(np.float64)
+    lb = ndimage.gaussian_filter(b.astype(np.float32), s, mode="wrap").ravel().astype(np.float64)
+    if la.std() <= 1e-7 * max(float(np.abs(la).max()), 1e-30) or lb.std() <= 1e-7 * max(float(np.abs(lb).max()), 1e-30):
+        return 0.0
+    return float(np.corrcoef(la, lb)[0, 1])
+
+
 def density(binary: Any) -> float:
     """Fraction of 'on' pixels: +1 in a {-1, +1} map, 1 in a {0, 1} map (anything > 0)."""
     return float((_arr(binary, "binary") > 0).mean())
@@ -265,7 +424,8 @@ def tone_error(reference: Any, test: Any, *, sigma: float = 2.0) -> float:
 
 
 def detail_metrics(reference: Any, binary: Any, *, value_range: tuple[float, float] = (0.0, 1.0),
-                   binary_values: tuple[float, float] = (0.0, 1.0), pixels_per_degree: float = 32.0) -> dict[str, Any]:
+                   binary_values: tuple[float, float] = (0.0, 1.0),
+                   pixels_per_degree: float = DEFAULT_PPD) -> dict[str, Any]:
     """All detail metrics of a binary map against its real-valued source, on one [0, 1] scale.
 
     Args:
@@ -273,11 +433,12 @@ def detail_metrics(reference: Any, binary: Any, *, value_range: tuple[float, flo
         binary: the binary map.
         value_range: (lo, hi) of the reference, mapped linearly to [0, 1] (clipped).
         binary_values: the (off, on) values of the binary map: (0, 1) for dithered images, (-1, 1) for activations.
-        pixels_per_degree: viewing geometry of the CSF-weighted metric.
+        pixels_per_degree: the viewing condition of the eye-weighted metric (see :data:`VIEWING`).
 
     Returns:
-        dict with psnr, ssim, mse, csf_psnr, tv_reference, tv_binary, tv_ratio, residual_correlation, density,
-        tone_error and the ranges used.
+        dict with the :data:`METRICS` (psnr, ssim, csf_psnr, tv_ratio, residual_correlation, density, tone_error,
+        local_correlation), mse, tv_reference, tv_binary, ``reference_mean`` (the share of 1s that keeps the
+        reference's mean tone), the ranges used and ``viewing`` (the condition in words).
     """
     ref = to_unit_range(reference, value_range=value_range)
     out = to_unit_range(binary, value_range=binary_values)
@@ -295,6 +456,10 @@ def detail_metrics(reference: Any, binary: Any, *, value_range: tuple[float, flo
         "residual_correlation": residual_correlation(ref, out),
         "density": density(out),
         "tone_error": tone_error(ref, out),
+        "local_correlation": local_correlation(ref, out),
+        "reference_mean": float(ref.mean()),
+        "pixels_per_degree": float(pixels_per_degree),
+        "viewing": describe_viewing(float(pixels_per_degree)),
         "value_range": [float(v) for v in value_range],
         "binary_values": [float(v) for v in binary_values],
     }

@@ -49,8 +49,8 @@ def test_image_lab_default_and_metrics_match_library():
     expected = metrics_table(compare(sample_image("camera"), ["bayer:4"]))
     for row, exp in zip(df.to_dict("records"), expected, strict=True):
         assert row["spec"] == exp["spec"]
-        assert row["PSNR (dB)"] == pytest.approx(exp["PSNR (dB)"])
-        assert row["SSIM"] == pytest.approx(exp["SSIM"])
+        assert row["PSNR (dB) ↑"] == pytest.approx(exp["PSNR (dB) ↑"])
+        assert row["SSIM ↑"] == pytest.approx(exp["SSIM ↑"])
 
 
 def test_image_lab_widgets_change_output():
@@ -75,7 +75,7 @@ def test_image_lab_upload_and_bad_upload():
     at.file_uploader(key="lab_upload").upload("ramp.png", _png(ramp), "image/png").run()
     assert not at.exception
     expected = metrics_table(compare(ramp.astype(np.float32) / 255, ["bayer:4"]))
-    assert _table(at).iloc[1]["PSNR (dB)"] == pytest.approx(expected[1]["PSNR (dB)"], rel=1e-5)
+    assert _table(at).iloc[1]["PSNR (dB) ↑"] == pytest.approx(expected[1]["PSNR (dB) ↑"], rel=1e-5)
     at.file_uploader(key="lab_upload").upload("evil.png", b"<script>alert(1)</script>", "image/png").run()
     assert not at.exception
     assert any("not a readable image" in e.value for e in at.error)
