@@ -42,26 +42,54 @@ def compare_activation(real: np.ndarray, kernel: Any, *, value_range: tuple[floa
         channel: the channel this map came from.
 
     Returns:
-        dict with ``sign`` and ``dithered`` ({-1, +1} maps), ``thresholds`` (the tiled map), ``metrics`` for both,
-        and ``shown``: the real map and both binary maps on the metrics' [0, 1] scale, for display.
+        dict with ``sign``, ``dithered`` and ``shifted`` ({-1, +1} maps: Sign, the kernel, and Sign at the kernel's
+        mean threshold, which shifts the share of +1s as the kernel does but keeps one threshold), ``shift`` (that
+        mean threshold), ``thresholds`` (the tiled map), ``metrics`` (``Sign``, ``dithered``, ``shifted Sign``) and
+        ``shown``: the real map and the binary maps on the metrics' [0, 1] scale, for display. Comparing the kernel
+        with the shifted Sign separates what it keeps of the detail from the shift of its mean.
     """
     r = np.asarray(real, dtype=np.float32)
     if r.ndim != 2:
         raise ValueError(f"real must be a 2-D map (H, W), got shape {r.shape}")
     k = as_kernel(kernel)
     values = k.values[channel % k.shape[0]] if k.is_3d else k.values
+    shift = float(values.mean())
     sign = dithered_sign(r, "sign")  # the library's Sign: +1 where r >= 0
     dithered = dithered_sign(r, values)
+    shifted = dithered_sign(r, np.full((1, 1), shift))
     binary = (-1.0, 1.0)
     opts = {"value_range": value_range, "binary_values": binary}
     return {
         "sign": sign,
         "dithered": dithered,
+        "shifted": shifted,
+        "shift": shift,
         "thresholds": tile(values, *r.shape),
-        "metrics": {"Sign": detail_metrics(r, sign, **opts), "dithered": detail_metrics(r, dithered, **opts)},
+        "metrics": {"Sign": detail_metrics(r, sign, **opts), "dithered": detail_metrics(r, dithered, **opts),
+                    "shifted Sign": detail_metrics(r, shifted, **opts)},
         "shown": {"real": to_unit_range(r, value_range=value_range), "Sign": to_unit_range(sign, value_range=binary),
-                  "dithered": to_unit_range(dithered, value_range=binary)},
+                  "dithered": to_unit_range(dithered, value_range=binary),
+                  "shifted": to_unit_range(shifted, value_range=binary)},
     }
+
+
+def takeaway(res: dict[str, Any], kernel_name: str) -> str:
+    """What :func:`compare_activation`'s numbers show, in a sentence or two: detail against Sign at the same shift,
+    and the shift itself."""
+    m = res["metrics"]
+    lc = {k: v["local_correlation"] for k, v in m.items()}
+    ones = {k: v["density"] for k, v in m.items()}
+    if abs(res["shift"]) < 0.05:
+        verb = "more" if lc["dithered"] > lc["Sign"] else "less"
+        return (f"{kernel_name}'s thresholds are centred on 0 (no shift): +1 on {ones['dithered']:.0%} of this map "
+                f"against Sign's {ones['Sign']:.0%}, and {verb} local detail than Sign here: local correlation "
+                f"{lc['dithered']:.3f} against {lc['Sign']:.3f}.")
+    verb = "more" if lc["dithered"] > lc["shifted Sign"] else "less"
+    return (f"{kernel_name}'s thresholds average {res['shift']:+.2f}, which by itself turns {ones['shifted Sign']:.0%} "
+            f"of the activations on against Sign's {ones['Sign']:.0%}. Against Sign shifted by the same amount, "
+            f"it keeps {verb} local detail: local correlation {lc['dithered']:.3f} against {lc['shifted Sign']:.3f} "
+            f"(plain Sign: {lc['Sign']:.3f}). In a network, batch norm learns where the activations sit against "
+            "the thresholds, so the shift is the network's to absorb; the detail is the kernel's.")
 
 
 def layer_mosaic(bn: np.ndarray, kernel: Any, *, max_channels: int = 64,
@@ -109,17 +137,52 @@ def layer_summary(bns: dict[str, np.ndarray], kernel: Any) -> list[dict[str, Any
             channels, as in the network.
 
     Returns:
-        One row per layer: ``layer``, ``channels``, ``height``, ``width``, the share of +1s with Sign
-        (``sign_ones``) and with the kernel (``dithered_ones``), and ``differs``, the share of activations whose
-        bit the kernel flips.
+        One row per layer: ``layer``, ``channels``, ``height``, ``width``, ``bn_mean`` (the mean batch-norm output:
+        where the trained network puts its activations against the thresholds), ``kernel_mean`` (the kernel's
+        mean threshold), the share of +1s with Sign (``sign_ones``) and with the kernel (``dithered_ones``),
+        ``differs`` (the share of activations whose bit the kernel flips), and the local correlation of the binary
+        maps with the batch-norm output (:func:`dither_lab.imaging.metrics.local_correlation`, per channel,
+        averaged) for Sign, the kernel and Sign shifted to the kernel's mean threshold (``sign_detail``,
+        ``dithered_detail``, ``shifted_detail``).
     """
+    from dither_lab.imaging.metrics import local_correlation
+
+    k = as_kernel(kernel)
     rows = []
     for name, bn in bns.items():
         r = np.asarray(bn, dtype=np.float32)
         if r.ndim != 3:
             raise ValueError(f"layer {name!r}: expected one image's maps (C, H, W), got shape {r.shape}")
-        sign, dithered = dithered_sign(r, "sign") > 0, dithered_sign(r, kernel) > 0
+        # each channel's mean threshold (a 3-D kernel's slice c mod F)
+        slices = k.values.reshape(-1, k.shape[-2] * k.shape[-1]).mean(1)
+        shift = slices[np.arange(r.shape[0]) % len(slices)]
+        sign, dithered = dithered_sign(r, "sign"), dithered_sign(r, k)
+        shifted = np.where(r >= shift[:, None, None].astype(np.float32), 1.0, -1.0).astype(np.float32)
+
+        def detail(b: np.ndarray, r: np.ndarray = r) -> float:
+            return float(np.mean([local_correlation(r[c], b[c]) for c in range(r.shape[0])]))
+
         rows.append({"layer": name, "channels": r.shape[0], "height": r.shape[1], "width": r.shape[2],
-                     "sign_ones": float(sign.mean()), "dithered_ones": float(dithered.mean()),
-                     "differs": float((sign != dithered).mean())})
+                     "bn_mean": float(r.mean()), "kernel_mean": float(shift.mean()),
+                     "sign_ones": float((sign > 0).mean()), "dithered_ones": float((dithered > 0).mean()),
+                     "differs": float(((sign > 0) != (dithered > 0)).mean()),
+                     "sign_detail": detail(sign), "dithered_detail": detail(dithered), "shifted_detail": detail(shifted)})
     return rows
+
+
+def summary_takeaway(rows: list[dict[str, Any]], kernel_name: str) -> str:
+    """What :func:`layer_summary`'s rows show, in a sentence or two: in how many layers the kernel keeps more
+    detail than Sign at its shift, and where the network's own batch norm puts the activations."""
+    if not rows:
+        return ""
+    shifted = any(abs(r["kernel_mean"]) >= 0.05 for r in rows)
+    ref = "shifted_detail" if shifted else "sign_detail"
+    wins = [i for i, r in enumerate(rows) if r["dithered_detail"] > r[ref]]
+    against = "Sign shifted to the kernel's mean threshold" if shifted else "Sign"
+    first = rows[0]
+    text = (f"{kernel_name} keeps more local detail than {against} in {len(wins)} of {len(rows)} binary layers "
+            f"(layer 0: {first['dithered_detail']:.3f} against {first[ref]:.3f}). ")
+    text += (f"The trained network's batch norm puts its activations at a mean of {np.mean([r['bn_mean'] for r in rows]):+.2f} "
+             f"over the layers; with {kernel_name} {np.mean([r['dithered_ones'] for r in rows]):.0%} of them are +1, "
+             f"with Sign {np.mean([r['sign_ones'] for r in rows]):.0%}.")
+    return text

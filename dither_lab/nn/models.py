@@ -260,6 +260,23 @@ def binary_layers(model: nn.Module) -> OrderedDict[str, BinaryActivation]:
     return OrderedDict((n, m) for n, m in model.named_modules() if isinstance(m, BinaryActivation))
 
 
+def describe_layers(model: nn.Module, shapes: dict[str, tuple[int, int, int]]) -> dict[str, str]:
+    """Each binary layer named for people, from its place in the network and its maps (C, H, W):
+    ``"block 2, conv 1: 32 channels, 16x16"`` in a ResNet-20 (stages of three blocks, two binary convolutions
+    each), ``"conv 3: 128 channels, 7x7"`` in a VGG-style network."""
+    names = list(binary_layers(model))
+    out = {}
+    for i, name in enumerate(names):
+        c, h, w = shapes[name]
+        if isinstance(model, ResNet20Binary):
+            unit = int(name.split(".")[1])
+            place = f"stage {unit // 6 + 1}, block {unit % 6 // 2 + 1}, conv {unit % 2 + 1}"
+        else:
+            place = f"conv {i + 1}"
+        out[name] = f"{place}: {c} channels, {h}x{w}"
+    return out
+
+
 def resolve_layers(model: nn.Module, layers: Any = None) -> list[str]:
     """Names of the binary layers ``layers`` picks (names or 0-based indices, in forward order; None = all).
 
