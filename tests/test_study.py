@@ -323,3 +323,22 @@ def test_unit_pilot_changes_only_the_unit_and_the_options_given():
     ns = argparse.Namespace
     assert mod.suffix(ns(ste="hardtanh", batch_size=None, lr=None), "_") == ""  # the recipe's own results file
     assert mod.suffix(ns(ste="approxsign", batch_size=256, lr=4e-3), "_") == "_approxsign_b256_lr0.004"
+
+
+def test_finding_pairs_sign_and_design_with_the_chance_band():
+    from dither_lab.study import finding
+
+    f = finding("fashion-mnist")
+    pairs = {(p["campaign"], p["affine"]): p for p in f["pairs"]}
+    # campaign_short_fashion-mnist.json: 3 seeds each; without batch-norm scale and shift Sign 88.38 +- 0.11,
+    # DeSign 88.81 +- 0.06 (sample sd): difference +0.43, band 2 sqrt((0.11^2 + 0.06^2) / 3) = 0.14 points
+    no_affine = pairs[("short", False)]
+    assert no_affine["difference"] == pytest.approx(0.43, abs=0.01) and no_affine["band"] == pytest.approx(0.14, abs=0.02)
+    assert no_affine["beyond_chance"] and not pairs[("short", True)]["beyond_chance"]
+    assert f["text"].startswith("With learnable batch-norm scale and shift, DeSign and Sign are level")
+    assert "Without them, DeSign is ahead" in f["text"]
+    c = finding("cifar10")
+    # campaign_long_cifar10.json, no scale and shift: Sign 66.11%, DeSign 75.31% (one seed each)
+    long_no_affine = next(p for p in c["pairs"] if p["campaign"] == "long" and not p["affine"])
+    assert long_no_affine["difference"] == pytest.approx(9.20, abs=0.01) and long_no_affine["beyond_chance"]
+    assert "test-set sampling only" in c["text"]
