@@ -235,3 +235,23 @@ def test_center_phase_matches_centre_crop():
 def test_3d_slices_must_match():
     with pytest.raises(ValueError, match="3-D slices of different shapes"):
         K.make_kernel("custom:1,2;3,4|1,2,3;4,5,6")
+
+
+def test_menus_come_from_the_registry_and_their_specs_read_back():
+    from dither_lab.kernels.spec import GENERATORS, params_from_spec, spec_from_params
+
+    offered = [g for g in GENERATORS.values() if g.params]
+    assert {g.name for g in offered} >= {"bayer", "blue-noise", "cluster-dot", "random", "preset", "constant"}
+    for g in offered:
+        for p in g.params:
+            values = [*(p.choices or ()), *(v for v in (p.low, p.high) if v is not None)]
+            for v in values:
+                spec = spec_from_params(g.name, {p.name: v})
+                back = params_from_spec(spec)
+                assert back is not None and back[0] == g.name and back[1][p.name] == pytest.approx(v), spec
+                K.make_kernel(spec)  # every spec a menu can make is a valid kernel
+    assert spec_from_params("bayer", {"size": 8}) == "bayer:8"  # defaults are left out
+    assert spec_from_params("random", {"rows": 2, "cols": 5, "seed": 7}) == "random:2x5:seed=7"
+    assert params_from_spec("custom:1,2;3,4") is None and params_from_spec("bayer:32") is None
+    assert params_from_spec("blue-noise:16:sigma=9") is None  # outside the menu's range
+    assert params_from_spec("not a spec") is None

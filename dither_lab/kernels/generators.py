@@ -21,7 +21,7 @@ import numpy as np
 from dither_lab._checks import MAX_GENERATED_SIDE, MAX_KERNEL_SIDE, check_positive_int
 from dither_lab.kernels.kernel import Kernel, format_values, parse_values
 from dither_lab.kernels.levels import PRESETS, levels_to_thresholds, quantiles_to_thresholds, ranks_to_quantiles
-from dither_lab.kernels.spec import ParsedSpec, register_generator
+from dither_lab.kernels.spec import STRENGTH, Param, ParsedSpec, register_generator
 
 #: Callables ``(n, seed, sigma) -> ranks or None`` consulted before computing a blue-noise mask; the package's
 #: I/O layer registers the shipped masks here (see :func:`register_mask_source`).
@@ -202,21 +202,27 @@ def _ranked(s: ParsedSpec, ranks: np.ndarray, name: str, arg: str | None = None)
     return Kernel(values, spec=s.canonical(arg), domain=s.domain, name=name)
 
 
-@register_generator("sign", syntax="sign", needs_arg=False, examples=("sign",),
+@register_generator("sign", syntax="sign", needs_arg=False, examples=("sign",), label="Sign (one threshold)",
                     summary="plain Sign: one threshold (0 in batch-norm units, 0.5 for images)")
 def _sign(s: ParsedSpec) -> Kernel:
     return Kernel(np.full((1, 1), 0.5 if s.domain == "unit" else 0.0), spec="sign", domain=s.domain, name="Sign")
 
 
 @register_generator("bayer", syntax="bayer:N (N a power of two)", options=("strength",),
-                    examples=("bayer:2", "bayer:4", "bayer:8"), summary="Bayer's recursive ordered-dither matrix")
+                    examples=("bayer:2", "bayer:4", "bayer:8"), summary="Bayer's recursive ordered-dither matrix",
+                    label="Bayer", arg_format="{size}",
+                    params=(Param("size", "Size", "choice", 4, choices=(2, 4, 8, 16), option=False), STRENGTH))
 def _bayer(s: ParsedSpec) -> Kernel:
     n = s.int_arg()
     return _ranked(s, bayer(n), f"Bayer {n}x{n}", str(n))
 
 
 @register_generator("blue-noise", syntax="blue-noise:N[:seed=S][:sigma=X]", options=("seed", "sigma", "strength"),
-                    examples=("blue-noise:16", "blue-noise:64"), summary="void-and-cluster blue noise (Ulichney)")
+                    examples=("blue-noise:16", "blue-noise:64"), summary="void-and-cluster blue noise (Ulichney)",
+                    label="Blue noise", arg_format="{size}",
+                    params=(Param("size", "Size", "choice", 16, choices=(4, 8, 16, 32, 64, 128, 256), option=False),
+                            Param("seed", "Seed", "int", 0, low=0, high=10_000, step=1),
+                            Param("sigma", "Sigma", "float", 1.5, low=0.5, high=4.0, step=0.1), STRENGTH))
 def _blue_noise(s: ParsedSpec) -> Kernel:
     n = check_positive_int("blue-noise size", s.int_arg(), low=2, high=MAX_GENERATED_SIDE)
     seed = s.number("seed", 0, int)
@@ -225,14 +231,21 @@ def _blue_noise(s: ParsedSpec) -> Kernel:
 
 
 @register_generator("cluster-dot", syntax="cluster-dot:N", options=("strength",),
-                    examples=("cluster-dot:4", "cluster-dot:8"), summary="a round dot growing from the cell's centre")
+                    examples=("cluster-dot:4", "cluster-dot:8"), summary="a round dot growing from the cell's centre",
+                    label="Cluster-dot", arg_format="{size}",
+                    params=(Param("size", "Size", "choice", 4, choices=(2, 3, 4, 6, 8, 12, 16), option=False),
+                            STRENGTH))
 def _cluster_dot(s: ParsedSpec) -> Kernel:
     n = s.int_arg()
     return _ranked(s, cluster_dot(n), f"cluster-dot {n}x{n}", str(n))
 
 
 @register_generator("random", syntax="random:MxN[:seed=S] or random:FxMxN", options=("seed", "strength"),
-                    examples=("random:3x3:seed=0",), summary="seeded uniform random thresholds (white noise)")
+                    examples=("random:3x3:seed=0",), summary="seeded uniform random thresholds (white noise)",
+                    label="Random", arg_format="{rows}x{cols}",
+                    params=(Param("rows", "Rows", "int", 3, low=1, high=16, step=1, option=False),
+                            Param("cols", "Columns", "int", 3, low=1, high=16, step=1, option=False),
+                            Param("seed", "Seed", "int", 0, low=0, high=10_000, step=1), STRENGTH))
 def _random(s: ParsedSpec) -> Kernel:
     try:
         shape = tuple(int(v) for v in s.arg.lower().split("x"))
@@ -249,14 +262,19 @@ def _random(s: ParsedSpec) -> Kernel:
 
 
 @register_generator("constant", syntax="constant:V", examples=("constant:0.5",),
-                    summary="one threshold V everywhere: a shifted Sign")
+                    summary="one threshold V everywhere: a shifted Sign", label="Constant (a shifted Sign)",
+                    arg_format="{value}", params=(Param("value", "Threshold", "float", 0.5, low=-3.0, high=3.0, step=0.05,
+                                                        option=False),))
 def _constant(s: ParsedSpec) -> Kernel:
     v = s.float_arg()
     return Kernel(np.full((1, 1), v), spec=f"constant:{s.arg}", domain="raw", name=f"constant {v:g}")
 
 
 @register_generator("preset", syntax="preset:NAME (" + ", ".join(PRESETS) + ")", options=("strength",),
-                    examples=tuple(f"preset:{p}" for p in PRESETS), summary="a kernel the DeSign authors released")
+                    examples=tuple(f"preset:{p}" for p in PRESETS), summary="a kernel the DeSign authors released",
+                    label="Paper preset", arg_format="{name}",
+                    params=(Param("name", "Preset", "choice", "design-2x2-a", choices=tuple(PRESETS), option=False),
+                            STRENGTH))
 def _preset(s: ParsedSpec) -> Kernel:
     name = s.arg.lower()
     if name not in PRESETS:

@@ -16,12 +16,51 @@ Examples:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from dither_lab._checks import check_choice, check_kernel_values
 from dither_lab.kernels.kernel import Kernel
+
+
+@dataclass(frozen=True)
+class Param:
+    """One setting of a generator, for menus (the app builds its widgets from these).
+
+    Attributes:
+        name: the option's key (``seed``) or, for the spec's argument, a name its ``arg_format`` uses (``size``).
+        label: a short label for people.
+        kind: ``"choice"`` (one of ``choices``), ``"int"`` or ``"float"`` (between ``low`` and ``high``, by ``step``).
+        default: the value a menu starts at (for an option: the value the generator uses when it is absent).
+        option: True for a ``key=value`` option, False for part of the argument.
+    """
+
+    name: str
+    label: str
+    kind: str
+    default: Any
+    choices: tuple[Any, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    option: bool = True
+
+    def accepts(self, value: Any) -> bool:
+        """Whether a menu of this setting can show ``value``."""
+        if self.kind == "choice":
+            return value in self.choices
+        if self.low is not None and value < self.low or self.high is not None and value > self.high:
+            return False
+        if self.step is not None and self.low is not None:
+            steps = (value - self.low) / self.step
+            return abs(steps - round(steps)) < 1e-6
+        return True
+
+
+#: The strength setting every ranked generator takes (0 is plain Sign, 1 the kernel as generated).
+STRENGTH = Param("strength", "Strength", "float", 1.0, low=0.0, high=2.0, step=0.05)
 
 
 @dataclass(frozen=True)
@@ -38,6 +77,9 @@ class Generator:
         reads_files: it opens a file named in the spec (refused where ``allow_files=False``).
         examples: example specs for menus and help.
         summary: one sentence for people.
+        label: the generator's name in menus.
+        params: its settings for menus (:class:`Param`); empty for generators a menu does not offer.
+        arg_format: how the argument is written from the argument settings (``"{size}"``, ``"{rows}x{cols}"``).
     """
 
     name: str
@@ -49,6 +91,9 @@ class Generator:
     reads_files: bool = False
     examples: tuple[str, ...] = ()
     summary: str = ""
+    label: str = ""
+    params: tuple[Param, ...] = ()
+    arg_format: str = ""
 
 
 #: name -> Generator, in registration order. Add to it with :func:`register_generator` only.
@@ -57,7 +102,8 @@ GENERATORS: dict[str, Generator] = {}
 
 def register_generator(name: str, *, syntax: str, options: tuple[str, ...] = (), needs_arg: bool = True,
                        whole_arg: bool = False, reads_files: bool = False, examples: tuple[str, ...] = (),
-                       summary: str = "") -> Callable[[Callable[[ParsedSpec], Kernel]], Callable[[ParsedSpec], Kernel]]:
+                       summary: str = "", label: str = "", params: tuple[Param, ...] = (),
+                       arg_format: str = "") -> Callable[[Callable[[ParsedSpec], Kernel]], Callable[[ParsedSpec], Kernel]]:
     """Decorator registering ``build(parsed_spec) -> Kernel`` as the generator ``name``.
 
     Raises:
@@ -70,7 +116,7 @@ def register_generator(name: str, *, syntax: str, options: tuple[str, ...] = (),
 
     def register(build: Callable[[ParsedSpec], Kernel]) -> Callable[[ParsedSpec], Kernel]:
         GENERATORS[name] = Generator(name, build, syntax, tuple(options), needs_arg, whole_arg, reads_files,
-                                     tuple(examples), summary)
+                                     tuple(examples), summary, label or name, tuple(params), arg_format)
         return build
 
     return register
@@ -199,6 +245,64 @@ def as_kernel(kernel: Any, *, domain: str = "bn") -> Kernel:
     if type(kernel).__module__.partition(".")[0] == "torch":  # a tensor, without importing torch for arrays
         kernel = kernel.detach().cpu().numpy()
     return Kernel(check_kernel_values(kernel), spec="custom", domain="raw", name="custom")
+
+
+def spec_from_params(name: str, values: dict[str, Any]) -> str:
+    """The spec a menu's settings make: ``name``, the argument written by the generator's ``arg_format``, and every
+    option whose value differs from its default (so ``bayer:4`` rather than ``bayer:4:strength=1``).
+
+    Examples:
+        >>> spec_from_params("blue-noise", {"size": 16, "seed": 3, "sigma": 1.5, "strength": 0.5})
+        'blue-noise:16:seed=3:strength=0.5'
+    """
+    gen = GENERATORS[name]
+    v = {p.name: values.get(p.name, p.default) for p in gen.params}
+    arg = gen.arg_format.format(**v) if gen.arg_format else ""
+    opts = "".join(f":{p.name}={_text(v[p.name])}" for p in gen.params if p.option and v[p.name] != p.default)
+    return name + (f":{arg}" if arg else "") + opts
+
+
+def params_from_spec(spec: str) -> tuple[str, dict[str, Any]] | None:
+    """The generator and menu settings that make ``spec`` (the inverse of :func:`spec_from_params`), or None when no
+    menu setting does (a custom or file kernel, a size or option outside the menus' range)."""
+    try:
+        name, arg, options = parse_spec(spec)
+    except (TypeError, ValueError):
+        return None
+    gen = GENERATORS[name]
+    if not gen.params and name != "sign":
+        return None
+    values: dict[str, Any] = {}
+    if gen.arg_format:
+        pattern = "^" + re.sub(r"\\\{(\w+)\\\}", lambda m: f"(?P<{m.group(1)}>[^:]+?)", re.escape(gen.arg_format)) + "$"
+        match = re.match(pattern, arg or "")
+        if match is None:
+            return None
+        values.update(match.groupdict())
+    values.update({k: v for k, v in options.items() if k in {p.name for p in gen.params}})
+    out = {}
+    for p in gen.params:
+        raw = values.get(p.name, p.default)
+        try:
+            value = _typed(p, raw)
+        except ValueError:
+            return None
+        if not p.accepts(value):
+            return None
+        out[p.name] = value
+    return name, out
+
+
+def _text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _typed(p: Param, raw: Any) -> Any:
+    if p.kind == "int" or (p.kind == "choice" and isinstance(p.default, int)):
+        return int(raw)
+    if p.kind == "float":
+        return float(raw)
+    return raw
 
 
 def list_specs() -> list[str]:
