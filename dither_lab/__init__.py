@@ -35,7 +35,6 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'dither_lab' has no attribute {name!r}")
-    importlib.import_module("dither_lab.io")  # registers the file: kernel spec and the shipped blue-noise masks
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # later lookups skip this function
     return value

@@ -10,9 +10,10 @@ used in two places, so its values live in one of two domains:
 Modules: :mod:`~dither_lab.kernels.kernel` (the Kernel type), :mod:`~dither_lab.kernels.generators` (Bayer, blue
 noise, cluster-dot, random, presets; one function and one registration each), :mod:`~dither_lab.kernels.levels`
 (ranks, quantiles and the paper's levels mapped to thresholds), :mod:`~dither_lab.kernels.spec` (the registry and
-the spec grammar), :mod:`~dither_lab.kernels.tiling` (the periodic map). This package reads and writes no file:
-kernel files and the shipped blue-noise masks belong to :mod:`dither_lab.io`, which registers the ``file:`` spec
-and the masks here.
+the spec grammar), :mod:`~dither_lab.kernels.tiling` (the periodic map). This package reads and writes no file and
+imports nothing of :mod:`dither_lab.io`: kernel files and the shipped blue-noise masks belong to it, and it registers
+the ``file:`` spec and the masks here, imported by name the first time they are needed (``spec.PLUGINS``,
+``generators.MASK_PLUGINS``).
 
 Spec grammar (shared by the CLI, the app and URLs)::
 

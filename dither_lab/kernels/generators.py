@@ -13,6 +13,7 @@ References:
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 from collections.abc import Callable
 
@@ -26,6 +27,8 @@ from dither_lab.kernels.spec import STRENGTH, Param, ParsedSpec, register_genera
 #: Callables ``(n, seed, sigma) -> ranks or None`` consulted before computing a blue-noise mask; the package's
 #: I/O layer registers the shipped masks here (see :func:`register_mask_source`).
 MASK_SOURCES: list[Callable[[int, int, float], np.ndarray | None]] = []
+#: The module that registers the shipped masks, imported before the first mask is made (as spec plugins are).
+MASK_PLUGINS = ("dither_lab.io.assets",)
 
 
 def register_mask_source(source: Callable[[int, int, float], np.ndarray | None]) -> None:
@@ -171,6 +174,8 @@ def blue_noise(n: int, *, seed: int = 0, sigma: float = 1.5) -> np.ndarray:
 @functools.lru_cache(maxsize=32)
 def _blue_noise_cached(n: int, seed: int, sigma: float) -> np.ndarray:
     ranks = None
+    for module in MASK_PLUGINS:
+        importlib.import_module(module)
     for source in MASK_SOURCES:  # precomputed masks (the shipped ones): the same ranks, without the wait
         ranks = source(n, seed, sigma)
         if ranks is not None:

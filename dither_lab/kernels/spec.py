@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 from collections.abc import Callable
@@ -99,6 +100,17 @@ class Generator:
 #: name -> Generator, in registration order. Add to it with :func:`register_generator` only.
 GENERATORS: dict[str, Generator] = {}
 
+#: Generators that another part of the package registers, by the module that does: imported the first time a spec
+#: names one (the entry-point pattern), so that kernel files are read by :mod:`dither_lab.io` without this package
+#: importing it.
+PLUGINS: dict[str, str] = {"file": "dither_lab.io.kernel_files"}
+
+
+def _load_plugins(name: str | None = None) -> None:
+    for gen, module in PLUGINS.items():
+        if (name is None or gen == name) and gen not in GENERATORS:
+            importlib.import_module(module)
+
 
 def register_generator(name: str, *, syntax: str, options: tuple[str, ...] = (), needs_arg: bool = True,
                        whole_arg: bool = False, reads_files: bool = False, examples: tuple[str, ...] = (),
@@ -124,6 +136,7 @@ def register_generator(name: str, *, syntax: str, options: tuple[str, ...] = (),
 
 def spec_help() -> str:
     """One sentence listing every valid spec form (for error messages and help)."""
+    _load_plugins()
     with_strength = [g.name for g in GENERATORS.values() if "strength" in g.options]
     return ("valid kernel specs: " + ", ".join(g.syntax for g in GENERATORS.values())
             + (f"; {', '.join(with_strength)} kernels take :strength=X" if with_strength else ""))
@@ -181,6 +194,7 @@ def parse_spec(spec: str) -> tuple[str, str | None, dict[str, str]]:
         raise ValueError(f"kernel spec must not be empty; {spec_help()}")
     name, _, rest = text.partition(":")
     name = name.strip().lower()
+    _load_plugins(name)
     gen = GENERATORS.get(name)
     if gen is None:
         raise ValueError(f"unknown kernel generator {name!r}; {spec_help()}")
