@@ -1,9 +1,11 @@
 """Cached wrappers of core calls: ``st.cache_data`` for arrays and tables (copied per session, so no session
 can change another's), ``st.cache_resource`` for models and evaluation sets only (shared and never mutated: kernel
-swaps work on copies, see :func:`dither_lab.evaluate.with_kernel`; datasets are read-only memory maps)."""
+swaps work on copies, see :func:`dither_lab.evaluate.with_kernel`, and so does recording a layer's maps; datasets
+are read-only memory maps)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -105,9 +107,11 @@ def cost(model_name: str, kernel: str | None, layers: tuple[int, ...] | None) ->
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def maps(model_name: str, image: np.ndarray, kernel: str | None) -> dict[str, dict[str, np.ndarray]]:
-    m, meta = model(model_name)
-    if kernel is not None:
-        m, _ = with_kernel(m, kernel)
+    """Every binary layer's maps on ``image``, recorded on a copy of the shared model: recording switches taps on
+    and off on the model it runs, and runs overlap (every session shares the model, and a rerun starts while the
+    run it interrupts is still computing), so on the shared model one run took another's maps, or none."""
+    shared, meta = model(model_name)
+    m = copy.deepcopy(shared) if kernel is None else with_kernel(shared, kernel)[0]
     return layer_maps(m, image, meta["dataset"])
 
 

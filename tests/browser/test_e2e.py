@@ -134,3 +134,34 @@ def test_cifar_feature_maps_from_a_sample_photo(page, server, shots):
     _no_exception(page)
     page.get_by_text("sample photo").first.wait_for()
     page.screenshot(path=str(shots / "feature_maps_cifar10.png"), full_page=True)
+
+
+def _pick(pg, label: str, option: int) -> str:
+    """Choose a select box's option by position; returns its text."""
+    pg.locator("[data-testid='stSelectbox']").filter(has_text=label).click()
+    item = pg.get_by_role("option").nth(option)
+    text = item.inner_text()
+    item.click()
+    _settle(pg)
+    return text
+
+
+def test_feature_maps_index_stepped_by_keyboard(page, server):
+    # Each arrow key reruns the page while the run before is still computing its maps; such overlapping runs
+    # took each other's maps (or none) on the shared model, which left "Binary layer" with no option and the page
+    # died with KeyError: None after a dozen steps.
+    page.goto(f"{server}/feature_maps?kernel=bayer:2")
+    _settle(page)
+    slider = page.get_by_role("slider").first
+    for option in (1, 2):
+        layer = _pick(page, "Binary layer", option)
+        slider.focus()
+        for step in range(20):
+            page.keyboard.press("ArrowRight")
+            time.sleep(0.4)
+            _no_exception(page)
+        _settle(page)
+        _no_exception(page)
+        chosen = page.locator("[data-testid='stSelectbox']").filter(has_text="Binary layer").get_by_role("combobox")
+        assert chosen.input_value() == layer, f"after {step + 1} steps the layer is no longer {layer!r}"
+    assert page.get_by_test_id("stSliderThumbValue").first.inner_text() == "40"  # every step taken
