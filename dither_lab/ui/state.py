@@ -150,6 +150,40 @@ def load_into_designer(kernel: Kernel, name: str | None = None) -> None:
     ss["des_editor_version"] = ss.get("des_editor_version", 0) + 1
 
 
+def load_spec(spec: str, name: str | None = None, *, source: str) -> None:
+    """Load the kernel of ``spec`` into the designer's grid (a widget callback: it runs before the page, so the page
+    draws the editor and the generator panel for it); a bad spec leaves the grid as it was, and
+    :func:`designer_message` gives ``source``'s widgets the reason, once."""
+    try:
+        kernel = make_kernel(spec, allow_files=False)
+    except ValueError as exc:
+        st.session_state[f"dl_designer_msg_{source}"] = ("error", str(exc))
+    else:
+        load_into_designer(kernel, name)
+
+
+def load_upload(key: str, *, source: str) -> None:
+    """Callback of a kernel file uploader: load the uploaded kernel into the designer's grid, or keep the reason it
+    could not be read for :func:`designer_message`."""
+    from dither_lab.io import read_kernel_bytes
+
+    up = st.session_state.get(key)
+    if up is None:  # the file was removed from the uploader: the grid keeps what it holds
+        return
+    try:
+        kernel = read_kernel_bytes(up.getvalue(), source=up.name)
+    except ValueError as exc:
+        st.session_state[f"dl_designer_msg_{source}"] = ("error", str(exc))
+    else:
+        load_into_designer(kernel)
+        st.session_state[f"dl_designer_msg_{source}"] = ("success", f"Loaded {up.name}: shape {list(kernel.shape)}.")
+
+
+def designer_message(source: str) -> tuple[str, str] | None:
+    """("error" or "success", text) about the last load from ``source``'s widgets, once."""
+    return st.session_state.pop(f"dl_designer_msg_{source}", None)
+
+
 def kept_edit() -> str | None:
     """The library name an edited grid was kept under when another kernel was loaded over it, once."""
     return st.session_state.pop("dl_kept_edit", None)

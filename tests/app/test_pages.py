@@ -411,3 +411,33 @@ def test_kernel_designer_local_and_3d_search():
     assert not at.exception
     assert at.number_input(key=f"des_f_{at.session_state['des_editor_version']}").value == 2
     assert "|" in at.main.caption[-1].value  # the spec of a 3-D kernel
+
+
+def test_kernel_designer_generator_panel_stays_open_and_shows_the_editors_kernel():
+    # The panel opened on a first visit only (until the editor held a kernel), so the first change inside it
+    # closed it and hid "Load into the editor"; and a link that opened blue noise 16x16 in the editor left the
+    # panel on Bayer 4.
+    at = _app("app_pages/kernel_designer.py", kernel="blue-noise:16")
+    panel = next(e for e in at.expander if e.label == "Start from a generator")
+    assert panel.proto.expanded
+    assert at.selectbox(key="des_gen").value == "Blue noise" and at.select_slider(key="des_bn").value == 16
+    at.select_slider(key="des_bn").set_value(8).run()
+    panel = next(e for e in at.expander if e.label == "Start from a generator")
+    assert panel.proto.expanded and at.button(key="des_load")
+    assert any("Load into the editor replaces it" in c.value for c in at.caption)  # the panel no longer shows it
+    at.button(key="des_load").click().run()
+    assert at.session_state["dl_designer"]["values"].shape == (1, 8, 8)
+    assert not any("Load into the editor replaces it" in c.value for c in at.caption)
+    version = at.session_state["des_editor_version"]
+    at.select_slider(key="des_count").set_value(200).run()  # a search result loaded into the editor: no generator
+    at.button(key="des_search").click().run()
+    at.button(key="des_load_best").click().run()
+    assert at.session_state["des_editor_version"] == version + 1 and at.selectbox(key="des_gen").value == "Blue noise"
+    assert any("which no generator here makes" in c.value for c in at.caption)
+    at.query_params["kernel"] = "cluster-dot:8:strength=0.5"
+    at.switch_page("app_pages/image_lab.py").run()
+    at.switch_page("app_pages/kernel_designer.py").run()
+    at.selectbox(key="des_gen").set_value("Current kernel").run()
+    at.button(key="des_load").click().run()  # loading the current kernel shows its generator and size
+    assert at.selectbox(key="des_gen").value == "Cluster-dot" and at.select_slider(key="des_cd").value == 8
+    assert at.slider(key="des_strength").value == 0.5
