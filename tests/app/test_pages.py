@@ -441,3 +441,30 @@ def test_kernel_designer_generator_panel_stays_open_and_shows_the_editors_kernel
     at.button(key="des_load").click().run()  # loading the current kernel shows its generator and size
     assert at.selectbox(key="des_gen").value == "Cluster-dot" and at.select_slider(key="des_cd").value == 8
     assert at.slider(key="des_strength").value == 0.5
+
+
+def test_feature_maps_draws_the_one_kernel_chosen_everywhere():
+    # The kernel field took several kernels and every view drew only the first; it takes one now, and the panels,
+    # the mosaic and the per-layer table all use it
+    at = _app("app_pages/feature_maps.py", kernel="bayer:2")
+    choice = at.selectbox(key="fm_kernel")
+    assert choice.value == "Bayer 2x2"
+    choice.set_value("DeSign 2x2 (paper)").run()
+    assert not at.exception
+    mosaic = next(c.value for c in at.main.caption if "channels of this layer" in c.value)
+    assert "with DeSign 2x2 (paper)" in mosaic
+    assert "+1s with DeSign 2x2 (paper) (%)" in list(at.dataframe[-1].value.columns)
+    assert at.session_state["dl_kernel"] == "preset:design-2x2-a"  # the kernel in use, for the next page too
+
+
+def test_a_failed_upload_keeps_the_chosen_kernel():
+    at = _app("app_pages/feature_maps.py", kernel="bayer:2")
+    at.selectbox(key="fm_kernel").set_value("Blue noise 64").run()
+    at.radio(key="fm_source").set_value("upload").run()
+    at.file_uploader(key="fm_upload").upload("notes.png", b"not an image", "image/png").run()
+    assert not at.exception and any("not a readable image" in e.value for e in at.error)
+    ramp = (np.tile(np.linspace(0, 255, 28), (28, 1))).astype(np.uint8)
+    at.file_uploader(key="fm_upload").upload("ramp.png", _png(ramp), "image/png").run()
+    assert not at.exception
+    assert at.selectbox(key="fm_kernel").value == "Blue noise 64"
+    assert at.session_state["dl_kernel"] == "blue-noise:64"
