@@ -468,3 +468,10 @@ def test_a_failed_upload_keeps_the_chosen_kernel():
     assert not at.exception
     assert at.selectbox(key="fm_kernel").value == "Blue noise 64"
     assert at.session_state["dl_kernel"] == "blue-noise:64"
+
+
+def test_learn_formula_shows_the_threshold_chosen():
+    at = _app("app_pages/learn.py")
+    assert r"t = 0.50" in at.latex[0].value
+    at.slider(key="learn_t").set_value(0.25).run()
+    assert r"t = 0.25" in at.latex[0].value and "0.50" not in at.latex[0].value
