@@ -54,7 +54,18 @@ def _url_problem(param: str, value: str) -> str | None:
             make_kernel(value, allow_files=False)
         except ValueError as exc:
             return str(exc)
-    return None
+        return None
+    if param == "sample":
+        from dither_lab.samples import SAMPLES
+
+        valid = SAMPLES
+    else:
+        from dither_lab.models import available_pretrained
+
+        valid = tuple(available_pretrained())
+    if value in valid:
+        return None
+    return f"{value!r} is not one of the {param}s; valid {param}s: {', '.join(valid) or 'none (none is installed)'}."
 
 
 def _to_url(param: str, value: str | None) -> None:

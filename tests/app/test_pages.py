@@ -78,7 +78,22 @@ def test_image_lab_upload_and_bad_upload():
     assert _table(at).iloc[1]["PSNR (dB)"] == pytest.approx(expected[1]["PSNR (dB)"], rel=1e-5)
     at.file_uploader(key="lab_upload").upload("evil.png", b"<script>alert(1)</script>", "image/png").run()
     assert not at.exception
-    assert any("not a readable image" in e.value for e in at.error)
+    message = next(e.value for e in at.error if "not a readable image" in e.value)
+    assert message.startswith("evil.png is not a readable image") and "object at 0x" not in message
+
+
+def test_bad_sample_or_model_in_a_link_is_said():
+    # Only a bad kernel warned; a bad sample or model was ignored without a word
+    at = _app(sample="zone_plate", model="mnist-design")
+    warnings = [w.value for w in at.warning]
+    assert any("The link's sample was not used: 'zone_plate' is not one of the samples" in w and "zone-plate" in w
+               for w in warnings)
+    assert any("The link's model was not used: 'mnist-design'" in w and "fashion-mnist-design" in w for w in warnings)
+    at.run()  # said once
+    assert not any("The link's" in w.value for w in at.warning)
+    at = _app(sample="zone-plate", model="fashion-mnist-design")  # valid values are used, without a word
+    assert not at.warning and at.selectbox(key="lab_sample").value == "zone-plate"
+    assert at.session_state["dl_model"] == "fashion-mnist-design"
 
 
 def test_kernel_from_url_and_bad_url_kernel():
