@@ -95,7 +95,7 @@ st.caption(f"{which} channels of this layer, {mos['grid'][1]} to a row from the 
 
 st.subheader("Every layer")
 summary = cached.summary(name, image, spec)
-widgets.metric_table([{"layer": f"{i + 1}: {r['layer']}", "maps": f"{r['channels']} x {r['height']}x{r['width']}",
+widgets.metric_table([{"layer": widgets.layer_name(i, r["layer"]), "maps": f"{r['channels']} x {r['height']}x{r['width']}",
                        "+1s with Sign (%)": round(100 * r["sign_ones"], 1),
                        f"+1s with {kname} (%)": round(100 * r["dithered_ones"], 1),
                        "bits the kernel flips (%)": round(100 * r["differs"], 1)} for i, r in enumerate(summary)])

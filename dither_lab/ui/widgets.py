@@ -99,10 +99,16 @@ def layer_channels(model: Any) -> dict[str, int]:
     return {n: m.bn.num_features for n, m in binary_layers(model).items()}
 
 
+def layer_name(index: int, name: str) -> str:
+    """How the app names a binary layer: its index, counted from 0 as the CLI's --layers and Python do, and its
+    module name ("0: features.0")."""
+    return f"{index}: {name}"
+
+
 def layer_label(names: Any) -> Callable[[str], str]:
-    """A select box's label of a binary layer: its index, counted from 1 as the CLI and Python do, and its name."""
+    """A select box's format_func for binary layers given by name (:func:`layer_name`)."""
     index = {n: i for i, n in enumerate(names)}
-    return lambda n: f"{index[n] + 1}: {n}"
+    return lambda n: layer_name(index[n], n)
 
 
 def model_choice(key: str) -> str | None:

@@ -490,3 +490,15 @@ def test_learn_formula_shows_the_threshold_chosen():
     assert r"t = 0.50" in at.latex[0].value
     at.slider(key="learn_t").set_value(0.25).run()
     assert r"t = 0.25" in at.latex[0].value and "0.50" not in at.latex[0].value
+
+
+def test_binary_layers_are_numbered_from_0_as_the_cli_does():
+    # The app numbered binary layers from 1, the CLI's --layers and maps --layer from 0
+    from dither_lab.models import binary_layers, load_pretrained
+
+    names = list(binary_layers(load_pretrained("fashion-mnist-sign")[0]))
+    at = _app("app_pages/feature_maps.py", model="fashion-mnist-sign")
+    assert at.selectbox(key="fm_layer").options == [f"{i}: {n}" for i, n in enumerate(names)]
+    assert list(at.dataframe[-1].value["layer"]) == [f"{i}: {n}" for i, n in enumerate(names)]
+    at.switch_page("app_pages/accuracy.py").run()
+    assert at.multiselect(key="acc_layers").options == [f"{i}: {n}" for i, n in enumerate(names)]
