@@ -23,9 +23,7 @@ st.markdown(
 )
 
 ss = st.session_state
-if state.K_DESIGNER not in ss:  # a first visit opens the kernel a link brought (never over the user's edits)
-    url = st.query_params.get("kernel")
-    state.load_spec(url if url and url == state.current_kernel() else "preset:design-2x2-a", source="generator")
+state.open_designer()
 
 with st.expander("Start from a generator", expanded=True):
     generator.panel()

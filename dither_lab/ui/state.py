@@ -202,6 +202,16 @@ def load_spec(spec: str, name: str | None = None, *, source: str) -> None:
         load_into_designer(kernel, name)
 
 
+def open_designer() -> None:
+    """On the designer's first visit, put the kernel in use (a link's, or the one another page chose) into its
+    grid, or the paper's 2x2 where that cannot be loaded; later visits keep the grid, edits and all."""
+    if K_DESIGNER not in st.session_state:
+        load_spec(current_kernel(), source="generator")
+    if K_DESIGNER not in st.session_state:
+        st.session_state.pop("dl_designer_msg_generator", None)
+        load_spec("preset:design-2x2-a", source="generator")
+
+
 def load_upload(key: str, *, source: str) -> None:
     """Callback of a kernel file uploader: load the uploaded kernel into the designer's grid, or keep the reason it
     could not be read for :func:`designer_message`."""

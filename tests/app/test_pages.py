@@ -180,6 +180,14 @@ def test_kernel_designer_opens_the_kernel_a_link_brought():
     assert at.session_state["dl_kernel"] == "bayer:2" and at.session_state["dl_designer"]["values"].shape == (1, 16, 16)
 
 
+def test_kernel_designer_opens_the_kernel_in_use():
+    at = _app()
+    at.multiselect(key="lab_kernels").set_value(["DeSign 3x3 (paper)"]).run()
+    at.switch_page("app_pages/kernel_designer.py").run()
+    assert "preset:design-3x3-a" in at.main.caption[-1].value
+    assert at.selectbox(key="des_gen").value == "Paper preset" and at.selectbox(key="des_preset").value == "design-3x3-a"
+
+
 def test_kernel_designer_upload_kernel_file():
     from dither_lab.io import kernel_bytes
     from dither_lab.kernels import make_kernel
