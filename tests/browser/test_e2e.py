@@ -65,6 +65,9 @@ def test_kernel_designer_loads_and_saves(page, server, shots):
     page.goto(f"{server}/kernel_designer")
     _settle(page)
     _no_exception(page)
+    _pick(page, "Generator", "Random")  # a kernel the library does not hold yet
+    page.get_by_role("button", name="Load into the editor").click()
+    _settle(page)
     page.get_by_role("button", name="Save to library").click()
     _settle(page)
     page.get_by_text("Saved as").first.wait_for(state="attached", timeout=90_000)
