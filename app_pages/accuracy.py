@@ -144,7 +144,7 @@ if st.button("Learn the kernel", key="acc_learn"):
     bar = st.progress(0.0, text="Learning...")
     try:
         st.session_state["acc_learned"] = learn_and_compare(
-            model, held_out, init=lib[init_name], steps=steps, time_limit=30.0,
+            cached.private_model(name), held_out, init=lib[init_name], steps=steps, time_limit=30.0,
             progress=lambda f, loss: bar.progress(f, text=f"Learning... loss {loss:.3f}"))
     except ValueError as exc:
         widgets.show_error(exc)

@@ -35,3 +35,26 @@ def test_layer_maps_of_overlapping_runs_stay_whole_and_their_own():
         for layer in layers:
             np.testing.assert_array_equal(g[layer]["bn"], w[layer]["bn"], err_msg=f"image {i}, {layer}")
     assert not any(m.record or m.taps for m in binary_layers(model).values())  # the shared model is untouched
+
+
+def test_runs_and_copies_of_the_shared_model_overlap_without_error():
+    # Running a model fills its folded-threshold caches (and eval() empties them), and copying a model while
+    # another thread runs it failed with "dictionary changed size during iteration": the accuracy with the trained
+    # kernels ran the shared model itself while other runs copied it to swap a kernel in or record maps.
+    name = "fashion-mnist-sign"
+    images = embedded_subset().images[:40]
+    cached.accuracy.clear()
+    cached.maps.clear()
+
+    def job(i: int) -> None:
+        if i % 2:
+            cached.accuracy(name, None, None, 10 + i)
+        else:
+            cached.maps(name, np.asarray(images[i : i + 1]), None)
+
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            list(pool.map(job, range(len(images))))
+    finally:
+        cached.accuracy.clear()
+        cached.maps.clear()
