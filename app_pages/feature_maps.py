@@ -25,13 +25,17 @@ except ValueError as exc:  # a damaged Fashion-MNIST subset, or no CIFAR-10 test
 
 c1, c2 = st.columns([1, 1])
 sources = (["held-out image"] if data is not None else []) + ["sample photo", "upload"]
-source = c1.radio("Input", sources, horizontal=True, key="fm_source")
+source = c1.radio("Input", sources, horizontal=True,
+                  **widgets.kept("fm_source", sources[0], fit=lambda s: s if s in sources else sources[0]))
 thumbnail = c2.empty()
 # Every control is drawn before the page can stop for want of an image: a browser resets a widget that a run did
 # not draw, and a failed upload must not reset the layer, channel or kernel chosen.
 layers = widgets.layer_channels(model)
-layer = c2.selectbox("Binary layer", list(layers), key="fm_layer", format_func=widgets.layer_label(layers))
-channel = c2.number_input("Channel", 0, layers[layer] - 1, key="fm_channel")
+first = next(iter(layers))
+layer = c2.selectbox("Binary layer", list(layers), format_func=widgets.layer_label(layers),
+                     **widgets.kept("fm_layer", first, fit=lambda n: n if n in layers else first))
+channel = c2.number_input("Channel", 0, layers[layer] - 1,
+                          **widgets.kept("fm_channel", 0, fit=lambda c: min(int(c), layers[layer] - 1)))
 kname, spec = widgets.kernel_select("Kernel for the dithered Sign", "fm_kernel", help="Thresholds in batch-norm "
                                     "units. Used by every view below: the channel, every channel, every layer.")
 image = None
@@ -39,7 +43,7 @@ if source == "sample photo":
     photo = widgets.photo_choice(c1, "fm_photo", help="Resized to the model's input size.")
     image = prepare_image(cached.sample(photo, "gray" if dataset == "fashion-mnist" else "rgb"), dataset)
 elif source == "held-out image":
-    idx = c1.slider("Image index", 0, len(data) - 1, 0, key="fm_index")
+    idx = c1.slider("Image index", 0, len(data) - 1, **widgets.kept("fm_index", 0, fit=lambda i: min(int(i), len(data) - 1)))
     image = np.asarray(data.images[idx : idx + 1])
     c1.caption(f"class: **{data.classes[int(data.labels[idx])]}**")
 else:

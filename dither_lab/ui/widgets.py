@@ -47,6 +47,22 @@ def bound(key: str, value: Any, on_pick: Callable[[Any], None]) -> dict[str, Any
     return {"key": key, "on_change": lambda: on_pick(st.session_state[key])}
 
 
+def kept(key: str, default: Any, *, fit: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """Keyword arguments for a widget whose value outlives the runs that do not draw it (a branch the page hides,
+    another page): Streamlit forgets such a widget's value, and it came back at its default. ``fit`` turns a kept
+    value into one the widget accepts now (a channel past the last of another layer, a layer of another model).
+
+    The value is set only where the widget does not hold it already, so a run that an overlapping rerun replaced
+    never sets a slider back while its arrow keys are pressed.
+    """
+    store = f"dl_kept_{key}"
+    value = st.session_state.get(store, default)
+    value = fit(value) if fit is not None else value
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
+    return {"key": key, "on_change": lambda: st.session_state.__setitem__(store, st.session_state[key])}
+
+
 def kernel_choice(label: str, key: str, *, help: str | None = None) -> list[tuple[str, str]]:
     """Pick kernels from the session library; returns [(name, spec)].
 

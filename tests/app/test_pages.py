@@ -510,3 +510,22 @@ def test_binary_layers_are_numbered_from_0_as_the_cli_does():
     assert list(at.dataframe[-1].value["layer"]) == [f"{i}: {n}" for i, n in enumerate(names)]
     at.switch_page("app_pages/accuracy.py").run()
     assert at.multiselect(key="acc_layers").options == [f"{i}: {n}" for i, n in enumerate(names)]
+
+
+def test_feature_maps_keeps_its_image_layer_and_channel_while_not_drawn():
+    # Switching the input to a sample photo and back, or visiting another page, reset the image index, the layer
+    # and the channel: Streamlit forgets the value of a widget a run does not draw
+    at = _app("app_pages/feature_maps.py", model="fashion-mnist-sign")
+    at.slider(key="fm_index").set_value(7).run()
+    at.selectbox(key="fm_layer").set_value("features.5").run()
+    at.number_input(key="fm_channel").set_value(40).run()
+    at.radio(key="fm_source").set_value("sample photo").run()
+    at.radio(key="fm_source").set_value("held-out image").run()
+    assert at.slider(key="fm_index").value == 7
+    at.switch_page("app_pages/accuracy.py").run()
+    at.switch_page("app_pages/feature_maps.py").run()
+    assert not at.exception
+    assert (at.radio(key="fm_source").value, at.slider(key="fm_index").value) == ("held-out image", 7)
+    assert (at.selectbox(key="fm_layer").value, at.number_input(key="fm_channel").value) == ("features.5", 40)
+    at.selectbox(key="fm_layer").set_value("features.0").run()  # 32 channels: channel 40 is past the last
+    assert not at.exception and at.number_input(key="fm_channel").value == 31
