@@ -40,6 +40,8 @@ def init() -> None:
             ss[f"dl_url_{param}"] = value
             if (problem := _url_problem(param, value)) is not None:
                 ss.setdefault("dl_url_errors", []).append(f"The link's {param} was not used: {problem}")
+                if ss.get(key) is None:  # nothing in use to show in its place: the URL drops it
+                    del st.query_params[param]
             else:
                 if param == "kernel":
                     ensure_in_library(value)

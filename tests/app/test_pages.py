@@ -91,6 +91,8 @@ def test_bad_sample_or_model_in_a_link_is_said():
     assert any("The link's model was not used: 'mnist-design'" in w and "fashion-mnist-design" in w for w in warnings)
     at.run()  # said once
     assert not any("The link's" in w.value for w in at.warning)
+    assert at.query_params["sample"] in ("camera", ["camera"])  # the link now names what is used
+    assert "model" not in at.query_params  # no model is in use on the Image lab: the bad one is gone
     at = _app(sample="zone-plate", model="fashion-mnist-design")  # valid values are used, without a word
     assert not at.warning and at.selectbox(key="lab_sample").value == "zone-plate"
     assert at.session_state["dl_model"] == "fashion-mnist-design"
