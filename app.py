@@ -28,4 +28,5 @@ with st.sidebar:
     )
     st.caption("New here? Start with **Learn**.")
     widgets.library_panel()
+widgets.link_warnings()
 st.navigation(pages).run()

@@ -28,7 +28,8 @@ if st.toggle("Compare every kernel in the library", key="acc_all",
     kernels = list(state.library().items())
 c1, c2 = st.columns(2)
 which = c1.multiselect("Layers that take the kernel (none chosen = all)", list(range(len(names))), key="acc_layers",
-                       format_func=lambda i: f"{i + 1}: {names[i]}")
+                       format_func=lambda i: widgets.layer_name(i, names[i]),
+                       help="Numbered from 0, as `--layers` of the command line counts them.")
 count = c2.select_slider("Images", [200, 500, 1000, 2000], value=1000, key="acc_count")
 layers = tuple(which) if which else None
 try:
@@ -143,7 +144,7 @@ if st.button("Learn the kernel", key="acc_learn"):
     bar = st.progress(0.0, text="Learning...")
     try:
         st.session_state["acc_learned"] = learn_and_compare(
-            model, held_out, init=lib[init_name], steps=steps, time_limit=30.0,
+            cached.private_model(name), held_out, init=lib[init_name], steps=steps, time_limit=30.0,
             progress=lambda f, loss: bar.progress(f, text=f"Learning... loss {loss:.3f}"))
     except ValueError as exc:
         widgets.show_error(exc)

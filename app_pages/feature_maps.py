@@ -5,7 +5,6 @@ import streamlit as st
 
 from dither_lab.data import prepare_image
 from dither_lab.imaging.compare import METRIC_LABELS
-from dither_lab.imaging.samples import PHOTOS
 from dither_lab.ui import cached, plots, state, widgets
 
 state.init()
@@ -26,18 +25,29 @@ except ValueError as exc:  # a damaged Fashion-MNIST subset, or no CIFAR-10 test
 
 c1, c2 = st.columns([1, 1])
 sources = (["held-out image"] if data is not None else []) + ["sample photo", "upload"]
-source = c1.radio("Input", sources, horizontal=True, key="fm_source")
+source = c1.radio("Input", sources, horizontal=True,
+                  **widgets.kept("fm_source", sources[0], fit=lambda s: s if s in sources else sources[0]))
+thumbnail = c2.empty()
+# Every control is drawn before the page can stop for want of an image: a browser resets a widget that a run did
+# not draw, and a failed upload must not reset the layer, channel or kernel chosen.
+layers = widgets.layer_channels(model)
+first = next(iter(layers))
+layer = c2.selectbox("Binary layer", list(layers), format_func=widgets.layer_label(layers),
+                     **widgets.kept("fm_layer", first, fit=lambda n: n if n in layers else first))
+channel = c2.number_input("Channel", 0, layers[layer] - 1,
+                          **widgets.kept("fm_channel", 0, fit=lambda c: min(int(c), layers[layer] - 1)))
+kname, spec = widgets.kernel_select("Kernel for the dithered Sign", "fm_kernel", help="Thresholds in batch-norm "
+                                    "units. Used by every view below: the channel, every channel, every layer.")
 image = None
 if source == "sample photo":
-    photo = c1.selectbox("Photo", list(PHOTOS), key="fm_photo", help="Resized to the model's input size.")
+    photo = widgets.photo_choice(c1, "fm_photo", help="Resized to the model's input size.")
     image = prepare_image(cached.sample(photo, "gray" if dataset == "fashion-mnist" else "rgb"), dataset)
 elif source == "held-out image":
-    idx = c1.slider("Image index", 0, len(data) - 1, 0, key="fm_index")
+    idx = c1.slider("Image index", 0, len(data) - 1, **widgets.kept("fm_index", 0, fit=lambda i: min(int(i), len(data) - 1)))
     image = np.asarray(data.images[idx : idx + 1])
     c1.caption(f"class: **{data.classes[int(data.labels[idx])]}**")
 else:
-    up = c1.file_uploader("Image", type=["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"], key="fm_upload",
-                          help="Resized to the model's input size.")
+    up = c1.file_uploader("Image", type=widgets.UPLOAD_TYPES, key="fm_upload", help="Resized to the model's input size.")
     if up is not None:
         try:
             img, _ = cached.decode_upload(up.getvalue(), "gray" if dataset == "fashion-mnist" else "rgb", up.name)
@@ -47,19 +57,11 @@ else:
 if image is None:
     st.info("Upload an image, or pick a held-out image.")
     st.stop()
-c2.image(np.moveaxis(image[0], 0, -1) if image.shape[1] == 3 else image[0, 0], caption="model input", width=140)
+thumbnail.image(np.moveaxis(image[0], 0, -1) if image.shape[1] == 3 else image[0, 0], caption="model input", width=140)
 
 with st.spinner("Running the model..."):
     maps = cached.maps(name, image, None)
-layers = list(maps)
-layer = c2.selectbox("Binary layer", layers, key="fm_layer", format_func=lambda n: f"{layers.index(n) + 1}: {n}")
 bn = maps[layer]["bn"][0]
-channel = c2.number_input("Channel", 0, bn.shape[0] - 1, 0, key="fm_channel")
-kernels = widgets.kernel_choice("Kernel for the dithered Sign", "fm_kernel", help="Thresholds in batch-norm units.")
-if not kernels:
-    st.info("Choose a kernel to compare with Sign.")
-    st.stop()
-kname, spec = kernels[0]
 try:
     res = cached.activation_compare(bn[channel], spec, int(channel))
 except ValueError as exc:
@@ -97,7 +99,7 @@ st.caption(f"{which} channels of this layer, {mos['grid'][1]} to a row from the 
 
 st.subheader("Every layer")
 summary = cached.summary(name, image, spec)
-widgets.metric_table([{"layer": f"{i + 1}: {r['layer']}", "maps": f"{r['channels']} x {r['height']}x{r['width']}",
+widgets.metric_table([{"layer": widgets.layer_name(i, r["layer"]), "maps": f"{r['channels']} x {r['height']}x{r['width']}",
                        "+1s with Sign (%)": round(100 * r["sign_ones"], 1),
                        f"+1s with {kname} (%)": round(100 * r["dithered_ones"], 1),
                        "bits the kernel flips (%)": round(100 * r["differs"], 1)} for i, r in enumerate(summary)])

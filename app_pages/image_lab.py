@@ -17,8 +17,6 @@ st.markdown(
     "thresholds and the local share of white pixels follows the tone. Pick an image and kernels below; pan and "
     "zoom one panel and the others follow."
 )
-if (msg := state.url_error()) is not None:
-    st.warning(msg)
 
 c_mode, c_scale = st.columns(2)
 mode = c_mode.radio("Colour", ["gray", "rgb"], horizontal=True, format_func={"gray": "gray", "rgb": "per-channel colour"}.get,
@@ -34,8 +32,6 @@ kernels = widgets.kernel_choice("Kernels to compare with Sign", "lab_kernels")
 diffusion = st.multiselect("Error diffusion, as the sequential reference", list(DIFFUSION_KERNELS), key="lab_diffusion",
                            help="Error diffusion is sequential: good quality, but it cannot run inside a parallel network layer.")
 specs = tuple(s for _, s in kernels) + tuple(f"diffusion:{m}" for m in diffusion)
-if kernels:
-    state.set_current_kernel(kernels[-1][1])
 
 try:
     with st.spinner("Dithering..."):

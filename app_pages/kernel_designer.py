@@ -9,9 +9,9 @@ import streamlit as st
 from dither_lab.activation import dithered_sign
 from dither_lab.design import binarize_response, response_image
 from dither_lab.imaging.metrics import radial_power_spectrum
-from dither_lab.io import kernel_bytes, read_kernel_bytes
-from dither_lab.kernels import PRESET_HELP, PRESETS, Kernel, format_values, make_kernel, tile
-from dither_lab.ui import cached, plots, state, widgets
+from dither_lab.io import kernel_bytes
+from dither_lab.kernels import Kernel, format_values, tile
+from dither_lab.ui import cached, generator, plots, state, widgets
 
 state.init()
 st.title("Kernel designer")
@@ -23,55 +23,16 @@ st.markdown(
 )
 
 ss = st.session_state
-GENERATORS = {"Bayer": "bayer", "Blue noise": "blue-noise", "Cluster-dot": "cluster-dot", "Random": "random",
-              "Paper preset": "preset", "Sign (all zeros)": "sign", "Current kernel": "current"}
+state.open_designer()
 
-with st.expander("Start from a generator", expanded=state.K_DESIGNER not in ss):
-    g = st.selectbox("Generator", list(GENERATORS), key="des_gen")
-    gen = GENERATORS[g]
-    c1, c2, c3 = st.columns(3)
-    if gen == "bayer":
-        spec = f"bayer:{c1.select_slider('Size', [2, 4, 8, 16], value=4, key='des_bayer')}"
-    elif gen == "blue-noise":
-        n = c1.select_slider("Size", [4, 8, 16], value=8, key="des_bn")
-        seed = c2.number_input("Seed", 0, 10_000, 0, key="des_bn_seed")
-        sigma = c3.number_input("Sigma", 0.5, 4.0, 1.5, step=0.1, key="des_bn_sigma")
-        spec = f"blue-noise:{n}:seed={seed}:sigma={sigma:g}"
-    elif gen == "cluster-dot":
-        spec = f"cluster-dot:{c1.select_slider('Size', [2, 3, 4, 6, 8, 12, 16], value=4, key='des_cd')}"
-    elif gen == "random":
-        m = c1.number_input("Rows", 2, 16, 3, key="des_r_m")
-        n = c2.number_input("Columns", 2, 16, 3, key="des_r_n")
-        seed = c3.number_input("Seed", 0, 10_000, 0, key="des_r_seed")
-        spec = f"random:{m}x{n}:seed={seed}"
-    elif gen == "preset":
-        name = c1.selectbox("Preset", list(PRESETS), format_func=lambda p: PRESET_HELP[p], key="des_preset")
-        spec = f"preset:{name}"
-    elif gen == "sign":
-        spec = "sign"
-    else:
-        spec = state.current_kernel()
-    if gen in ("bayer", "blue-noise", "cluster-dot", "random"):
-        strength = c1.slider("Strength", 0.0, 2.0, 1.0, 0.05, key="des_strength",
-                             help="Scales the thresholds; 0 gives plain Sign.")
-        if strength != 1.0:
-            spec += f":strength={strength:g}"
-    if st.button("Load into the editor", type="primary", key="des_load"):
-        try:
-            state.load_into_designer(make_kernel(spec, allow_files=False))
-        except ValueError as exc:
-            widgets.show_error(exc)
+with st.expander("Start from a generator", expanded=True):
+    generator.panel()
 
 with st.expander("Load a kernel file (JSON, .npy, or the DeSign authors' .mat)"):
-    up = st.file_uploader("Kernel file", type=["json", "npy", "mat"], key="des_upload")
-    if up is not None and ss.get("des_upload_seen") != (up.name, up.size):
-        ss["des_upload_seen"] = (up.name, up.size)
-        try:
-            k = read_kernel_bytes(up.getvalue(), source=up.name)
-            state.load_into_designer(k)
-            st.success(f"Loaded {up.name}: shape {list(k.shape)}.")
-        except ValueError as exc:
-            widgets.show_error(exc)
+    st.file_uploader("Kernel file", type=["json", "npy", "mat"], key="des_upload", on_change=state.load_upload,
+                     args=("des_upload",), kwargs={"source": "file"})
+    if (message := state.designer_message("file")) is not None:
+        getattr(st, message[0])(message[1])
 
 with st.expander("Design by search: the DeSign procedure, exhaustive and exact"):
     st.markdown(
@@ -100,6 +61,8 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
                    "tiled up), until no single change helps. A local optimum, not a proven global one.")
     if st.button("Search", key="des_search"):
         ss["des_search_on"] = True
+    if (message := state.designer_message("search")) is not None:
+        st.error(message[1])
     if ss.get("des_search_on") and beyond:
         with st.spinner("Searching..."):
             res = cached.design_beyond(size, slices3d, objective, count, 0)
@@ -114,9 +77,9 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
         st.plotly_chart(plots.side_by_side([("response R/9 (channel 0)", response_image(res["response"])),
                                             (f"best by {objective}, slice 0", binarize_response(res["response"], found[0]))],
                                            height=300), key="des_beyond_panels")
-        if st.button("Load the result into the editor", key="des_load_beyond"):
-            state.load_into_designer(make_kernel("levels:" + format_values(found), allow_files=False),
-                                     f"best {objective} {'x'.join(map(str, found.shape))}")
+        st.button("Load the result into the editor", key="des_load_beyond", on_click=state.load_spec,
+                  args=("levels:" + format_values(found), f"best {objective} {'x'.join(map(str, found.shape))}"),
+                  kwargs={"source": "search"})
     elif ss.get("des_search_on"):
         with st.spinner("Scoring every candidate exactly..."):
             res, resp = cached.design_search(size, objective, count, 0)
@@ -132,14 +95,10 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
                                             (f"best by {objective}: {best}", binarize_response(resp, best)),
                                             ("paper 2x2 [[1,1],[0,3]]", binarize_response(resp, [[1, 1], [0, 3]]))],
                                            height=300), key="des_search_panels")
-        if st.button("Load the best into the editor", key="des_load_best"):
-            state.load_into_designer(make_kernel("levels:" + format_values(np.array(best)), allow_files=False),
-                                     f"best {objective} {size}x{size}")
+        st.button("Load the best into the editor", key="des_load_best", on_click=state.load_spec,
+                  args=("levels:" + format_values(np.array(best)), f"best {objective} {size}x{size}"),
+                  kwargs={"source": "search"})
 
-if state.K_DESIGNER not in ss:  # a first visit opens the kernel a link brought (never over the user's edits)
-    url = st.query_params.get("kernel")
-    start = url if url and url == state.current_kernel() else "preset:design-2x2-a"
-    state.load_into_designer(make_kernel(start, allow_files=False))
 work = ss[state.K_DESIGNER]
 vals = work["values"]
 

@@ -14,8 +14,9 @@ ramp = gray_ramp(24, 128)
 
 st.header("1. One threshold")
 st.markdown("Binarizing with one threshold keeps only which side of it each pixel falls on:")
-st.latex(r"b_{ij} = \begin{cases} 1 & x_{ij} \ge t \\ 0 & \text{otherwise} \end{cases}\qquad t = 0.5")
+formula = st.empty()  # above the slider, and written with the threshold it sets
 t = st.slider("Threshold t", 0.0, 1.0, 0.5, 0.05, key="learn_t")
+formula.latex(r"b_{ij} = \begin{cases} 1 & x_{ij} \ge t \\ 0 & \text{otherwise} \end{cases}\qquad t = " + f"{t:.2f}")
 st.plotly_chart(plots.side_by_side([("gray ramp", ramp), (f"one threshold at {t:.2f}", (ramp >= t).astype("uint8"))],
                                    height=160), key="learn_1")
 st.markdown("A whole ramp of tones becomes one hard edge: every tone below t is black, every tone above is white.")

@@ -85,7 +85,9 @@ def decode_image(data: bytes, *, mode: str = "gray", max_side: int | None = None
                     im = Image.alpha_composite(bg, rgba)
                     notes.append(f"{source} has transparency: it is shown on white.")
                 img = to_float_image(np.asarray(im.convert("L" if mode == "gray" else "RGB")))
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+    except UnidentifiedImageError:  # Pillow's message names the Python object it read from, not the file
+        raise ValueError(f"{source} is not a readable image (its content is not PNG, JPEG, WebP, BMP, TIFF or GIF)") from None
+    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ValueError(f"{source} is not a readable image ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})") from None
     downscaled = False
     if max_side is not None and max(img.shape[-2:]) > max_side:

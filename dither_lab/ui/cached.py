@@ -1,9 +1,12 @@
 """Cached wrappers of core calls: ``st.cache_data`` for arrays and tables (copied per session, so no session
-can change another's), ``st.cache_resource`` for models and evaluation sets only (shared and never mutated: kernel
-swaps work on copies, see :func:`dither_lab.nn.evaluate.with_kernel`; datasets are read-only memory maps)."""
+can change another's), ``st.cache_resource`` for models and evaluation sets only (shared, so never run: running a model
+changes it, and every session and every overlapping rerun reads the same one; kernel swaps run on copies, see
+:func:`dither_lab.nn.evaluate.with_kernel`, and so does everything else, see :func:`private_model`; datasets are
+read-only memory maps)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -71,6 +74,14 @@ def model(name: str) -> tuple[Any, dict[str, Any]]:
     return load_pretrained(name)
 
 
+def private_model(name: str) -> Any:
+    """A copy of the shared model ``name``, to run. Running a model changes it (recording taps switches them on
+    and off, inference fills its folded-threshold caches and ``eval()`` empties them), and sessions and
+    overlapping reruns (Streamlit's fastReruns) run at once: on the shared model one run took another's maps, and
+    a copy taken while another thread ran it failed ("dictionary changed size during iteration")."""
+    return copy.deepcopy(model(name)[0])
+
+
 @st.cache_resource(max_entries=2, show_spinner="Loading the test images...")
 def eval_set(dataset: str) -> Dataset:
     """Held-out images of a dataset: the embedded Fashion-MNIST subset, or a balanced, shuffled 2,000 of the
@@ -83,8 +94,8 @@ def eval_set(dataset: str) -> Dataset:
 @st.cache_data(max_entries=256, show_spinner=False)
 def accuracy(model_name: str, kernel: str | None, layers: tuple[int, ...] | None, count: int) -> dict[str, Any]:
     """:func:`dither_lab.nn.evaluate.evaluate` with per-image results (the page compares kernels image by image)."""
-    m, meta = model(model_name)
-    return evaluate(m, eval_set(meta["dataset"]), kernel=kernel, layers=None if layers is None else list(layers),
+    m = model(model_name)[0] if kernel is not None else private_model(model_name)  # a swap runs on a copy
+    return evaluate(m, eval_set(model(model_name)[1]["dataset"]), kernel=kernel, layers=None if layers is None else list(layers),
                     count=count, per_image=True)
 
 
@@ -106,9 +117,9 @@ def cost(model_name: str, kernel: str | None, layers: tuple[int, ...] | None) ->
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def maps(model_name: str, image: np.ndarray, kernel: str | None) -> dict[str, dict[str, np.ndarray]]:
-    m, meta = model(model_name)
-    if kernel is not None:
-        m, _ = with_kernel(m, kernel)
+    """Every binary layer's maps on ``image``, recorded on a copy of the model (:func:`private_model`)."""
+    shared, meta = model(model_name)
+    m = private_model(model_name) if kernel is None else with_kernel(shared, kernel)[0]
     return layer_maps(m, image, meta["dataset"])
 
 

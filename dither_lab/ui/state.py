@@ -2,7 +2,8 @@
 
 Keys live under the ``dl_`` prefix. A kernel spec, a sample and a model can arrive in the URL
 (``?kernel=bayer:8&sample=zone-plate&model=fashion-mnist-design``) and are applied once per new value, so a
-link opens a page preset; changing the kernel writes it back to the URL so the view can be shared.
+link opens a page preset. The values in use are written back to the URL on every run (the sidebar's navigation
+drops the query string), so the view can be shared and a reload keeps it.
 """
 
 from __future__ import annotations
@@ -28,28 +29,58 @@ URL_KEYS = {"kernel": K_KERNEL, "sample": K_SAMPLE, "model": K_MODEL}
 
 
 def init() -> None:
-    """Create the shared keys and apply URL parameters that are new since the last run."""
+    """Create the shared keys, apply URL parameters that are new since the last run, and keep the kernel, sample
+    and model in use in the URL (the sidebar's page navigation drops the query string)."""
     ss = st.session_state
     ss.setdefault(K_LIBRARY, dict(DEFAULT_LIBRARY))
     ss.setdefault(K_KERNEL, DEFAULT_KERNEL)
     for param, key in URL_KEYS.items():
         value = st.query_params.get(param)
-        if not value or ss.get(f"dl_url_{param}") == value:
-            continue
-        ss[f"dl_url_{param}"] = value
-        if param == "kernel":
-            try:
-                make_kernel(value, allow_files=False)
-            except ValueError as exc:
-                ss["dl_url_error"] = f"The link's kernel was not used: {exc}"
-                continue
-            ensure_in_library(value)
-        ss[key] = value
+        if value and ss.get(f"dl_url_{param}") != value:
+            ss[f"dl_url_{param}"] = value
+            if (problem := _url_problem(param, value)) is not None:
+                ss.setdefault("dl_url_errors", []).append(f"The link's {param} was not used: {problem}")
+                if ss.get(key) is None:  # nothing in use to show in its place: the URL drops it
+                    del st.query_params[param]
+            else:
+                if param == "kernel":
+                    ensure_in_library(value)
+                ss[key] = value
+        _to_url(param, ss.get(key))
 
 
-def url_error() -> str | None:
-    """A message about a bad URL parameter, shown once."""
-    return st.session_state.pop("dl_url_error", None)
+def _url_problem(param: str, value: str) -> str | None:
+    """Why a URL parameter cannot be used, or None."""
+    if param == "kernel":
+        try:
+            make_kernel(value, allow_files=False)
+        except ValueError as exc:
+            return str(exc)
+        return None
+    if param == "sample":
+        from dither_lab.imaging.samples import SAMPLES
+
+        valid = SAMPLES
+    else:
+        from dither_lab.nn.models import available_pretrained
+
+        valid = tuple(available_pretrained())
+    if value in valid:
+        return None
+    return f"{value!r} is not one of the {param}s; valid {param}s: {', '.join(valid) or 'none (none is installed)'}."
+
+
+def _to_url(param: str, value: str | None) -> None:
+    """Put a value in use in the URL (only when it is not there: each write is a message to the browser)."""
+    if value is not None and st.query_params.get(param) != value:
+        st.query_params[param] = value
+    if value is not None:
+        st.session_state[f"dl_url_{param}"] = value  # in the URL by now: not a new link value on the next run
+
+
+def url_errors() -> list[str]:
+    """Messages about bad URL parameters, each shown once."""
+    return st.session_state.pop("dl_url_errors", [])
 
 
 def current_kernel() -> str:
@@ -60,8 +91,19 @@ def set_current_kernel(spec: str) -> None:
     """Make ``spec`` the shared current kernel (in the library too) and put it in the URL."""
     ensure_in_library(spec)
     st.session_state[K_KERNEL] = spec
-    st.session_state["dl_url_kernel"] = spec
-    st.query_params["kernel"] = spec
+    _to_url("kernel", spec)
+
+
+def set_sample(name: str) -> None:
+    """Make ``name`` the sample image in use, and put it in the URL."""
+    st.session_state[K_SAMPLE] = name
+    _to_url("sample", name)
+
+
+def set_model(name: str) -> None:
+    """Make ``name`` the pretrained model in use, and put it in the URL."""
+    st.session_state[K_MODEL] = name
+    _to_url("model", name)
 
 
 def library() -> dict[str, str]:
@@ -148,6 +190,50 @@ def load_into_designer(kernel: Kernel, name: str | None = None) -> None:
     ss[K_DESIGNER] = {"values": np.array(kernel.values if kernel.is_3d else kernel.values[None]), "spec": kernel.spec,
                       "name": name or kernel.name}
     ss["des_editor_version"] = ss.get("des_editor_version", 0) + 1
+
+
+def load_spec(spec: str, name: str | None = None, *, source: str) -> None:
+    """Load the kernel of ``spec`` into the designer's grid (a widget callback: it runs before the page, so the page
+    draws the editor and the generator panel for it); a bad spec leaves the grid as it was, and
+    :func:`designer_message` gives ``source``'s widgets the reason, once."""
+    try:
+        kernel = make_kernel(spec, allow_files=False)
+    except ValueError as exc:
+        st.session_state[f"dl_designer_msg_{source}"] = ("error", str(exc))
+    else:
+        load_into_designer(kernel, name)
+
+
+def open_designer() -> None:
+    """On the designer's first visit, put the kernel in use (a link's, or the one another page chose) into its
+    grid, or the paper's 2x2 where that cannot be loaded; later visits keep the grid, edits and all."""
+    if K_DESIGNER not in st.session_state:
+        load_spec(current_kernel(), source="generator")
+    if K_DESIGNER not in st.session_state:
+        st.session_state.pop("dl_designer_msg_generator", None)
+        load_spec("preset:design-2x2-a", source="generator")
+
+
+def load_upload(key: str, *, source: str) -> None:
+    """Callback of a kernel file uploader: load the uploaded kernel into the designer's grid, or keep the reason it
+    could not be read for :func:`designer_message`."""
+    from dither_lab.io import read_kernel_bytes
+
+    up = st.session_state.get(key)
+    if up is None:  # the file was removed from the uploader: the grid keeps what it holds
+        return
+    try:
+        kernel = read_kernel_bytes(up.getvalue(), source=up.name)
+    except ValueError as exc:
+        st.session_state[f"dl_designer_msg_{source}"] = ("error", str(exc))
+    else:
+        load_into_designer(kernel)
+        st.session_state[f"dl_designer_msg_{source}"] = ("success", f"Loaded {up.name}: shape {list(kernel.shape)}.")
+
+
+def designer_message(source: str) -> tuple[str, str] | None:
+    """("error" or "success", text) about the last load from ``source``'s widgets, once."""
+    return st.session_state.pop(f"dl_designer_msg_{source}", None)
 
 
 def kept_edit() -> str | None:

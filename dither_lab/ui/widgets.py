@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from dither_lab.imaging.samples import SAMPLES
+from dither_lab.imaging.samples import PHOTOS, SAMPLES
 from dither_lab.io import library_bytes, read_library_bytes
-from dither_lab.nn.models import PRETRAINED, available_pretrained
+from dither_lab.nn.models import PRETRAINED, available_pretrained, binary_layers
 from dither_lab.ui import cached, state
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
@@ -17,13 +18,12 @@ UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
 
 def image_input(key: str, *, mode: str = "gray", default_sample: str = "camera") -> tuple[np.ndarray, str]:
     """Sample or upload; returns (float image in [0, 1], a label). Bad uploads fall back to the sample with a message."""
-    ss_sample = state.get(state.K_SAMPLE)
-    samples = list(SAMPLES)
-    default = ss_sample if ss_sample in samples else default_sample
+    in_use = state.get(state.K_SAMPLE)
     c1, c2 = st.columns([1, 1])
-    name = c1.selectbox("Sample image", samples, index=samples.index(default), key=f"{key}_sample",
-                        help="Test charts drawn by dither_lab, and photos that scikit-image ships.")
-    st.session_state[state.K_SAMPLE] = name
+    name = c1.selectbox("Sample image", list(SAMPLES), help="Test charts drawn by dither_lab, and photos that "
+                        "scikit-image ships.", **bound(f"{key}_sample", in_use if in_use in SAMPLES else default_sample,
+                                                       state.set_sample))
+    state.set_sample(name)
     upload = c2.file_uploader("...or upload an image", type=UPLOAD_TYPES, key=f"{key}_upload",
                               help="PNG, JPEG, WebP, BMP, TIFF or GIF. Large photos are downscaled for computing.")
     if upload is not None:
@@ -38,15 +38,93 @@ def image_input(key: str, *, mode: str = "gray", default_sample: str = "camera")
     return cached.sample(name, mode), name
 
 
-def kernel_choice(label: str, key: str, *, default: list[str] | None = None, help: str | None = None) -> list[tuple[str, str]]:
-    """Pick kernels from the session library; returns [(name, spec)]."""
-    if default is None:  # the current kernel, which the library holds (state keeps it there)
-        default = [state.ensure_in_library(state.current_kernel())]
+def bound(key: str, value: Any, on_pick: Callable[[Any], None]) -> dict[str, Any]:
+    """Keyword arguments that make a widget a view of a value shared by the pages: it shows ``value`` (set before
+    it is drawn, so neither another page's change nor a run that stopped before drawing it leaves it showing
+    something else: a browser resets a widget a run did not draw to its default), and what the user picks goes
+    through ``on_pick`` before the page runs."""
+    st.session_state[key] = value
+    return {"key": key, "on_change": lambda: on_pick(st.session_state[key])}
+
+
+def kept(key: str, default: Any, *, fit: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """Keyword arguments for a widget whose value outlives the runs that do not draw it (a branch the page hides,
+    another page): Streamlit forgets such a widget's value, and it came back at its default. ``fit`` turns a kept
+    value into one the widget accepts now (a channel past the last of another layer, a layer of another model).
+
+    The value is set only where the widget does not hold it already, so a run that an overlapping rerun replaced
+    never sets a slider back while its arrow keys are pressed.
+    """
+    store = f"dl_kept_{key}"
+    value = st.session_state.get(store, default)
+    value = fit(value) if fit is not None else value
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
+    return {"key": key, "on_change": lambda: st.session_state.__setitem__(store, st.session_state[key])}
+
+
+def kernel_choice(label: str, key: str, *, help: str | None = None) -> list[tuple[str, str]]:
+    """Pick kernels from the session library; returns [(name, spec)].
+
+    The last kernel picked becomes the kernel in use (:func:`state.set_current_kernel`, in the URL too), so the
+    next page opens with it. The page offers again what it picked before, with the kernel in use added when
+    another page or a link changed it meanwhile.
+    """
+    ss = st.session_state
+    spec = state.current_kernel()
+    current = state.ensure_in_library(spec)
     lib = state.library()
     names = list(lib)
-    picked = st.multiselect(label, names, default=[d for d in default if d in names], key=key,
-                            help=help or "Kernels of this session's library. Make more on the Kernel designer page.")
-    return [(n, lib[n]) for n in picked]
+    picked, seen = ss.get(f"dl_picked_{key}", ([], None))
+    shown = [n for n in picked if n in names]
+    if seen != spec and current not in shown:
+        shown.append(current)
+
+    def pick(now: list[str]) -> None:
+        if now:
+            state.set_current_kernel(state.library()[now[-1]])
+        ss[f"dl_picked_{key}"] = (now, state.current_kernel())
+
+    chosen = st.multiselect(label, names, help=help or "Kernels of this session's library. Make more on the Kernel "
+                            "designer page.", **bound(key, shown, pick))
+    ss[f"dl_picked_{key}"] = (chosen, state.current_kernel())
+    return [(n, lib[n]) for n in chosen]
+
+
+def kernel_select(label: str, key: str, *, help: str | None = None) -> tuple[str, str]:
+    """Pick one kernel from the session library, showing the kernel in use; returns (name, spec). The kernel
+    picked becomes the kernel in use (in the URL too), so the next page opens with it."""
+    current = state.ensure_in_library(state.current_kernel())
+    lib = state.library()
+    name = st.selectbox(label, list(lib), help=help or "Kernels of this session's library. Make more on the Kernel "
+                        "designer page.", **bound(key, current, lambda n: state.set_current_kernel(state.library()[n])))
+    return name, lib[name]
+
+
+def photo_choice(container: Any, key: str, *, help: str | None = None) -> str:
+    """Pick a sample photo in ``container``, showing the sample in use when it is a photo; returns its name."""
+    in_use = state.get(state.K_SAMPLE)
+    name = container.selectbox("Photo", list(PHOTOS), help=help,
+                               **bound(key, in_use if in_use in PHOTOS else next(iter(PHOTOS)), state.set_sample))
+    state.set_sample(name)
+    return name
+
+
+def layer_channels(model: Any) -> dict[str, int]:
+    """The model's binary layers, in order, with their channel counts."""
+    return {n: m.bn.num_features for n, m in binary_layers(model).items()}
+
+
+def layer_name(index: int, name: str) -> str:
+    """How the app names a binary layer: its index, counted from 0 as the CLI's --layers and Python do, and its
+    module name ("0: features.0")."""
+    return f"{index}: {name}"
+
+
+def layer_label(names: Any) -> Callable[[str], str]:
+    """A select box's format_func for binary layers given by name (:func:`layer_name`)."""
+    index = {n: i for i, n in enumerate(names)}
+    return lambda n: layer_name(index[n], n)
 
 
 def model_choice(key: str) -> str | None:
@@ -57,12 +135,12 @@ def model_choice(key: str) -> str | None:
                    "Restore them by reinstalling dither_lab, in a checkout with `git checkout -- dither_lab/assets`, or train them with scripts/train_pretrained.py.")
         return None
     wanted = state.get(state.K_MODEL)
-    index = names.index(wanted) if wanted in names else 0
     labels = {n: f"{PRETRAINED[n][1]} · trained with {'DeSign (paper 2x2)' if n.endswith('design') else 'Sign'}"
               for n in names}
-    name = st.selectbox("Pretrained model", names, index=index, key=key, format_func=labels.get,
-                        help="The same network and recipe trained twice: once with Sign, once with DeSign.")
-    st.session_state[state.K_MODEL] = name
+    name = st.selectbox("Pretrained model", names, format_func=labels.get,
+                        help="The same network and recipe trained twice: once with Sign, once with DeSign.",
+                        **bound(key, wanted if wanted in names else names[0], state.set_model))
+    state.set_model(name)
     return name
 
 
@@ -108,6 +186,12 @@ def library_panel() -> None:
                                 icon=":material/download:")
         listing.caption("Kernels saved here serve every page, until this tab reloads or closes: download the "
                         "library to keep them.")
+
+
+def link_warnings() -> None:
+    """Say, once, which parameters of the link that opened the page were not used, and why."""
+    for message in state.url_errors():
+        st.warning(message)
 
 
 def show_error(exc: Exception) -> None:

@@ -78,7 +78,24 @@ def test_image_lab_upload_and_bad_upload():
     assert _table(at).iloc[1]["PSNR (dB) ↑"] == pytest.approx(expected[1]["PSNR (dB) ↑"], rel=1e-5)
     at.file_uploader(key="lab_upload").upload("evil.png", b"<script>alert(1)</script>", "image/png").run()
     assert not at.exception
-    assert any("not a readable image" in e.value for e in at.error)
+    message = next(e.value for e in at.error if "not a readable image" in e.value)
+    assert message.startswith("evil.png is not a readable image") and "object at 0x" not in message
+
+
+def test_bad_sample_or_model_in_a_link_is_said():
+    # Only a bad kernel warned; a bad sample or model was ignored without a word
+    at = _app(sample="zone_plate", model="mnist-design")
+    warnings = [w.value for w in at.warning]
+    assert any("The link's sample was not used: 'zone_plate' is not one of the samples" in w and "zone-plate" in w
+               for w in warnings)
+    assert any("The link's model was not used: 'mnist-design'" in w and "fashion-mnist-design" in w for w in warnings)
+    at.run()  # said once
+    assert not any("The link's" in w.value for w in at.warning)
+    assert at.query_params["sample"] in ("camera", ["camera"])  # the link now names what is used
+    assert "model" not in at.query_params  # no model is in use on the Image lab: the bad one is gone
+    at = _app(sample="zone-plate", model="fashion-mnist-design")  # valid values are used, without a word
+    assert not at.warning and at.selectbox(key="lab_sample").value == "zone-plate"
+    assert at.session_state["dl_model"] == "fashion-mnist-design"
 
 
 def test_kernel_from_url_and_bad_url_kernel():
@@ -165,6 +182,14 @@ def test_kernel_designer_opens_the_kernel_a_link_brought():
     assert at.session_state["dl_kernel"] == "bayer:2" and at.session_state["dl_designer"]["values"].shape == (1, 16, 16)
 
 
+def test_kernel_designer_opens_the_kernel_in_use():
+    at = _app()
+    at.multiselect(key="lab_kernels").set_value(["DeSign 3x3 (paper)"]).run()
+    at.switch_page("app_pages/kernel_designer.py").run()
+    assert "preset:design-3x3-a" in at.main.caption[-1].value
+    assert at.selectbox(key="des_gen").value == "Paper preset" and at.selectbox(key="des_preset").value == "design-3x3-a"
+
+
 def test_kernel_designer_upload_kernel_file():
     from dither_lab.io import kernel_bytes
     from dither_lab.kernels import make_kernel
@@ -209,7 +234,7 @@ def test_feature_maps_page():
     at = _app("app_pages/feature_maps.py", kernel="preset:design-2x2-a")
     assert at.title[0].value == "Feature maps"
     df = _table(at)
-    assert list(df["output"]) == ["Sign", "dithered"]
+    assert list(df["output"]) == ["Sign", "dithered", "shifted Sign"]
     at.slider(key="fm_index").set_value(7).run()
     at.number_input(key="fm_channel").set_value(3).run()
     assert not at.exception
@@ -300,7 +325,7 @@ def test_feature_maps_upload_is_resized_for_the_model():
     big = (np.random.default_rng(3).random((300, 200)) * 255).astype(np.uint8)
     at.file_uploader(key="fm_upload").upload("shirt.png", _png(big), "image/png").run()
     assert not at.exception
-    assert list(_table(at)["output"]) == ["Sign", "dithered"]
+    assert list(_table(at)["output"]) == ["Sign", "dithered", "shifted Sign"]
 
 
 def test_accuracy_page_learns_a_kernel_and_saves_it():
@@ -411,3 +436,98 @@ def test_kernel_designer_local_and_3d_search():
     assert not at.exception
     assert at.number_input(key=f"des_f_{at.session_state['des_editor_version']}").value == 2
     assert "|" in at.main.caption[-1].value  # the spec of a 3-D kernel
+
+
+def test_kernel_designer_generator_panel_stays_open_and_shows_the_editors_kernel():
+    # The panel opened on a first visit only (until the editor held a kernel), so the first change inside it
+    # closed it and hid "Load into the editor"; and a link that opened blue noise 16x16 in the editor left the
+    # panel on Bayer 4.
+    at = _app("app_pages/kernel_designer.py", kernel="blue-noise:16")
+    panel = next(e for e in at.expander if e.label == "Start from a generator")
+    assert panel.proto.expanded
+    assert at.selectbox(key="des_gen").value == "Blue noise" and at.select_slider(key="des_bn").value == 16
+    at.select_slider(key="des_bn").set_value(8).run()
+    panel = next(e for e in at.expander if e.label == "Start from a generator")
+    assert panel.proto.expanded and at.button(key="des_load")
+    assert any("Load into the editor replaces it" in c.value for c in at.caption)  # the panel no longer shows it
+    at.button(key="des_load").click().run()
+    assert at.session_state["dl_designer"]["values"].shape == (1, 8, 8)
+    assert not any("Load into the editor replaces it" in c.value for c in at.caption)
+    version = at.session_state["des_editor_version"]
+    at.select_slider(key="des_count").set_value(200).run()  # a search result loaded into the editor: no generator
+    at.button(key="des_search").click().run()
+    at.button(key="des_load_best").click().run()
+    assert at.session_state["des_editor_version"] == version + 1 and at.selectbox(key="des_gen").value == "Blue noise"
+    assert any("which no generator here makes" in c.value for c in at.caption)
+    at.query_params["kernel"] = "cluster-dot:8:strength=0.5"
+    at.switch_page("app_pages/image_lab.py").run()
+    at.switch_page("app_pages/kernel_designer.py").run()
+    at.selectbox(key="des_gen").set_value("Current kernel").run()
+    at.button(key="des_load").click().run()  # loading the current kernel shows its generator and size
+    assert at.selectbox(key="des_gen").value == "Cluster-dot" and at.select_slider(key="des_cd").value == 8
+    assert at.slider(key="des_strength").value == 0.5
+
+
+def test_feature_maps_draws_the_one_kernel_chosen_everywhere():
+    # The kernel field took several kernels and every view drew only the first; it takes one now, and the panels,
+    # the mosaic and the per-layer table all use it
+    at = _app("app_pages/feature_maps.py", kernel="bayer:2")
+    choice = at.selectbox(key="fm_kernel")
+    assert choice.value == "Bayer 2x2"
+    choice.set_value("DeSign 2x2 (paper)").run()
+    assert not at.exception
+    mosaic = next(c.value for c in at.main.caption if "channels of this layer" in c.value)
+    assert "with DeSign 2x2 (paper)" in mosaic
+    assert "+1s with DeSign 2x2 (paper) (%)" in list(at.dataframe[-1].value.columns)
+    assert at.session_state["dl_kernel"] == "preset:design-2x2-a"  # the kernel in use, for the next page too
+
+
+def test_a_failed_upload_keeps_the_chosen_kernel():
+    at = _app("app_pages/feature_maps.py", kernel="bayer:2")
+    at.selectbox(key="fm_kernel").set_value("Blue noise 64").run()
+    at.radio(key="fm_source").set_value("upload").run()
+    at.file_uploader(key="fm_upload").upload("notes.png", b"not an image", "image/png").run()
+    assert not at.exception and any("not a readable image" in e.value for e in at.error)
+    ramp = (np.tile(np.linspace(0, 255, 28), (28, 1))).astype(np.uint8)
+    at.file_uploader(key="fm_upload").upload("ramp.png", _png(ramp), "image/png").run()
+    assert not at.exception
+    assert at.selectbox(key="fm_kernel").value == "Blue noise 64"
+    assert at.session_state["dl_kernel"] == "blue-noise:64"
+
+
+def test_learn_formula_shows_the_threshold_chosen():
+    at = _app("app_pages/learn.py")
+    assert r"t = 0.50" in at.latex[0].value
+    at.slider(key="learn_t").set_value(0.25).run()
+    assert r"t = 0.25" in at.latex[0].value and "0.50" not in at.latex[0].value
+
+
+def test_binary_layers_are_numbered_from_0_as_the_cli_does():
+    # The app numbered binary layers from 1, the CLI's --layers and maps --layer from 0
+    from dither_lab.nn.models import binary_layers, load_pretrained
+
+    names = list(binary_layers(load_pretrained("fashion-mnist-sign")[0]))
+    at = _app("app_pages/feature_maps.py", model="fashion-mnist-sign")
+    assert at.selectbox(key="fm_layer").options == [f"{i}: {n}" for i, n in enumerate(names)]
+    assert list(at.dataframe[-1].value["layer"]) == [f"{i}: {n}" for i, n in enumerate(names)]
+    at.switch_page("app_pages/accuracy.py").run()
+    assert at.multiselect(key="acc_layers").options == [f"{i}: {n}" for i, n in enumerate(names)]
+
+
+def test_feature_maps_keeps_its_image_layer_and_channel_while_not_drawn():
+    # Switching the input to a sample photo and back, or visiting another page, reset the image index, the layer
+    # and the channel: Streamlit forgets the value of a widget a run does not draw
+    at = _app("app_pages/feature_maps.py", model="fashion-mnist-sign")
+    at.slider(key="fm_index").set_value(7).run()
+    at.selectbox(key="fm_layer").set_value("features.5").run()
+    at.number_input(key="fm_channel").set_value(40).run()
+    at.radio(key="fm_source").set_value("sample photo").run()
+    at.radio(key="fm_source").set_value("held-out image").run()
+    assert at.slider(key="fm_index").value == 7
+    at.switch_page("app_pages/accuracy.py").run()
+    at.switch_page("app_pages/feature_maps.py").run()
+    assert not at.exception
+    assert (at.radio(key="fm_source").value, at.slider(key="fm_index").value) == ("held-out image", 7)
+    assert (at.selectbox(key="fm_layer").value, at.number_input(key="fm_channel").value) == ("features.5", 40)
+    at.selectbox(key="fm_layer").set_value("features.0").run()  # 32 channels: channel 40 is past the last
+    assert not at.exception and at.number_input(key="fm_channel").value == 31

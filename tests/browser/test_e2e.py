@@ -65,6 +65,9 @@ def test_kernel_designer_loads_and_saves(page, server, shots):
     page.goto(f"{server}/kernel_designer")
     _settle(page)
     _no_exception(page)
+    _pick(page, "Generator", "Random")  # a kernel the library does not hold yet
+    page.get_by_role("button", name="Load into the editor").click()
+    _settle(page)
     page.get_by_role("button", name="Save to library").click()
     _settle(page)
     page.get_by_text("Saved as").first.wait_for(state="attached", timeout=90_000)
@@ -134,3 +137,69 @@ def test_cifar_feature_maps_from_a_sample_photo(page, server, shots):
     _no_exception(page)
     page.get_by_text("sample photo").first.wait_for()
     page.screenshot(path=str(shots / "feature_maps_cifar10.png"), full_page=True)
+
+
+def _pick(pg, label: str, option: int | str) -> str:
+    """Choose a select box's option by position or by name; returns its text."""
+    pg.locator("[data-testid='stSelectbox']").filter(has_text=label).click()
+    item = pg.get_by_role("option").nth(option) if isinstance(option, int) else pg.get_by_role("option", name=option)
+    text = item.inner_text()
+    item.click()
+    _settle(pg)
+    return text
+
+
+def _shown(pg, label: str) -> str:
+    """The option a select box shows."""
+    return pg.locator("[data-testid='stSelectbox']").filter(has_text=label).get_by_role("combobox").input_value()
+
+
+def test_feature_maps_index_stepped_by_keyboard(page, server):
+    # Each arrow key reruns the page while the run before is still computing its maps; such overlapping runs
+    # took each other's maps (or none) on the shared model, which left "Binary layer" with no option and the page
+    # died with KeyError: None after a dozen steps.
+    page.goto(f"{server}/feature_maps?kernel=bayer:2")
+    _settle(page)
+    slider = page.get_by_role("slider").first
+    for option in (1, 2):
+        layer = _pick(page, "Binary layer", option)
+        slider.focus()
+        for _ in range(20):
+            page.keyboard.press("ArrowRight")
+            time.sleep(0.4)
+            _no_exception(page)
+        _settle(page)
+        _no_exception(page)
+        assert _shown(page, "Binary layer") == layer, f"after 20 steps the layer is no longer {layer!r}"
+    assert page.get_by_test_id("stSliderThumbValue").first.inner_text() == "40"  # every step taken
+
+
+def test_choices_survive_a_failed_upload_and_the_page_navigation(page, server, tmp_path):
+    # A failed upload stopped the page before it drew the kernel and layer fields, and the browser reset them; the
+    # sidebar's navigation dropped ?kernel= from the URL, so the next page (or a reload) opened another kernel.
+    page.goto(f"{server}/feature_maps?kernel=bayer:2")
+    _settle(page)
+    _pick(page, "Kernel for the dithered Sign", "Blue noise 64")
+    layer = _pick(page, "Binary layer", 2)
+    page.get_by_test_id("stRadioGroup").get_by_text("upload").click()
+    _settle(page)
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"<html>not an image</html>")
+    page.locator("[data-testid='stMain'] input[type='file']").first.set_input_files(str(bad))
+    _settle(page)
+    page.get_by_text("is not a readable image").first.wait_for(state="attached")
+    good = tmp_path / "waves.png"
+    good.write_bytes(_png_bytes())
+    page.locator("[data-testid='stMain'] input[type='file']").first.set_input_files(str(good))
+    _settle(page)
+    _no_exception(page)
+    assert (_shown(page, "Kernel for the dithered Sign"), _shown(page, "Binary layer")) == ("Blue noise 64", layer)
+    assert "kernel=blue-noise" in page.url and "model=" in page.url
+    page.get_by_test_id("stSidebarNav").get_by_text("Accuracy").click()
+    _settle(page)
+    _no_exception(page)
+    assert "kernel=blue-noise" in page.url  # the link of this view names the kernel in use
+    page.get_by_text("blue-noise:64").first.wait_for(state="attached")  # and the page swaps that kernel in
+    page.reload()
+    _settle(page)
+    page.get_by_text("blue-noise:64").first.wait_for(state="attached")
