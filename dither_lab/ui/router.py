@@ -55,4 +55,5 @@ def run() -> None:
         )
         st.caption("New here? Start with **Learn**.")
         widgets.library_panel()
+    widgets.link_warnings()
     st.navigation(pages).run()
