@@ -224,25 +224,70 @@ def text_width(texts: list[str], *, most: int = 360) -> int:
     return min(most, int(6.2 * max(map(len, texts))) + 22)
 
 
-def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = None) -> None:
+#: Background of the best value of a column (a light green that keeps dark text readable in both themes).
+BEST_COLOR = "rgba(46, 160, 67, 0.22)"
+#: Text columns longer than this are shortened in the table (the whole text shows on hover).
+MAX_TEXT = 36
+
+
+def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = None,
+                 better: dict[str, str] | None = None, targets: dict[str, float] | None = None,
+                 pinned: tuple[str, ...] = ()) -> None:
     """Rows as a table: whole-number columns with values of 1,000 or more get thousands separators, a column of
     decimals writes each with as many places as its longest (up to 4); ``help`` gives columns a tooltip on their
-    header (so a short header can say all it means)."""
+    header (so a short header can say all it means).
+
+    Args:
+        better: column -> which way is better (a :class:`dither_lab.imaging.metrics.MetricInfo` direction: higher,
+            lower, near 1, near 0, near the input's mean); the best value of each such column is marked green.
+        targets: column -> the value a "near the input's mean" column is best at.
+        pinned: columns kept in view when the table scrolls sideways (the row's name).
+    """
+    import pandas as pd
+
+    from dither_lab.imaging.metrics import best_index
+
     config = {}
     help = help or {}
     for col in dict.fromkeys(k for r in rows for k in r):
         vals = [r.get(col) for r in rows if r.get(col) is not None]
+        pin = {"pinned": True} if col in pinned else {}
         if vals and all(isinstance(v, int) and not isinstance(v, bool) for v in vals) and max(map(abs, vals)) >= 1_000:
-            config[col] = st.column_config.NumberColumn(format="localized", help=help.get(col))
+            config[col] = st.column_config.NumberColumn(format="localized", help=help.get(col), **pin)
         elif vals and all(isinstance(v, float) for v in vals):  # one number of decimals down a column: 92.70, 88.54
-            config[col] = st.column_config.NumberColumn(format=f"%.{decimal_places(vals)}f", help=help.get(col))
+            config[col] = st.column_config.NumberColumn(format=f"%.{decimal_places(vals)}f", help=help.get(col), **pin)
         elif vals and all(isinstance(v, str) for v in vals):
-            # wide enough for its longest text: a table that grew kept the widths of its first rows
-            config[col] = st.column_config.TextColumn(width=text_width([col, *vals]), help=help.get(col))
-        elif col in help:
-            config[col] = st.column_config.Column(help=help[col])
-    st.dataframe(rows, hide_index=True, width="stretch", height="content", placeholder=MISSING,
+            # wide enough for its longest text (up to MAX_TEXT characters; longer ones are shortened, whole on hover)
+            config[col] = st.column_config.TextColumn(width=text_width([col, *(v[:MAX_TEXT] for v in vals)]),
+                                                      help=help.get(col), **pin)
+        elif col in help or pin:
+            config[col] = st.column_config.Column(help=help.get(col), **pin)
+    frame = pd.DataFrame(rows)
+    data: Any = frame
+    marks = {}
+    for col, direction in (better or {}).items():
+        if col in frame:
+            i = best_index([None if pd.isna(v) else float(v) for v in frame[col]], direction,
+                           target=(targets or {}).get(col))
+            if i is not None and len(frame) > 1:
+                marks[col] = i
+    if marks:
+        def style(column: pd.Series) -> list[str]:
+            i = marks.get(column.name)
+            return [f"background-color: {BEST_COLOR}" if j == i else "" for j in range(len(column))]
+
+        data = frame.style.apply(style, axis=0)
+    st.dataframe(data, hide_index=True, width="stretch", height="content", placeholder=MISSING,
                  column_config=config or None)  # every row shown: the tables are short, a scrolled one hid rows
+
+
+def metric_directions(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Which way is better for every column of ``rows`` named by a metric's table label (``METRIC_LABELS``)."""
+    from dither_lab.imaging.compare import METRIC_LABELS
+    from dither_lab.imaging.metrics import METRICS
+
+    by_label = {label: METRICS[k].better for k, label in METRIC_LABELS.items()}
+    return {c: by_label[c] for c in (rows[0] if rows else {}) if c in by_label}
 
 
 def resize_grid(values: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
