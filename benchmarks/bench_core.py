@@ -16,6 +16,8 @@ from dither_lab.bench import run
 
 TARGETS = {
     "dithered_sign_vs_sign": ("<=", 1.15),
+    "dithered_sign_vs_copy": ("<=", 2.0),
+    "dithered_sign_backward_vs_copy": ("<=", 2.0),
     "folded_vs_sign": ("<=", 1.05),
     "ordered_dither_vs_compare": ("<=", 3.0),
     "error_diffusion_512_s": ("<", 0.5),

@@ -59,6 +59,12 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     t_sign_f = median_time(lambda: torch.where(x >= 0, 1.0, -1.0), repeats=reps)
     t_dsign = median_time(lambda: dithered_sign(x, kern), repeats=reps)
     t_lsign = median_time(lambda: dithered_sign(x, "sign"), repeats=reps)  # the library's Sign: same compare path
+    # against the physical limit: copying the tensor (a new one, as the activation returns), forward and backward
+    t_copy = median_time(lambda: x.clone(), repeats=reps)
+    xg = x.clone().requires_grad_(True)
+    out = dithered_sign(xg, kern)
+    grad_out = torch.randn(*shape, generator=gen)
+    t_back = median_time(lambda: torch.autograd.grad(out, xg, grad_out, retain_graph=True), repeats=reps)
     bn = torch.nn.BatchNorm2d(shape[1]).eval()
     with torch.no_grad():
         bn.weight.uniform_(0.5, 1.5, generator=gen)
@@ -101,6 +107,10 @@ def run(*, quick: bool = False) -> dict[str, Any]:
         "dithered_sign_vs_sign": t_dsign / t_sign,
         "dithered_sign_vs_float_sign": t_dsign / t_sign_f,
         "dithered_sign_vs_library_sign": t_dsign / t_lsign,
+        "copy_s": t_copy,
+        "dithered_sign_vs_copy": t_dsign / t_copy,
+        "dithered_sign_backward_s": t_back,
+        "dithered_sign_backward_vs_copy": t_back / t_copy,
         "folded_vs_library_sign": t_fold / t_lsign,
         "folded_vs_sign": t_fold / t_sign,
         "channels_last_mixed_layout_vs_matched": t_mixed / t_matched,

@@ -275,3 +275,65 @@ def test_folding_refuses_a_batch_norm_without_fixed_statistics(make):
         bn.eval()
     with pytest.raises(ValueError, match="training mode|running statistics"):
         fold_batchnorm_thresholds(bn, "preset:design-2x2-a", 4, 4)
+
+
+def _reference_sign(x, thr):
+    one = torch.ones((), dtype=x.dtype)
+    return torch.where(x >= thr, one, -one)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "3d", "2d"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("kernel", ["preset:design-2x2-a", "preset:design3d-2x2x4", "blue-noise:8"])
+def test_the_one_pass_compare_equals_the_definition(layout, dtype, kernel):
+    # maps large enough for the fused loops (FUSED_MIN elements), with NaN and exact ties on the thresholds
+    from dither_lab.activation.dithered import FUSED_MIN, threshold_map
+
+    g = torch.Generator().manual_seed(5)
+    shape = {"contiguous": (3, 6, 48, 48), "channels_last": (3, 6, 48, 48), "3d": (12, 48, 64), "2d": (200, 180)}[layout]
+    x = torch.randn(shape, generator=g, dtype=dtype)
+    assert x.numel() >= FUSED_MIN
+    c = 1 if x.dim() == 2 else x.shape[-3]
+    thr = threshold_map(kernel, c, *x.shape[-2:], dtype=dtype)
+    x.view(-1)[::97] = float("nan")
+    flat = x.view(-1)
+    idx = torch.arange(0, flat.numel(), 89)
+    exact = thr.expand(x.shape if x.dim() > 2 else (1, *x.shape)).reshape(-1)[idx]
+    flat[idx] = exact  # x == threshold: +1
+    if layout == "channels_last":
+        x = x.contiguous(memory_format=torch.channels_last)
+    out = dithered_sign(x, kernel)
+    ref = _reference_sign(x, thr if x.dim() > 2 else thr[0])
+    assert torch.equal(out, ref) and out.dtype == dtype
+    assert out.is_contiguous(memory_format=torch.channels_last) == (layout == "channels_last")
+
+
+@pytest.mark.parametrize("ste", ["hardtanh", "approxsign", "identity"])
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
+def test_the_one_pass_backward_equals_the_straight_through_formula(ste, layout):
+    g = torch.Generator().manual_seed(6)
+    x = torch.randn(2, 8, 48, 48, generator=g) * 1.5
+    x.view(-1)[::101] = float("nan")
+    if layout == "channels_last":
+        x = x.contiguous(memory_format=torch.channels_last)
+    x.requires_grad_(True)
+    grad = torch.randn(x.shape, generator=g).contiguous(memory_format=torch.channels_last if layout == "channels_last"
+                                                        else torch.contiguous_format)
+    dithered_sign(x, "preset:design-2x2-a", ste=ste).backward(grad)
+    from dither_lab.activation.dithered import threshold_map
+
+    thr = threshold_map("preset:design-2x2-a", 8, 48, 48)
+    expected = grad * ste_window(x.detach() - thr, ste)
+    torch.testing.assert_close(x.grad, expected, rtol=0, atol=0, equal_nan=True)
+
+
+def test_a_learned_kernel_still_gets_its_gradient_through_the_one_pass_loops():
+    g = torch.Generator().manual_seed(7)
+    x = torch.randn(4, 8, 48, 48, generator=g, requires_grad=True)
+    k = torch.tensor([[0.2, -0.1], [0.0, 0.4]], requires_grad=True)
+    dithered_sign(x, k).sum().backward()
+    # d(out)/dx is the hard-tanh window; each kernel entry gets minus the window summed over where it is tiled
+    window = ste_window(x.detach() - k.detach().repeat(24, 24), "hardtanh")
+    torch.testing.assert_close(x.grad, window)
+    expected_k = -window.sum(dim=(0, 1)).reshape(24, 2, 24, 2).sum(dim=(0, 2))
+    torch.testing.assert_close(k.grad, expected_k)

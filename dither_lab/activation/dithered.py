@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from dither_lab._checks import check_choice
+from dither_lab.activation._fused import STE_CODES, compare_rows, run_rows, ste_rows
 from dither_lab.kernels import Kernel, as_kernel, resolve_phase, tile
 
 STE_NAMES = ("hardtanh", "approxsign", "identity")
@@ -69,18 +70,76 @@ class _DitheredSignFn(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None, None]:
         x, thr = ctx.saved_tensors
-        g = grad * ste_window(x - thr, ctx.ste)
+        g = _fused_ste(grad, x, thr, ctx.ste)
+        if g is None:
+            g = grad * ste_window(x - thr, ctx.ste)
         gx = g if ctx.needs_input_grad[0] else None
         gt = _reduce_to(-g, thr.shape) if ctx.needs_input_grad[1] else None
         return gx, gt, None
 
 
+#: Below this many elements the fused loops' thread start-up costs more than PyTorch's extra passes.
+FUSED_MIN = 1 << 15
+
+
+def _rows(x: torch.Tensor, thr: torch.Tensor) -> tuple[np.ndarray, np.ndarray] | None:
+    """``x`` and ``thr`` as the row views of :mod:`._fused` (NumPy, no copy of ``x``), or None where the fused
+    loops do not apply (not the CPU, not float32/64, a layout other than contiguous or channels-last, a threshold
+    map that does not broadcast as a tiled map does)."""
+    if (x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64) or x.numel() < FUSED_MIN
+            or thr.dtype != x.dtype or thr.device.type != "cpu" or x.dim() < 2 or thr.dim() > x.dim()):
+        return None
+    h, w = x.shape[-2:]
+    t = thr.detach()
+    if t.dim() < 2 or t.shape[-2:] != (h, w) or (t.dim() == 3 and t.shape[0] not in (1, x.shape[-3])):
+        return None
+    t = t.reshape(-1, h, w)
+    if x.is_contiguous():
+        return x.detach().numpy().reshape(-1, h * w), t.contiguous().numpy().reshape(-1, h * w)
+    if x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last):
+        rows = x.detach().permute(0, 2, 3, 1).numpy().reshape(-1, x.shape[1])  # (N*H*W, C), no copy
+        t = t.expand(x.shape[1], h, w).permute(1, 2, 0).contiguous().numpy().reshape(h * w, x.shape[1])
+        return rows, t
+    return None
+
+
+def _out_rows(out: torch.Tensor, like: np.ndarray) -> np.ndarray:
+    view = out.permute(0, 2, 3, 1) if not out.is_contiguous() else out
+    return view.numpy().reshape(like.shape)
+
+
+def _fused_compare(x: torch.Tensor, thr: torch.Tensor) -> torch.Tensor | None:
+    rows = _rows(x, thr)
+    if rows is None:
+        return None
+    xr, tr = rows
+    out = torch.empty_like(x)  # keeps x's memory format
+    one = np.ones((), dtype=xr.dtype)[()]
+    run_rows(compare_rows, xr.shape[0], torch.get_num_threads(), xr, tr, _out_rows(out, xr), one)
+    return out
+
+
+def _fused_ste(grad: torch.Tensor, x: torch.Tensor, thr: torch.Tensor, ste: str) -> torch.Tensor | None:
+    rows = _rows(x, thr)
+    if rows is None or grad.shape != x.shape or grad.dtype != x.dtype or grad.stride() != x.stride():
+        return None
+    xr, tr = rows
+    gr = grad.permute(0, 2, 3, 1).numpy() if not grad.is_contiguous() else grad.numpy()
+    out = torch.empty_like(x)
+    one, zero = np.ones((), dtype=xr.dtype)[()], np.zeros((), dtype=xr.dtype)[()]
+    run_rows(ste_rows, xr.shape[0], torch.get_num_threads(), gr.reshape(xr.shape), xr, tr, _out_rows(out, xr),
+             STE_CODES[ste], one, zero)
+    return out
+
+
 def _compare(x: torch.Tensor, thr: torch.Tensor | float) -> torch.Tensor:
     """``+1`` where ``x >= thr``, else ``-1``, in ``x``'s dtype and memory layout.
 
-    On the CPU the comparison is written straight into a tensor of ``x``'s dtype and mapped to +-1 in place: about
-    twice as fast as ``torch.where`` with scalar tensors (``benchmarks/bench_core.py``). On a GPU, where each
+    On the CPU a large map is compared in one pass (:mod:`._fused`: each element read once and written once); a
+    small one is compared straight into a tensor of ``x``'s dtype and mapped to +-1 in place. On a GPU, where each
     kernel launch counts, it stays two kernels (compare, select)."""
+    if isinstance(thr, torch.Tensor) and (fused := _fused_compare(x, thr)) is not None:
+        return fused
     if x.device.type != "cpu":
         one = torch.ones((), dtype=x.dtype, device=x.device)
         return torch.where(x >= thr, one, -one)
