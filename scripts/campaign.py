@@ -50,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
-from checkout import ASSETS, STUDY  # noqa: E402
+import checkout  # noqa: E402
 
 from dither_lab.io import record_asset  # noqa: E402
 from dither_lab.nn.train import shipped_run  # noqa: E402
@@ -353,7 +353,7 @@ def collect(folder: Path, tag: str, publish_ship: bool) -> None:
         card = r["card"] if r["card"].get("commit") else {**r["card"], "commit": camp.get("commit", "")}
         publish(folder / s["group"] / name / "model.safetensors", card, dataset=s["dataset"],
                 arch=s["model"]["arch"], activation=s["model"]["activation"], made_by=made_by)
-    out = STUDY
+    out = checkout.STUDY
     for ds in TRAIN_SIZE:
         rows = [{"name": n, "group": r["spec"]["group"], "activation": r["spec"]["model"]["activation"],
                  "affine": r["spec"]["model"]["affine"], "seed": r["spec"]["seed"], "epochs": r["epochs"],
@@ -371,7 +371,7 @@ def collect(folder: Path, tag: str, publish_ship: bool) -> None:
                  "epochs": {k: v for k, v in camp.get("epochs", {}).items() if k in (ds, "per_epoch_s")},
                  "status": camp.get("status"), "runs": rows}, indent=2) + "\n")
             record_asset(f"study/{path.name}", made_by=f"python scripts/campaign.py collect ... --tag {tag}",
-                         assets_dir=ASSETS)
+                         assets_dir=checkout.ASSETS)
             print(f"wrote {path} ({len(rows)} runs)")
 
 
@@ -411,7 +411,10 @@ def main() -> None:
     c.add_argument("folder")
     c.add_argument("--tag", required=True, help="names the results file: campaign_<tag>_<dataset>.json")
     c.add_argument("--publish", action="store_true", help="copy the ship runs' weights into dither_lab/assets/")
+    checkout.add_assets_option(c)
     a = p.parse_args()
+    if a.cmd == "collect":
+        checkout.use_assets(a.assets)
     if a.cmd == "plan":
         for r in plan():
             print(f"{r['group']:8s} {r['name']}")

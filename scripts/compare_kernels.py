@@ -18,9 +18,9 @@ import argparse
 import json
 import time
 
+import checkout
 import numpy as np
 import torch
-from checkout import ASSETS, STUDY
 
 from dither_lab.data import balanced_subset, load_dataset
 from dither_lab.io import record_asset
@@ -37,11 +37,13 @@ def main() -> None:
     p.add_argument("--metric-images", type=int, default=8)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--table", action="store_true", help="only print the Markdown table of the saved results")
+    checkout.add_assets_option(p)
     a = p.parse_args()
+    checkout.use_assets(a.assets)
     if a.table:
-        comp = load_results("compare", a.dataset, folder=STUDY)
+        comp = load_results("compare", a.dataset, folder=checkout.STUDY)
         if comp is None:
-            p.error(f"no compare_{a.dataset}.json in {STUDY} yet; run without --table first")
+            p.error(f"no compare_{a.dataset}.json in {checkout.STUDY} yet; run without --table first")
         print(markdown(comp["rows"]))
         return
     if a.threads:
@@ -55,7 +57,7 @@ def main() -> None:
         print(f"== model trained with {act}")
         models[act] = compare_kernels(model, test, train=train, metric_images=a.metric_images,
                                       learn_steps=a.learn_steps, progress=lambda s: print("  " + s, flush=True))
-    camp = load_results("campaign_short", a.dataset, folder=STUDY)
+    camp = load_results("campaign_short", a.dataset, folder=checkout.STUDY)
     tw = {} if camp is None else kernel_runs(camp)
     rows = []
     for i, r in enumerate(models["design"]):
@@ -65,13 +67,13 @@ def main() -> None:
                      "swapped_into_design_model": r["accuracy"], "trained_with": tw.get(r["key"]),
                      "feature_maps_design_model": {k: r[k] for k in METRIC_KEYS},
                      "feature_maps_sign_model": {k: s[k] for k in METRIC_KEYS}})
-    out = STUDY / f"compare_{a.dataset}.json"
+    out = checkout.STUDY / f"compare_{a.dataset}.json"
     out.write_text(json.dumps({"made_by": f"python scripts/compare_kernels.py --dataset {a.dataset} --count {a.count}",
                                "test_images": len(test), "metric_images": a.metric_images,
                                "learn_steps": a.learn_steps, "seconds": round(time.perf_counter() - t0, 1),
                                "rows": rows}, indent=2) + "\n")
     record_asset(f"study/{out.name}", made_by=f"python scripts/compare_kernels.py --dataset {a.dataset} --count {a.count}",
-                 assets_dir=ASSETS)
+                 assets_dir=checkout.ASSETS)
     print(f"wrote {out}\n")
     print(markdown(rows))
 

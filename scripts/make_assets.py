@@ -11,24 +11,24 @@ from __future__ import annotations
 import argparse
 import time
 
+import checkout
 import numpy as np
-from checkout import ASSETS
 
 from dither_lab.io import atomic_write, record_asset
 from dither_lab.kernels import blue_noise
 
 
 def make_blue_noise(sizes: list[int], seed: int, sigma: float) -> None:
-    out_dir = ASSETS / "blue_noise"
+    out_dir = checkout.ASSETS / "blue_noise"
     out_dir.mkdir(parents=True, exist_ok=True)
     for n in sizes:
         t0 = time.perf_counter()
         ranks = blue_noise(n, seed=seed, sigma=sigma).astype(np.uint32)
         secs = time.perf_counter() - t0
         rel = f"blue_noise/void_and_cluster_{n}_seed{seed}_sigma{sigma:g}.npy"
-        atomic_write(ASSETS / rel, lambda fh, r=ranks: np.save(fh, r, allow_pickle=False), force=True)
+        atomic_write(checkout.ASSETS / rel, lambda fh, r=ranks: np.save(fh, r, allow_pickle=False), force=True)
         record_asset(rel, made_by=f"python scripts/make_assets.py blue-noise --sizes {n} --seed {seed} --sigma {sigma:g}",
-                     seed=seed, sigma=sigma, size=n, seconds=round(secs, 1), assets_dir=ASSETS)
+                     seed=seed, sigma=sigma, size=n, seconds=round(secs, 1), assets_dir=checkout.ASSETS)
         print(f"{rel}: {secs:.1f} s")
 
 
@@ -37,12 +37,12 @@ def make_subset(per_class: int, seed: int) -> None:
 
     test = load_fashion_mnist("test")
     idx = balanced_indices(test.labels, per_class, seed=seed)
-    (ASSETS / SUBSET_ASSET).parent.mkdir(parents=True, exist_ok=True)
+    (checkout.ASSETS / SUBSET_ASSET).parent.mkdir(parents=True, exist_ok=True)
     images, labels = np.ascontiguousarray(test.images[idx]), test.labels[idx].astype(np.uint8)
-    atomic_write(ASSETS / SUBSET_ASSET,
+    atomic_write(checkout.ASSETS / SUBSET_ASSET,
                  lambda fh: np.savez_compressed(fh, images=images, labels=labels, indices=idx.astype(np.int32)), force=True)
     record_asset(SUBSET_ASSET, made_by=f"python scripts/make_assets.py subset --per-class {per_class} --seed {seed}",
-                 source="Fashion-MNIST test set (t10k), MIT licence, Zalando SE", count=int(idx.size), seed=seed, assets_dir=ASSETS)
+                 source="Fashion-MNIST test set (t10k), MIT licence, Zalando SE", count=int(idx.size), seed=seed, assets_dir=checkout.ASSETS)
     print(f"{SUBSET_ASSET}: {idx.size} images")
 
 
@@ -56,7 +56,10 @@ def main() -> None:
     s = sub.add_parser("subset", help="balanced held-out Fashion-MNIST test subset")
     s.add_argument("--per-class", type=int, default=200)
     s.add_argument("--seed", type=int, default=0)
+    for sp in (b, s):
+        checkout.add_assets_option(sp)
     a = p.parse_args()
+    checkout.use_assets(a.assets)
     if a.what == "blue-noise":
         make_blue_noise(a.sizes, a.seed, a.sigma)
     else:

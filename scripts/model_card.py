@@ -5,15 +5,19 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
-from checkout import ASSETS
+import checkout
 
 from dither_lab.io import atomic_write
 
 
 def main() -> None:
-    cards = sorted((ASSETS / "models").glob("*.card.json"))
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    checkout.add_assets_option(p)
+    checkout.use_assets(p.parse_args().assets)
+    cards = sorted((checkout.ASSETS / "models").glob("*.card.json"))
     lines = [
         "# Model card: the shipped pretrained BNNs",
         "",
@@ -64,8 +68,8 @@ def main() -> None:
         "",
     ]
     text = "\n".join(lines).encode()
-    atomic_write(ASSETS / "models" / "README.md", lambda fh: fh.write(text), force=True)
-    print(f"wrote {ASSETS / 'models' / 'README.md'}")
+    atomic_write(checkout.ASSETS / "models" / "README.md", lambda fh: fh.write(text), force=True)
+    print(f"wrote {checkout.ASSETS / 'models' / 'README.md'}")
 
 
 if __name__ == "__main__":

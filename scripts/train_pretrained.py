@@ -15,8 +15,8 @@ import argparse
 import json
 from pathlib import Path
 
+import checkout
 import torch
-from checkout import ASSETS
 
 from dither_lab.data import load_dataset
 from dither_lab.io import atomic_write, record_asset
@@ -34,7 +34,9 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--device", default="auto")
     p.add_argument("--resume", action="store_true")
+    checkout.add_assets_option(p)
     a = p.parse_args()
+    checkout.use_assets(a.assets)
     if a.threads:
         torch.set_num_threads(a.threads)
     arch = SHIPPED_MODELS[a.dataset]["arch"]
@@ -52,7 +54,7 @@ def publish(weights: Path, card: dict, *, dataset: str, arch: str, activation: s
     """Copy trained weights into dither_lab/assets/models/<dataset>-<arch>-<activation>.safetensors with their card (plus
     sizes and the command that made them) and record both in the manifest. Returns the published weights."""
     name = f"{dataset}-{arch}-{activation}"
-    out = ASSETS / "models"
+    out = checkout.ASSETS / "models"
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{name}.safetensors"
     data = Path(weights).read_bytes()
@@ -62,7 +64,7 @@ def publish(weights: Path, card: dict, *, dataset: str, arch: str, activation: s
     text = (json.dumps(card, indent=2) + "\n").encode()
     atomic_write(out / f"{name}.card.json", lambda fh: fh.write(text), force=True)
     for rel in (f"models/{name}.safetensors", f"models/{name}.card.json"):
-        record_asset(rel, made_by=made_by, test_accuracy=card["test_accuracy"], assets_dir=ASSETS)
+        record_asset(rel, made_by=made_by, test_accuracy=card["test_accuracy"], assets_dir=checkout.ASSETS)
     print(f"{name}: test accuracy {card['test_accuracy']:.4f} after {card['epochs_done']} epochs, "
           f"{card['wall_time_s']:.0f} s; weights {target.stat().st_size} bytes")
     return target
