@@ -29,27 +29,27 @@ from dither_lab.design import (
 def main() -> int:
     levels = simulate_responses(gray_images(embedded_subset().images[:1000]), seed=0)
     t0 = time.perf_counter()
-    r2 = search(levels, 2, 2, "tv")
+    r2 = search(levels, 2, 2, objective="tv")
     t_table2 = time.perf_counter() - t0
     t0 = time.perf_counter()
-    score_simulated(levels, all_candidates(2, 2), "tv")
+    score_simulated(levels, all_candidates(2, 2), objective="tv")
     t_sim2 = time.perf_counter() - t0
     t0 = time.perf_counter()
-    r3 = search(levels, 3, 3, "tv")
+    r3 = search(levels, 3, 3, objective="tv")
     t_table3 = time.perf_counter() - t0
     # simulated 3x3 estimated from 1,296 simulated candidates (the full run would take hours)
     est_sim3 = t_sim2 / 1296 * 6**9
     t0 = time.perf_counter()
-    l3 = local_search(levels, 3, 3, "tv", restarts=32)
+    l3 = local_search(levels, 3, 3, objective="tv", restarts=32)
     t_local3 = time.perf_counter() - t0
     larger = {}
     for side in (4, 8):
         t0 = time.perf_counter()
-        lr = local_search(levels, side, side, "tv", restarts=8, init=tiled_start(levels, side, side, "tv"))
+        lr = local_search(levels, side, side, objective="tv", restarts=8, init=tiled_start(levels, side, side, objective="tv"))
         larger[f"{side}x{side}"] = {"seconds": time.perf_counter() - t0, "best": lr["best"][0],
                                     "evaluations": lr["evaluations"]}
     t0 = time.perf_counter()
-    r3d = search_3d(gray_images(embedded_subset().images[:1000]), 4, 2, 2, "tv")
+    r3d = search_3d(gray_images(embedded_subset().images[:1000]), 4, 2, 2, objective="tv")
     t_3d = time.perf_counter() - t0
     res = {"local_3x3_s": t_local3, "local_vs_exhaustive_3x3": t_local3 / t_table3,
            "local_3x3_reaches_optimum": abs(l3["best"][0]["score"] - r3["best"][0]["score"]) < 1e-12,

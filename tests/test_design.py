@@ -29,8 +29,8 @@ def test_responses_are_relu_levels():
 @pytest.mark.parametrize("objective", D.TABLE_OBJECTIVES)
 def test_tables_equal_simulation_2x2_exactly(levels, objective):
     cands = D.all_candidates(2, 2)
-    np.testing.assert_allclose(D.score_tables(D.build_tables(levels, 2, 2), cands, objective),
-                               D.score_simulated(levels, cands, objective), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(D.score_tables(D.build_tables(levels, 2, 2), cands, objective=objective),
+                               D.score_simulated(levels, cands, objective=objective), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("objective", ["tv", "mse", "correlation"])
@@ -38,25 +38,25 @@ def test_tables_equal_simulation_on_3x3_sample(levels, objective):
     rng = np.random.default_rng(0)
     idx = rng.choice(6**9, size=40, replace=False)
     cands = np.stack([D.candidate_digits(3, 3, int(i), int(i) + 1)[0].reshape(3, 3) for i in idx])
-    np.testing.assert_allclose(D.score_tables(D.build_tables(levels, 3, 3), cands, objective),
-                               D.score_simulated(levels, cands, objective), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(D.score_tables(D.build_tables(levels, 3, 3), cands, objective=objective),
+                               D.score_simulated(levels, cands, objective=objective), rtol=1e-10, atol=1e-12)
 
 
 def test_tv_optimum_is_the_degenerate_checkerboard(levels):
-    res = D.search(levels, 2, 2, "tv", top=3)
+    res = D.search(levels, 2, 2, objective="tv", top=3)
     best = np.array(res["best"][0]["levels"])
     assert sorted(best.ravel().tolist()) == [0, 0, 9, 9] and best[0, 0] == best[1, 1]
     assert set(res["presets"]) == {"design-2x2-a", "design-2x2-b", "design-2x2-c"}
-    matched = D.search(levels, 2, 2, "tv_match", top=3)
+    matched = D.search(levels, 2, 2, objective="tv_match", top=3)
     assert matched["best"][0]["levels"] != res["best"][0]["levels"]
     assert res["count"] == 1296 and sum(res["histogram"]["counts"]) == 1296
 
 
 def test_search_errors(levels):
     with pytest.raises(ValueError, match="does not decompose"):
-        D.search(levels, 2, 2, "csf_psnr")
+        D.search(levels, 2, 2, objective="csf_psnr")
     with pytest.raises(ValueError, match="objective must be one of"):
-        D.search(levels, 2, 2, "beauty")
+        D.search(levels, 2, 2, objective="beauty")
 
 
 def test_cli_design_json(capsys):
@@ -105,48 +105,48 @@ def test_cli_scale_from_model(capsys):
 @pytest.mark.parametrize("objective", D.TABLE_OBJECTIVES)
 @pytest.mark.parametrize("size", [2, 3])
 def test_local_search_finds_the_exhaustive_optimum(levels, objective, size):
-    exact = D.search(levels, size, size, objective, top=1)["best"][0]
-    local = D.local_search(levels, size, size, objective, restarts=32, seed=0)
+    exact = D.search(levels, size, size, objective=objective, top=1)["best"][0]
+    local = D.local_search(levels, size, size, objective=objective, restarts=32, seed=0)
     assert local["best"][0]["score"] == pytest.approx(exact["score"], rel=1e-12, abs=1e-12)
     for run in local["starts"]:  # every start ends in a local optimum: no single entry improves it
         cur = np.searchsorted(D.LEVEL_VALUES, np.array(run["levels"]).ravel())
         tables = D.build_tables(levels, size, size)
         sign = -1 if D.MAXIMIZE[objective] else 1
-        base = sign * D.score_tables(tables, cur[None], objective)[0]
+        base = sign * D.score_tables(tables, cur[None], objective=objective)[0]
         for p in range(size * size):
             c = np.repeat(cur[None], 6, axis=0)
             c[:, p] = np.arange(6)
-            assert (sign * D.score_tables(tables, c, objective)).min() >= base - 1e-9
+            assert (sign * D.score_tables(tables, c, objective=objective)).min() >= base - 1e-9
 
 
 def test_local_search_larger_kernels_and_inits(levels):
-    best = D.search(levels, 2, 2, "tv", top=1)["best"][0]
-    res = D.local_search(levels, 4, 4, "tv", restarts=2, init=np.tile(best["levels"], (2, 2)))
+    best = D.search(levels, 2, 2, objective="tv", top=1)["best"][0]
+    res = D.local_search(levels, 4, 4, objective="tv", restarts=2, init=np.tile(best["levels"], (2, 2)))
     assert res["best"][0]["score"] >= best["score"] - 1e-12  # a 4x4 kernel can draw the 2x2 optimum, its start
     assert len(res["starts"]) == 3 and res["size"] == [4, 4]
-    nested = D.local_search(levels, 2, 2, "tv", restarts=0, init=[[0, 9], [9, 0]])  # one kernel as lists
+    nested = D.local_search(levels, 2, 2, objective="tv", restarts=0, init=[[0, 9], [9, 0]])  # one kernel as lists
     assert [r["start"] for r in nested["starts"]] == [[[0, 9], [9, 0]]]
-    two = D.local_search(levels, 2, 2, "tv", restarts=0, init=[[[0, 9], [9, 0]], [[5, 5], [5, 5]]])
+    two = D.local_search(levels, 2, 2, objective="tv", restarts=0, init=[[[0, 9], [9, 0]], [[5, 5], [5, 5]]])
     assert len(two["starts"]) == 2
     with pytest.raises(ValueError, match="init kernels must be 4x4"):
-        D.local_search(levels, 4, 4, "tv", init=np.zeros((2, 2)))
+        D.local_search(levels, 4, 4, objective="tv", init=np.zeros((2, 2)))
     with pytest.raises(ValueError, match="m must be an integer"):
-        D.local_search(levels, 0, 4, "tv")
+        D.local_search(levels, 0, 4, objective="tv")
     with pytest.raises(ValueError, match="at least one start"):
-        D.local_search(levels, 2, 2, "tv", restarts=0)
+        D.local_search(levels, 2, 2, objective="tv", restarts=0)
     with pytest.raises(ValueError, match="objective must be one of"):
-        D.local_search(levels, 2, 2, "csf_psnr")
+        D.local_search(levels, 2, 2, objective="csf_psnr")
 
 
 def test_search_3d_slices_are_each_groups_optimum():
     imgs = D.gray_images(embedded_subset().images[:40])
-    res = D.search_3d(imgs, 2, 2, 2, "psnr", channels=4, seed=3)
+    res = D.search_3d(imgs, 2, 2, 2, objective="psnr", channels=4, seed=3)
     assert np.array(res["levels"]).shape == (2, 2, 2)
     for f, sl in enumerate(res["slices"]):
         assert sl["channels"] == [f, f + 2]
         pooled = np.concatenate([D.simulate_responses(imgs, seed=3 + c) for c in sl["channels"]])
-        assert sl["levels"] == D.search(pooled, 2, 2, "psnr", top=1)["best"][0]["levels"]
-    local = D.search_3d(imgs, 2, 2, 2, "psnr", channels=4, seed=3, method="local", restarts=4)
+        assert sl["levels"] == D.search(pooled, 2, 2, objective="psnr", top=1)["best"][0]["levels"]
+    local = D.search_3d(imgs, 2, 2, 2, objective="psnr", channels=4, seed=3, method="local", restarts=4)
     assert [s["score"] for s in local["slices"]] == pytest.approx([s["score"] for s in res["slices"]])
     with pytest.raises(ValueError, match="channels must be an integer >= slices"):
         D.search_3d(imgs, 4, 2, 2, channels=2)
@@ -166,6 +166,6 @@ def test_cli_local_and_3d(capsys):
 
 
 def test_tiled_start(levels):
-    best = D.search(levels, 2, 2, "psnr", top=1)["best"][0]["levels"]
-    assert D.tiled_start(levels, 4, 6, "psnr").tolist() == np.tile(best, (2, 3)).tolist()
+    best = D.search(levels, 2, 2, objective="psnr", top=1)["best"][0]["levels"]
+    assert D.tiled_start(levels, 4, 6, objective="psnr").tolist() == np.tile(best, (2, 3)).tolist()
     assert D.tiled_start(levels, 3, 4) is None

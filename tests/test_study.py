@@ -51,7 +51,7 @@ def responses():
 @pytest.mark.parametrize("key", list(DESIGNED))
 def test_designed_study_kernels_come_from_the_search(key, responses):
     size, objective, levels, bn = DESIGNED[key]
-    assert D.search(responses, size, size, objective, top=1)["best"][0]["levels"] == levels
+    assert D.search(responses, size, size, objective=objective, top=1)["best"][0]["levels"] == levels
     np.testing.assert_allclose(make_kernel(study_kernel(key).spec).values, bn, rtol=1e-12)
 
 

@@ -46,7 +46,7 @@ def _cmd_design(a: argparse.Namespace) -> None:
     except ValueError as exc:
         raise CliError(f"dither-lab design: {exc}") from None
     images = _design_images(a.images, a.count, a.data)
-    res = design_kernel(images, m, n, a.objective, slices=max(1, a.slices), method=a.method, restarts=a.restarts,
+    res = design_kernel(images, m, n, objective=a.objective, slices=max(1, a.slices), method=a.method, restarts=a.restarts,
                         seed=a.seed, top=a.top)
     if a.scale_from:
         from dither_lab.data import embedded_subset

@@ -92,7 +92,7 @@ def _neighbours(m: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return pi * n + (pj + 1) % n, ((pi + 1) % m) * n + pj
 
 
-def score_tables(tables: Tables, candidates: np.ndarray, objective: str = DEFAULT_OBJECTIVE) -> np.ndarray:
+def score_tables(tables: Tables, candidates: np.ndarray, *, objective: str = DEFAULT_OBJECTIVE) -> np.ndarray:
     """Exact scores of candidates (C, m, n) from the tables, without simulating any binarization."""
     check_choice("objective", objective, TABLE_OBJECTIVES)
     t = tables
@@ -120,7 +120,7 @@ def score_tables(tables: Tables, candidates: np.ndarray, objective: str = DEFAUL
     return np.divide(cov, den, out=np.zeros(len(c)), where=den > 0)
 
 
-def search(levels: np.ndarray, m: int, n: int, objective: str = DEFAULT_OBJECTIVE, *, top: int = 10,
+def search(levels: np.ndarray, m: int, n: int, *, objective: str = DEFAULT_OBJECTIVE, top: int = 10,
            method: str = "table", chunk: int = 1_000_000) -> dict[str, Any]:
     """Exhaustive search of every m x n kernel over the level set; returns the full ranking summary.
 
@@ -145,11 +145,11 @@ def search(levels: np.ndarray, m: int, n: int, objective: str = DEFAULT_OBJECTIV
         tables = build_tables(levels, m, n)
         scores = np.empty(total)
         for s in range(0, total, chunk):
-            scores[s : s + chunk] = score_tables(tables, candidate_digits(m, n, s, min(total, s + chunk)), objective)
+            scores[s : s + chunk] = score_tables(tables, candidate_digits(m, n, s, min(total, s + chunk)), objective=objective)
     else:
         if total > 50_000:
             raise ValueError(f"simulated search of {total} candidates would take too long; use method='table'")
-        scores = score_simulated(levels, all_candidates(m, n), objective)
+        scores = score_simulated(levels, all_candidates(m, n), objective=objective)
     secs = time.perf_counter() - t0
     maximize = MAXIMIZE[objective]
     order = np.argsort(-scores if maximize else scores, kind="stable")

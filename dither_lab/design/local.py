@@ -14,8 +14,8 @@ from dither_lab.design.responses import LEVEL_VALUES, simulate_responses
 from dither_lab.kernels import LEVELS
 
 
-def local_search(levels: np.ndarray, m: int, n: int, objective: str = DEFAULT_OBJECTIVE, *, restarts: int = 8, seed: int = 0,
-                 init: Any = None, max_sweeps: int = 100) -> dict[str, Any]:
+def local_search(levels: np.ndarray, m: int, n: int, *, objective: str = DEFAULT_OBJECTIVE, restarts: int = 8,
+                 seed: int = 0, init: Any = None, max_sweeps: int = 100) -> dict[str, Any]:
     """Kernels past 3x3 (6^16 candidates for 4x4) by coordinate descent on the exact tables.
 
     Method: from a start kernel, visit the entries in a seeded random order; for each, score all six levels with the
@@ -59,14 +59,14 @@ def local_search(levels: np.ndarray, m: int, n: int, objective: str = DEFAULT_OB
     runs = []
     for d0 in digits0:
         cur = d0.astype(np.intp).copy()
-        best = sign * float(score_tables(tables, cur[None], objective)[0])
+        best = sign * float(score_tables(tables, cur[None], objective=objective)[0])
         sweeps = 0
         for sweeps in range(1, max_sweeps + 1):  # noqa: B007 (reported)
             changed = False
             for p in rng.permutation(m * n):
                 cands = np.repeat(cur[None], 6, axis=0)
                 cands[:, p] = np.arange(6)
-                s = sign * score_tables(tables, cands, objective)
+                s = sign * score_tables(tables, cands, objective=objective)
                 evals += 6
                 j = int(np.argmin(s))
                 if s[j] < best - 1e-12 and j != cur[p]:
@@ -82,15 +82,15 @@ def local_search(levels: np.ndarray, m: int, n: int, objective: str = DEFAULT_OB
             "seconds": time.perf_counter() - t0}
 
 
-def tiled_start(levels: np.ndarray, m: int, n: int, objective: str = DEFAULT_OBJECTIVE) -> np.ndarray | None:
+def tiled_start(levels: np.ndarray, m: int, n: int, *, objective: str = DEFAULT_OBJECTIVE) -> np.ndarray | None:
     """The exhaustive 2x2 optimum tiled up to m x n (a start for :func:`local_search`), or None when m or n is odd."""
     if m % 2 or n % 2:
         return None
-    return np.tile(np.array(search(levels, 2, 2, objective, top=1)["best"][0]["levels"]), (m // 2, n // 2))
+    return np.tile(np.array(search(levels, 2, 2, objective=objective, top=1)["best"][0]["levels"]), (m // 2, n // 2))
 
 
-def search_3d(images: np.ndarray, slices: int, m: int, n: int, objective: str = DEFAULT_OBJECTIVE, *, channels: int | None = None,
-              seed: int = 0, method: str = "auto", **local: Any) -> dict[str, Any]:
+def search_3d(images: np.ndarray, slices: int, m: int, n: int, *, objective: str = DEFAULT_OBJECTIVE,
+              channels: int | None = None, seed: int = 0, method: str = "auto", **local: Any) -> dict[str, Any]:
     """Channel-cycled (3-D) kernels, as the authors' DeSign3D: slice ``f`` thresholds channels ``c = f mod F``.
 
     The simulation gets ``channels`` response channels (default ``2 F``), channel ``c`` from its own random
@@ -118,7 +118,7 @@ def search_3d(images: np.ndarray, slices: int, m: int, n: int, objective: str = 
     out = []
     for f in range(slices):
         pooled = np.concatenate(responses[f::slices])
-        res = search(pooled, m, n, objective, top=1) if exhaustive else local_search(pooled, m, n, objective, **local)
+        res = search(pooled, m, n, objective=objective, top=1) if exhaustive else local_search(pooled, m, n, objective=objective, **local)
         out.append({"slice": f, "channels": list(range(f, channels, slices)), "levels": res["best"][0]["levels"],
                     "score": res["best"][0]["score"], "method": res["method"]})
     return {"size": [slices, m, n], "objective": objective, "maximize": MAXIMIZE[objective], "channels": channels,

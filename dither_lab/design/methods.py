@@ -33,7 +33,7 @@ def resolve_method(m: int, n: int, method: str = "auto") -> str:
     return method
 
 
-def design_kernel(images: np.ndarray, m: int, n: int, objective: str = DEFAULT_OBJECTIVE, *, slices: int = 1,
+def design_kernel(images: np.ndarray, m: int, n: int, *, objective: str = DEFAULT_OBJECTIVE, slices: int = 1,
                   method: str = "auto", restarts: int = 8, seed: int = 0, top: int = 10) -> dict[str, Any]:
     """Design an m x n kernel (or an F x m x n one, ``slices`` = F > 1) on gray images by the paper's procedure.
 
@@ -56,13 +56,13 @@ def design_kernel(images: np.ndarray, m: int, n: int, objective: str = DEFAULT_O
         raise ValueError(f"slices must be a whole number >= 1, got {slices!r}")
     if slices > 1:
         local = {"restarts": restarts} if used == "local" else {}
-        res = search_3d(images, slices, m, n, objective, seed=seed,
+        res = search_3d(images, slices, m, n, objective=objective, seed=seed,
                         method="local" if used == "local" else "exhaustive", **local)
         return {**res, "method": used, "kernel_levels": res["levels"]}
     levels = simulate_responses(images, seed=seed)
     if used == "local":
-        res = local_search(levels, m, n, objective, restarts=restarts, seed=seed,
-                           init=tiled_start(levels, m, n, objective))
+        res = local_search(levels, m, n, objective=objective, restarts=restarts, seed=seed,
+                           init=tiled_start(levels, m, n, objective=objective))
     else:
-        res = search(levels, m, n, objective, top=top, method=used)
+        res = search(levels, m, n, objective=objective, top=top, method=used)
     return {**res, "kernel_levels": res["best"][0]["levels"]}

@@ -34,7 +34,7 @@ def _tv01(b: np.ndarray) -> np.ndarray:
     return (one + _SQRT2 * both) / (c.shape[-3] * c.shape[-2] * c.shape[-1])
 
 
-def score_simulated(levels: np.ndarray, candidates: np.ndarray, objective: str = DEFAULT_OBJECTIVE, *,
+def score_simulated(levels: np.ndarray, candidates: np.ndarray, *, objective: str = DEFAULT_OBJECTIVE,
                     chunk: int = 8) -> np.ndarray:
     """Score candidates by simulating each binarization (the reference path; any objective).
 

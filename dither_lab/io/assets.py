@@ -27,7 +27,7 @@ RESTORE = ("restore it by reinstalling dither_lab (`pip install --force-reinstal
            "`git checkout -- dither_lab/assets`,")
 
 
-def read_manifest(assets_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+def read_manifest(*, assets_dir: str | os.PathLike | None = None) -> dict[str, Any]:
     """The assets manifest: ``{"files": {relative path: {"sha256", "bytes", "made_by", ...}}}``."""
     root = Path(assets_dir) if assets_dir is not None else ASSETS_DIR
     p = root / MANIFEST_NAME
@@ -45,7 +45,7 @@ def read_manifest(assets_dir: str | os.PathLike | None = None) -> dict[str, Any]
 def record_asset(relpath: str, *, made_by: str, assets_dir: str | os.PathLike | None = None, **info: Any) -> None:
     """Add or update one file's entry (sha256, size, how it was made) in the manifest, atomically."""
     root = Path(assets_dir) if assets_dir is not None else ASSETS_DIR
-    doc = read_manifest(root)
+    doc = read_manifest(assets_dir=root)
     path = root / relpath
     doc["files"][relpath] = {"sha256": sha256_file(path), "bytes": path.stat().st_size, "made_by": made_by, **info}
     doc["files"] = dict(sorted(doc["files"].items()))
@@ -60,7 +60,7 @@ def verified_asset(relpath: str, *, assets_dir: str | os.PathLike | None = None)
         ValueError: the asset is missing, unlisted or damaged (the message says how to restore it).
     """
     root = Path(assets_dir) if assets_dir is not None else ASSETS_DIR
-    entry = read_manifest(root)["files"].get(relpath)
+    entry = read_manifest(assets_dir=root)["files"].get(relpath)
     path = root / relpath
     if entry is None:
         raise ValueError(f"asset {relpath} is not listed in {root / MANIFEST_NAME}")

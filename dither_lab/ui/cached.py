@@ -145,7 +145,7 @@ def design_search(size: int, objective: str, count: int, seed: int) -> tuple[dic
     from dither_lab.design import gray_images, search, simulate_responses
 
     levels = simulate_responses(gray_images(eval_set("fashion-mnist").images[:count]), seed=seed)
-    return search(levels, size, size, objective), np.asarray(levels[0])
+    return search(levels, size, size, objective=objective), np.asarray(levels[0])
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -156,5 +156,5 @@ def design_beyond(size: int, slices: int, objective: str, count: int, seed: int)
     from dither_lab.design import design_kernel, gray_images, simulate_responses
 
     images = gray_images(eval_set("fashion-mnist").images[:count])
-    res = design_kernel(images, size, size, objective, slices=slices, seed=seed)
+    res = design_kernel(images, size, size, objective=objective, slices=slices, seed=seed)
     return {**res, "response": np.asarray(simulate_responses(images[:1], seed=seed)[0])}

@@ -425,7 +425,7 @@ def test_kernel_designer_local_and_3d_search():
     starts = _table(at)
     assert len(starts) == 9  # the tiled 2x2 optimum and 8 random starts
     levels = simulate_responses(gray_images(embedded_subset().images[:200]))
-    expected = local_search(levels, 4, 4, "tv", restarts=8, seed=0, init=tiled_start(levels, 4, 4, "tv"))
+    expected = local_search(levels, 4, 4, objective="tv", restarts=8, seed=0, init=tiled_start(levels, 4, 4, objective="tv"))
     assert starts["score"].max() == pytest.approx(expected["best"][0]["score"])
     at.radio(key="des_size").set_value(2).run()
     at.select_slider(key="des_slices").set_value(2).run()
