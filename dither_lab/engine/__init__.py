@@ -21,12 +21,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from dither_lab.engine.program import FORMAT, VERSION, PackedProgram, load_program, save_program
+from dither_lab.engine.program import FORMAT, VERSION, PackedConv2d, PackedProgram, load_program, save_program
 
-_LAZY = {"compile_model": "dither_lab.engine.compile", "float_reference": "dither_lab.engine.compile",
-         "integer_thresholds": "dither_lab.engine.compile"}
+_LAZY = {name: "dither_lab.engine.compile"
+         for name in ("compile_model", "compile_conv", "float_reference", "integer_thresholds")}
 
-__all__ = ["FORMAT", "VERSION", "PackedProgram", "load_program", "save_program", *_LAZY]
+__all__ = ["FORMAT", "VERSION", "PackedConv2d", "PackedProgram", "load_program", "save_program", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -398,3 +398,15 @@ def global_mean(x, out):
                 acc[0, ch] += acc[lv, ch]
         for ch in range(c):
             out[b, ch] = acc[0, ch] / div
+
+
+@_jit
+def linear(x, wt, bias, out):
+    """out[b, o] = (sum over k of x[b, k] * wt[o, k], fused multiply-adds in order from 0) + bias[o]: the same
+    order for every batch size (a BLAS product's depends on the shapes)."""
+    for b in range(x.shape[0]):
+        for o in range(wt.shape[0]):
+            acc = np.float32(0.0)
+            for k in range(x.shape[1]):
+                acc = fma32(x[b, k], wt[o, k], acc)
+            out[b, o] = acc + bias[o]

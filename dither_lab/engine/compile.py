@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from dither_lab.engine import _kernels as K
-from dither_lab.engine.program import FORMAT, VERSION, PackedProgram
+from dither_lab.engine.program import FORMAT, VERSION, PackedConv2d, PackedProgram
 
 
 def compile_model(model: Any, *, kernel: Any = None, layers: Any = None, threads: int = 1) -> PackedProgram:
@@ -103,7 +103,7 @@ class _Builder:
         self.graph: dict[str, Any] = {"format": FORMAT, "version": VERSION, "input": list(shape), "ops": []}
         self.arrays: dict[str, np.ndarray] = {}
         self.names = {id(mod): n for n, mod in model.named_modules()}
-        self.acts = binary_layers(model)
+        self.acts = binary_layers(model) if isinstance(model, _torch_module()) else {}
         self.count = 0
         self.inexact: list[str] = []  # real convolutions whose summation order no candidate reproduced
 
@@ -120,6 +120,47 @@ class _Builder:
         out = self.value()
         self.graph["ops"].append({"op": kind, "in": src, "out": out, **fields})
         return out
+
+
+def _torch_module() -> type:
+    from torch import nn
+
+    return nn.Module
+
+
+def compile_conv(conv: Any, act: Any = None, *, height: int, width: int, pool: int = 1) -> PackedConv2d:
+    """Compile one binary convolution (and the binary activation it feeds, folded into integer thresholds) for
+    a ``height`` x ``width`` input: a :class:`~dither_lab.engine.program.PackedConv2d` on bits.
+
+    Args:
+        conv: a :class:`dither_lab.models.BinaryConv2d` (eval mode).
+        act: a :class:`dither_lab.models.BinaryActivation` (eval mode) applied to its output, or None for the
+            real output ``float32(acc) * alpha``.
+        height, width: the input size.
+        pool: 1, or 2 for a 2x2 max-pool between the convolution and ``act``.
+
+    Returns:
+        The packed layer; its bits equal ``act(maxpool(conv(x)))`` (or its values ``maxpool(conv(x))``) of the
+        float model for +-1 inputs ``x``.
+
+    Raises:
+        ValueError: a convolution the engine does not run (groups, dilation, bias), a bad size or pool.
+    """
+    from torch import nn
+
+    from dither_lab.models import BinaryActivation, BinaryConv2d
+
+    if not isinstance(conv, BinaryConv2d) or not (act is None or isinstance(act, BinaryActivation)):
+        raise TypeError("conv must be a BinaryConv2d and act a BinaryActivation or None")
+    if pool not in (1, 2):
+        raise ValueError(f"pool must be 1 or 2, got {pool!r}")
+    holder = nn.ModuleDict({"conv": conv, **({"act": act} if act is not None else {})})
+    b = _Builder(holder, [conv.in_channels, height, width])
+    import torch
+
+    with torch.no_grad():
+        _binary_conv(b, "input", conv, [conv.in_channels, height, width], pool=pool, act=act)
+    return PackedConv2d(b.graph["ops"][0], b.arrays, (conv.in_channels, height, width))
 
 
 def _np(t: Any) -> np.ndarray:

@@ -395,6 +395,68 @@ class PackedProgram:
             return self._prepared[0]
 
 
+class PackedConv2d:
+    """One packed binary convolution, on bits in and out: what a program runs inside, exposed for tests and
+    benchmarks. Build it with :func:`dither_lab.engine.compile_conv`.
+
+    Its input is a binary map of ``channels`` x ``height`` x ``width`` packed by :meth:`pack`; its output is bits
+    (with a folded binary activation, unpacked by :meth:`unpack`) or float32 (N, Ho, Wo, O), channels last.
+    """
+
+    def __init__(self, op: dict[str, Any], arrays: dict[str, np.ndarray], shape: tuple[int, int, int]) -> None:
+        graph = {"format": FORMAT, "version": VERSION, "input": list(shape), "output": "out",
+                 "ops": [{"op": "threshold", "in": "input", "out": "bits", "theta": "sign.theta", "flip": "sign.flip"},
+                         {**op, "in": "bits", "out": "conv"}, {"op": "flatten", "in": "conv", "out": "out"}]}
+        full = {**arrays, "sign.theta": np.zeros((1, 1, shape[0]), np.float32),
+                "sign.flip": np.zeros(shape[0], np.uint8)}
+        if op.get("mode") == "bits":  # bits cannot be flattened into the vector a graph ends in: check it alone
+            graph["ops"][2] = {"op": "flatten", "in": "input", "out": "out"}
+        layout = _Layout(graph, full, "packed convolution")
+        self.op = graph["ops"][1]
+        self.arrays = full
+        self.input_shape = tuple(shape)
+        self.output_shape = layout.values["conv"][1:]
+        self._prep = _prepare({"ops": [self.op]}, full, layout)[0]
+
+    def pack(self, x: np.ndarray) -> np.ndarray:
+        """+-1 (or any real) input (N, C, H, W) -> bits (N, H, W, words): bit set where x >= 0."""
+        from dither_lab.engine import _kernels as K
+
+        x = np.asarray(x)
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(f"x must be (N, {', '.join(map(str, self.input_shape))}), got shape {x.shape}")
+        xl = np.ascontiguousarray(x.transpose(0, 2, 3, 1), dtype=np.float32)
+        out = np.empty(xl.shape[:3] + (_words(self.input_shape[0]),), dtype=np.uint64)
+        K.threshold_bits(xl, self.arrays["sign.theta"], self.arrays["sign.flip"], out)
+        return out
+
+    def __call__(self, bits: np.ndarray, *, threads: int = 1) -> np.ndarray:
+        """Run the convolution on packed bits (from :meth:`pack` or a previous layer), ``threads`` batch chunks."""
+        c, h, w = self.input_shape
+        if not (isinstance(bits, np.ndarray) and bits.dtype == np.uint64 and bits.ndim == 4
+                and bits.shape[1:] == (h, w, _words(c)) and bits.shape[0] >= 1):
+            raise ValueError(f"bits must be uint64 (N, {h}, {w}, {_words(c)}), got "
+                             f"{getattr(bits, 'dtype', type(bits).__name__)} {getattr(bits, 'shape', '')}")
+        threads = _check_threads(threads)
+        chunks = [k for k in np.array_split(np.arange(bits.shape[0]), min(threads, bits.shape[0])) if k.size]
+        run = self._run
+        if len(chunks) == 1:
+            return run(bits)
+        with ThreadPoolExecutor(max_workers=len(chunks) - 1) as pool:
+            futures = [pool.submit(run, bits[k[0] : k[-1] + 1]) for k in chunks[1:]]
+            first = run(bits[chunks[0][0] : chunks[0][-1] + 1])
+            return np.concatenate([first] + [f.result() for f in futures])
+
+    def _run(self, bits: np.ndarray) -> np.ndarray:
+        return _run_binary_conv(self.op, self._prep, self.arrays, bits, {})
+
+    def unpack(self, bits: np.ndarray) -> np.ndarray:
+        """Output bits (N, Ho, Wo, words) -> bool (N, O, Ho, Wo), True for +1."""
+        o = self.output_shape[0]
+        u = np.unpackbits(np.ascontiguousarray(bits).view(np.uint8), axis=-1, bitorder="little")[..., :o]
+        return np.ascontiguousarray(u.astype(bool).transpose(0, 3, 1, 2))
+
+
 def _check_threads(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= int(value) <= MAX_THREADS:
         raise ValueError(f"threads must be an integer in 1..{MAX_THREADS}, got {value!r}")
@@ -413,6 +475,8 @@ _EMPTY_F32 = np.zeros(0, dtype=np.float32)
 _EMPTY_RES = np.zeros((0, 1, 1, 1), dtype=np.float32)
 _EMPTY_BITS = np.zeros((0, 1, 1, 1), dtype=np.uint64)
 _EMPTY_REAL = np.zeros((0, 1, 1, 1), dtype=np.float32)
+_EMPTY_K = np.zeros((1, 1, 0), dtype=np.int32)
+_EMPTY_U8 = np.zeros(0, dtype=np.uint8)
 
 
 def _prepare(graph: dict[str, Any], arrays: dict[str, np.ndarray], layout: _Layout) -> dict[Any, Any]:
@@ -470,25 +534,7 @@ def _execute(graph: dict[str, Any], prep: dict[str, Any], images: np.ndarray,
             out = np.empty((n, x.shape[1], x.shape[2], _words(c)), dtype=np.uint64)
             K.threshold_bits(x, arrays[op["theta"]], arrays[op["flip"]], out)
         elif kind == "binary_conv":
-            p = prep[k]
-            kh, kw = op["kernel"]
-            stride, pad, pool = op["stride"], op["pad"], op["pool"]
-            o = op["channels_out"]
-            ho = ((x.shape[1] + 2 * pad - kh) // stride + 1) // pool
-            wo = ((x.shape[2] + 2 * pad - kw) // stride + 1) // pool
-            if op["mode"] == "bits":
-                out = np.empty((n, ho, wo, _words(o)), dtype=np.uint64)
-                K.binary_conv(x, p["channels_in"], kh, kw, stride, pad, pool, p["wp"], p["popw"], 0,
-                              arrays[op["thresholds"]], arrays[op["flip"]], _EMPTY_F32, _EMPTY_F32, _EMPTY_RES,
-                              _EMPTY_F32, out, _EMPTY_REAL)
-            else:
-                out = np.empty((n, ho, wo, o), dtype=np.float32)
-                empty_k = np.zeros((1, 1, 0), dtype=np.int32)
-                K.binary_conv(x, p["channels_in"], kh, kw, stride, pad, pool, p["wp"], p["popw"], 1, empty_k,
-                              np.zeros(0, dtype=np.uint8), arrays[op["scale"]],
-                              arrays[op["shift"]] if op.get("shift") else _EMPTY_F32,
-                              env[op["residual"]] if op.get("residual") else _EMPTY_RES,
-                              arrays[op["prelu"]] if op.get("prelu") else _EMPTY_F32, _EMPTY_BITS, out)
+            out = _run_binary_conv(op, prep[k], arrays, x, env)
         elif kind == "conv":
             wt = arrays[op["weight"]]
             stride, pad = op["stride"], op["pad"]
@@ -509,7 +555,9 @@ def _execute(graph: dict[str, Any], prep: dict[str, Any], images: np.ndarray,
         elif kind == "flatten":
             out = x.reshape(n, -1)
         else:  # linear
-            out = x @ arrays[op["weight"]].T + arrays[op["bias"]]
+            wt = arrays[op["weight"]]
+            out = np.empty((n, wt.shape[0]), dtype=np.float32)
+            K.linear(np.ascontiguousarray(x), wt, arrays[op["bias"]], out)
         env[op["out"]] = out
         if record and op.get("layer") is not None:
             bits[op["layer"]] = out
@@ -517,6 +565,30 @@ def _execute(graph: dict[str, Any], prep: dict[str, Any], images: np.ndarray,
             if name != graph["output"]:
                 env.pop(name, None)
     return env[graph["output"]], bits
+
+
+def _run_binary_conv(op: dict[str, Any], p: dict[str, Any], arrays: dict[str, np.ndarray], x: np.ndarray,
+                     env: dict[str, np.ndarray]) -> np.ndarray:
+    from dither_lab.engine import _kernels as K
+
+    n = x.shape[0]
+    kh, kw = op["kernel"]
+    stride, pad, pool = op["stride"], op["pad"], op["pool"]
+    o = op["channels_out"]
+    ho = ((x.shape[1] + 2 * pad - kh) // stride + 1) // pool
+    wo = ((x.shape[2] + 2 * pad - kw) // stride + 1) // pool
+    if op["mode"] == "bits":
+        out = np.empty((n, ho, wo, _words(o)), dtype=np.uint64)
+        K.binary_conv(x, p["channels_in"], kh, kw, stride, pad, pool, p["wp"], p["popw"], 0,
+                      arrays[op["thresholds"]], arrays[op["flip"]], _EMPTY_F32, _EMPTY_F32, _EMPTY_RES,
+                      _EMPTY_F32, out, _EMPTY_REAL)
+        return out
+    out = np.empty((n, ho, wo, o), dtype=np.float32)
+    K.binary_conv(x, p["channels_in"], kh, kw, stride, pad, pool, p["wp"], p["popw"], 1, _EMPTY_K,
+                  _EMPTY_U8, arrays[op["scale"]], arrays[op["shift"]] if op.get("shift") else _EMPTY_F32,
+                  env[op["residual"]] if op.get("residual") else _EMPTY_RES,
+                  arrays[op["prelu"]] if op.get("prelu") else _EMPTY_F32, _EMPTY_BITS, out)
+    return out
 
 
 def _last_use(graph: dict[str, Any]) -> dict[int, list[str]]:
