@@ -427,7 +427,7 @@ class PackedConv2d:
             raise ValueError(f"x must be (N, {', '.join(map(str, self.input_shape))}), got shape {x.shape}")
         xl = np.ascontiguousarray(x.transpose(0, 2, 3, 1), dtype=np.float32)
         out = np.empty(xl.shape[:3] + (_words(self.input_shape[0]),), dtype=np.uint64)
-        K.threshold_bits(xl, self.arrays["sign.theta"], self.arrays["sign.flip"], out)
+        K.threshold_bits(xl, self.arrays["sign.theta"], _pack_flags(self.arrays["sign.flip"]), out)
         return out
 
     def __call__(self, bits: np.ndarray, *, threads: int = 1) -> np.ndarray:
@@ -476,7 +476,6 @@ _EMPTY_RES = np.zeros((0, 1, 1, 1), dtype=np.float32)
 _EMPTY_BITS = np.zeros((0, 1, 1, 1), dtype=np.uint64)
 _EMPTY_REAL = np.zeros((0, 1, 1, 1), dtype=np.float32)
 _EMPTY_K = np.zeros((1, 1, 0), dtype=np.int32)
-_EMPTY_U8 = np.zeros(0, dtype=np.uint8)
 
 
 def _prepare(graph: dict[str, Any], arrays: dict[str, np.ndarray], layout: _Layout) -> dict[Any, Any]:
@@ -484,6 +483,8 @@ def _prepare(graph: dict[str, Any], arrays: dict[str, np.ndarray], layout: _Layo
 
     prep: dict[Any, Any] = {"arrays": arrays}
     for k, op in enumerate(graph["ops"]):
+        if op["op"] == "threshold":
+            prep[k] = {"flipw": _pack_flags(arrays[op["flip"]])}
         if op["op"] == "conv":
             kh, kw, c, _ = arrays[op["weight"]].shape
             prep[k] = {"taps": conv_taps(op["order"], kh, kw, c)}
@@ -497,8 +498,18 @@ def _prepare(graph: dict[str, Any], arrays: dict[str, np.ndarray], layout: _Layo
         wp = np.zeros((panels * LANES, q), dtype=np.uint64)
         wp[:o] = w
         wp = np.ascontiguousarray(wp.reshape(panels, LANES, q).transpose(0, 2, 1))
-        prep[k] = {"wp": wp, "popw": _tap_counts(w, kh * kw, c), "channels_in": c}
+        prep[k] = {"wp": wp, "popw": _tap_counts(w, kh * kw, c), "channels_in": c,
+                   "flipw": _pack_flags(arrays[op["flip"]]) if op.get("flip") else _EMPTY_BITS.reshape(-1)}
     return prep
+
+
+def _pack_flags(flags: np.ndarray) -> np.ndarray:
+    """(C,) 0/1 flags -> (ceil(C / 64),) uint64, bit c % 64 of word c // 64."""
+    words = _words(flags.shape[0])
+    out = np.zeros(words * 8, dtype=np.uint8)
+    packed = np.packbits(flags.astype(bool), bitorder="little")
+    out[: packed.size] = packed
+    return out.view("<u8").astype(np.uint64)
 
 
 def conv_taps(order: str, kh: int, kw: int, c: int) -> np.ndarray:
@@ -532,7 +543,7 @@ def _execute(graph: dict[str, Any], prep: dict[str, Any], images: np.ndarray,
         if kind == "threshold":
             c = x.shape[3]
             out = np.empty((n, x.shape[1], x.shape[2], _words(c)), dtype=np.uint64)
-            K.threshold_bits(x, arrays[op["theta"]], arrays[op["flip"]], out)
+            K.threshold_bits(x, arrays[op["theta"]], prep[k]["flipw"], out)
         elif kind == "binary_conv":
             out = _run_binary_conv(op, prep[k], arrays, x, env)
         elif kind == "conv":
@@ -580,12 +591,12 @@ def _run_binary_conv(op: dict[str, Any], p: dict[str, Any], arrays: dict[str, np
     if op["mode"] == "bits":
         out = np.empty((n, ho, wo, _words(o)), dtype=np.uint64)
         K.binary_conv(x, p["channels_in"], kh, kw, stride, pad, pool, p["wp"], p["popw"], 0,
-                      arrays[op["thresholds"]], arrays[op["flip"]], _EMPTY_F32, _EMPTY_F32, _EMPTY_RES,
+                      arrays[op["thresholds"]], p["flipw"], _EMPTY_F32, _EMPTY_F32, _EMPTY_RES,
                       _EMPTY_F32, out, _EMPTY_REAL)
         return out
     out = np.empty((n, ho, wo, o), dtype=np.float32)
     K.binary_conv(x, p["channels_in"], kh, kw, stride, pad, pool, p["wp"], p["popw"], 1, _EMPTY_K,
-                  _EMPTY_U8, arrays[op["scale"]], arrays[op["shift"]] if op.get("shift") else _EMPTY_F32,
+                  p["flipw"], arrays[op["scale"]], arrays[op["shift"]] if op.get("shift") else _EMPTY_F32,
                   env[op["residual"]] if op.get("residual") else _EMPTY_RES,
                   arrays[op["prelu"]] if op.get("prelu") else _EMPTY_F32, _EMPTY_BITS, out)
     return out
