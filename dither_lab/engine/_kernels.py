@@ -275,35 +275,86 @@ def binary_conv(xb, c, kh, kw, stride, pad, pool, wp, popw, mode, kt, flipw, sca
 # -------------------------------------------------------------------------------------------------- real
 
 
+_F32 = ir.FloatType()
+_FVEC = ir.VectorType(_F32, 16)
+
+
+@intrinsic
+def _fma_row(typingctx, acc, acc_offset, n, x, w, offset):  # noqa: ARG001
+    """acc.flat[acc_offset + o] = fma(x, w.flat[offset + o], acc.flat[acc_offset + o]) for o < n:
+    ``<16 x float>`` fused multiply-adds (each element rounded once, as the scalar fma), then a scalar tail.
+    acc and w C-contiguous float32."""
+    sig = types.void(acc, types.intp, types.intp, types.float32, w, types.intp)
+
+    def codegen(context, builder, signature, args):
+        acc_a, acc_offset, n, x, w_a, offset = args
+        a_arr = context.make_array(signature.args[0])(context, builder, acc_a)
+        w_arr = context.make_array(signature.args[4])(context, builder, w_a)
+        a_base = builder.gep(a_arr.data, [acc_offset])
+        w_base = builder.gep(w_arr.data, [offset])
+        sixteen = ir.Constant(_I64, 16)
+        blocks = builder.udiv(n, sixteen)
+        i32 = ir.IntType(32)
+        xv = builder.shuffle_vector(builder.insert_element(ir.Constant(_FVEC, ir.Undefined), x, ir.Constant(i32, 0)),
+                                    ir.Constant(_FVEC, ir.Undefined), ir.Constant(ir.VectorType(i32, 16), [0] * 16))
+        vfma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_FVEC, [_FVEC] * 3), "llvm.fma.v16f32")
+        sfma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_F32, [_F32] * 3), "llvm.fma.f32")
+        with cgutils.for_range(builder, blocks) as loop:
+            k = builder.mul(loop.index, sixteen)
+            ap = builder.bitcast(builder.gep(a_base, [k]), _FVEC.as_pointer())
+            wp = builder.bitcast(builder.gep(w_base, [k]), _FVEC.as_pointer())
+            builder.store(builder.call(vfma, [xv, builder.load(wp, align=4), builder.load(ap, align=4)]), ap, align=4)
+        with cgutils.for_range(builder, n, start=builder.mul(blocks, sixteen)) as loop:
+            ap = builder.gep(a_base, [loop.index])
+            wv = builder.load(builder.gep(w_base, [loop.index]))
+            builder.store(builder.call(sfma, [x, wv, builder.load(ap)]), ap)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
 @_jit
-def real_conv(x, wt, stride, pad, taps, fused, out):
+def real_conv(x, wt, stride, pad, taps, fused, bn_a, bn_b, out):
     """Real convolution, summed in the float model's order: ``taps`` (kh*kw*C, 3) lists (row, column, channel)
     in the order the backend adds them, from 0, each a fused multiply-add if ``fused`` (else a product, then a
-    sum); taps in the zero padding are skipped. x (N, H, W, C); wt (kh, kw, C, O)."""
+    sum); taps in the zero padding are skipped. x (N, H, W, C); wt (kh, kw, C, O) C-contiguous. Where ``bn_a``
+    is not empty, the batch norm that follows is applied to each rounded output: ``fma(y, bn_a, bn_b)``.
+
+    Eight pixels of a row at a time, so that consecutive fused multiply-adds do not wait on each other."""
     nb, h, w = x.shape[0], x.shape[1], x.shape[2]
-    o_count = wt.shape[3]
+    c, o_count = wt.shape[2], wt.shape[3]
     ho, wo = out.shape[1], out.shape[2]
-    acc = np.empty(o_count, dtype=np.float32)
+    group = 8
+    acc = np.empty((group, o_count), dtype=np.float32)
+    has_bn = bn_a.shape[0] > 0
     for b in range(nb):
         for i in range(ho):
-            for j in range(wo):
-                for o in range(o_count):
-                    acc[o] = 0.0
+            for j0 in range(0, wo, group):
+                count = min(group, wo - j0)
+                acc[:] = 0.0
                 for t in range(taps.shape[0]):
                     u, v, k = taps[t, 0], taps[t, 1], taps[t, 2]
                     ii = i * stride - pad + u
-                    jj = j * stride - pad + v
-                    if ii < 0 or ii >= h or jj < 0 or jj >= w:
+                    if ii < 0 or ii >= h:
                         continue
-                    xv = x[b, ii, jj, k]
-                    if fused:
+                    w_off = ((u * wt.shape[1] + v) * c + k) * o_count
+                    for g in range(count):
+                        jj = (j0 + g) * stride - pad + v
+                        if jj < 0 or jj >= w:
+                            continue
+                        xv = x[b, ii, jj, k]
+                        if fused:
+                            _fma_row(acc, g * o_count, o_count, xv, wt, w_off)
+                        else:
+                            for o in range(o_count):
+                                acc[g, o] = acc[g, o] + xv * wt[u, v, k, o]
+                for g in range(count):
+                    if has_bn:
                         for o in range(o_count):
-                            acc[o] = fma32(xv, wt[u, v, k, o], acc[o])
+                            out[b, i, j0 + g, o] = fma32(acc[g, o], bn_a[o], bn_b[o])
                     else:
                         for o in range(o_count):
-                            acc[o] = acc[o] + xv * wt[u, v, k, o]
-                for o in range(o_count):
-                    out[b, i, j, o] = acc[o]
+                            out[b, i, j0 + g, o] = acc[g, o]
 
 
 @_jit

@@ -163,6 +163,9 @@ def compile_conv(conv: Any, act: Any = None, *, height: int, width: int, pool: i
     return PackedConv2d(b.graph["ops"][0], b.arrays, (conv.in_channels, height, width))
 
 
+_NO_BN = np.zeros(0, dtype=np.float32)
+
+
 def _np(t: Any) -> np.ndarray:
     return t.detach().cpu().contiguous().numpy().astype(np.float32, copy=True)
 
@@ -254,7 +257,7 @@ def _threshold(b: _Builder, src: str, act: Any, shape: list[int]) -> str:
     return b.op("threshold", src, layer=b.names[id(act)], theta=b.array("theta", theta), flip=b.array("flip", flip))
 
 
-def _conv(b: _Builder, src: str, conv: Any, shape: list[int]) -> tuple[str, list[int]]:
+def _conv(b: _Builder, src: str, conv: Any, shape: list[int], *, bn: Any = None) -> tuple[str, list[int]]:
     if conv.groups != 1 or tuple(conv.dilation) != (1, 1) or conv.bias is not None:
         raise ValueError("real convolutions must have groups 1, dilation 1 and no bias")
     if conv.stride[0] != conv.stride[1] or conv.padding[0] != conv.padding[1]:
@@ -267,7 +270,11 @@ def _conv(b: _Builder, src: str, conv: Any, shape: list[int]) -> tuple[str, list
     if order is None:
         b.inexact.append(b.names[id(conv)])
         order, fused = "hwc", True
-    out = b.op("conv", src, weight=b.array("conv", wt), stride=stride, pad=pad, order=order, fused=fused)
+    fields: dict[str, Any] = {}
+    if bn is not None:  # the batch norm after it, applied to each rounded output in the same loop
+        a, shift = batch_norm_terms(bn)
+        fields = {"bn_scale": b.array("bn_scale", a), "bn_shift": b.array("bn_shift", shift)}
+    out = b.op("conv", src, weight=b.array("conv", wt), stride=stride, pad=pad, order=order, fused=fused, **fields)
     return out, [o, (shape[1] + 2 * pad - kh) // stride + 1, (shape[2] + 2 * pad - kw) // stride + 1]
 
 
@@ -294,7 +301,7 @@ def _probe_order(conv: Any, wt: np.ndarray, shape: list[int], stride: int, pad: 
             ok = True
             for x, ref in trials:
                 out = np.empty(ref.shape, dtype=np.float32)
-                K.real_conv(x, wt, stride, pad, taps, fused, out)
+                K.real_conv(x, wt, stride, pad, taps, fused, _NO_BN, _NO_BN, out)
                 if not np.array_equal(out, ref):
                     ok = False
                     break
@@ -371,8 +378,7 @@ def _compile_resnet(b: _Builder, m: Any) -> None:
     from torch import nn
 
     conv, bn = m.stem[0], m.stem[1]
-    cur, shape = _conv(b, "input", conv, b.graph["input"])
-    cur = _batch_norm(b, cur, bn)
+    cur, shape = _conv(b, "input", conv, b.graph["input"], bn=bn)
     for u in m.features:
         src, src_shape = cur, shape
         bits = _threshold(b, src, u.act, src_shape)
@@ -385,8 +391,7 @@ def _compile_resnet(b: _Builder, m: Any) -> None:
                 k = int(pool.kernel_size) if not isinstance(pool.kernel_size, tuple) else int(pool.kernel_size[0])
                 res = b.op("avg_pool", res, size=k)
                 sc_shape = [sc_shape[0], sc_shape[1] // k, sc_shape[2] // k]
-            res, sc_shape = _conv(b, res, sc_conv, sc_shape)
-            res = _batch_norm(b, res, sc_bn)
+            res, sc_shape = _conv(b, res, sc_conv, sc_shape, bn=sc_bn)
         if u.post is None:
             cur, shape = _binary_conv(b, bits, u.conv, src_shape, pool=1, residual=res)
         else:

@@ -34,6 +34,7 @@ FORMAT = "dither_lab.packed_program"
 VERSION = 1
 _META_KEY = "dither_lab.packed"
 MAX_THREADS = 256
+STEP_BYTES = 1 << 20  # images per step: as many as keep the largest real-valued map within this
 #: summation orders of a real convolution: loops from outer to inner over kernel rows (h), columns (w), channels (c)
 CONV_ORDERS = ("hwc", "whc", "chw", "cwh", "hcw", "wch")
 
@@ -41,7 +42,7 @@ CONV_ORDERS = ("hwc", "whc", "chw", "cwh", "hcw", "wch")
 _ARRAY_FIELDS = {
     "threshold": ("theta", "flip"),
     "binary_conv": ("weights", "thresholds", "flip", "scale", "shift", "prelu"),
-    "conv": ("weight",),
+    "conv": ("weight", "bn_scale", "bn_shift"),
     "batch_norm": ("scale", "shift"),
     "avg_pool": (),
     "global_mean": (),
@@ -195,6 +196,11 @@ class _Layout:
         pad = _positive(op, "pad", source, low=0, high=7)
         if op.get("order") not in CONV_ORDERS or not isinstance(op.get("fused"), bool):
             raise _fail(source, f"conv needs an order (one of {', '.join(CONV_ORDERS)}) and fused true or false")
+        if (op.get("bn_scale") is None) != (op.get("bn_shift") is None):
+            raise _fail(source, "conv takes both bn_scale and bn_shift, or neither")
+        for field in ("bn_scale", "bn_shift"):
+            if op.get(field) is not None:
+                self._array(arrays, op[field], (wt.shape[3],), ("float32",), source)
         ho, wo = (h + 2 * pad - wt.shape[0]) // stride + 1, (w + 2 * pad - wt.shape[1]) // stride + 1
         if ho < 1 or wo < 1:
             raise _fail(source, f"conv {wt.shape[0]}x{wt.shape[1]} does not fit a {h}x{w} input")
@@ -481,7 +487,8 @@ _EMPTY_K = np.zeros((1, 1, 0), dtype=np.int32)
 def _prepare(graph: dict[str, Any], arrays: dict[str, np.ndarray], layout: _Layout) -> dict[Any, Any]:
     from dither_lab.engine._kernels import LANES
 
-    prep: dict[Any, Any] = {"arrays": arrays}
+    largest = max(4 * c * h * w for kind, c, h, w in layout.values.values() if kind == "real")
+    prep: dict[Any, Any] = {"arrays": arrays, "step": max(1, STEP_BYTES // largest)}
     for k, op in enumerate(graph["ops"]):
         if op["op"] == "threshold":
             prep[k] = {"flipw": _pack_flags(arrays[op["flip"]])}
@@ -529,7 +536,17 @@ def _tap_counts(w: np.ndarray, taps: int, channels: int) -> np.ndarray:
 
 def _execute(graph: dict[str, Any], prep: dict[str, Any], images: np.ndarray,
              record: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Run the graph on one chunk of images in the calling thread; returns (output, recorded bits)."""
+    """Run the graph on one chunk of images in the calling thread, a few images at a time (so that each map
+    stays in cache and its buffer is reused); returns (output, recorded bits)."""
+    step = prep["step"]
+    if images.shape[0] <= step:
+        return _execute_step(graph, prep, images, record)
+    parts = [_execute_step(graph, prep, images[i : i + step], record) for i in range(0, images.shape[0], step)]
+    return np.concatenate([p[0] for p in parts]), {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
+
+
+def _execute_step(graph: dict[str, Any], prep: dict[str, Any], images: np.ndarray,
+                  record: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     from dither_lab.engine import _kernels as K
 
     arrays = prep["arrays"]
@@ -552,7 +569,8 @@ def _execute(graph: dict[str, Any], prep: dict[str, Any], images: np.ndarray,
             ho = (x.shape[1] + 2 * pad - wt.shape[0]) // stride + 1
             wo = (x.shape[2] + 2 * pad - wt.shape[1]) // stride + 1
             out = np.empty((n, ho, wo, wt.shape[3]), dtype=np.float32)
-            K.real_conv(x, wt, stride, pad, prep[k]["taps"], op["fused"], out)
+            bn = (arrays[op["bn_scale"]], arrays[op["bn_shift"]]) if op.get("bn_scale") else (_EMPTY_F32, _EMPTY_F32)
+            K.real_conv(x, wt, stride, pad, prep[k]["taps"], op["fused"], *bn, out)
         elif kind == "batch_norm":
             out = np.empty_like(x)
             K.batch_norm(x, arrays[op["scale"]], arrays[op["shift"]], op["relu"], out)
