@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,19 @@ def _with_stats(model: torch.nn.Module, shape: tuple[int, ...], seed: int = 0) -
     return model.eval().to(memory_format=torch.channels_last)
 
 
+def _float_layer(conv, act, xt, pool):
+    with torch.inference_mode():
+        y = conv(xt)
+        if pool == 2:
+            y = F.max_pool2d(y, 2)
+        return act(y)
+
+
+def _float_net(model, xt):
+    with torch.inference_mode():
+        return model(xt)
+
+
 def bench_layers(threads: int, repeats: int) -> dict:
     out = {}
     for name, cin, cout, size, pool, batch in LAYERS:
@@ -89,14 +103,8 @@ def bench_layers(threads: int, repeats: int) -> dict:
         packed = compile_conv(conv, act, height=size, width=size, pool=pool)
         bits = packed.pack(x)
 
-        def float_layer():
-            with torch.inference_mode():
-                y = conv(xt)
-                if pool == 2:
-                    y = F.max_pool2d(y, 2)
-                return act(y)
-
-        t_float, t_packed = alternate([float_layer, lambda: packed(bits, threads=threads)], repeats=repeats)
+        t_float, t_packed = alternate([partial(_float_layer, conv, act, xt, pool),
+                                       partial(packed, bits, threads=threads)], repeats=repeats)
         out[name] = {"float_s": t_float, "packed_s": t_packed, "speedup": t_float / t_packed, "batch": batch}
         target = TARGETS["layer_64" if cin == 64 else "layer_128plus"]
         print(f"layer    {name:28s} threads {threads}  float {t_float * 1e3:8.2f} ms  packed {t_packed * 1e3:7.2f} ms"
@@ -121,11 +129,7 @@ def bench_networks(threads: int, repeats: int, quick: bool) -> dict:
         xt = torch.from_numpy(x).contiguous(memory_format=torch.channels_last)
         program = compile_model(model, threads=threads)
 
-        def float_net():
-            with torch.inference_mode():
-                return model(xt)
-
-        t_float, t_packed = alternate([float_net, lambda: program.predict(x)], repeats=repeats)
+        t_float, t_packed = alternate([partial(_float_net, model, xt), partial(program.predict, x)], repeats=repeats)
         row = {"float_s": t_float, "packed_s": t_packed, "speedup": t_float / t_packed, "batch": batch}
         print(f"network  {name:28s} threads {threads}  float {t_float * 1e3:8.1f} ms  packed {t_packed * 1e3:7.1f} ms"
               f"  speedup {t_float / t_packed:5.2f}x  (target >= {TARGETS[name]}x: "
@@ -142,7 +146,7 @@ def bench_networks(threads: int, repeats: int, quick: bool) -> dict:
         sign = compile_model(model, kernel="sign", threads=threads)
         for spec in KERNELS[: 2 if quick else None]:
             p = compile_model(model, kernel=spec, threads=threads)
-            t_k, t_s = alternate([lambda p=p: p.predict(x), lambda: sign.predict(x)], repeats=repeats)
+            t_k, t_s = alternate([partial(p.predict, x), partial(sign.predict, x)], repeats=repeats)
             kernels[spec] = {"seconds": t_k, "sign_seconds": t_s, "ratio": t_k / t_s}
             print(f"kernel   {name:12s} {spec:24s} threads {threads}  packed / packed Sign {t_k / t_s:5.3f}x"
                   f"  (target <= 1.03x: {'met' if t_k / t_s <= 1.03 else 'MISSED'})", flush=True)

@@ -181,9 +181,8 @@ def binary_conv(xb, c, kh, kw, stride, pad, pool, wp, popw, mode, kt, flipw, sca
     taps = kh * kw
     patches = np.zeros((npad, q_words), dtype=np.uint64)
     sums = np.zeros((npad, wp.shape[0] * 8), dtype=np.uint64)
-    acc = np.empty((npad, o_count), dtype=np.int64)
+    base = np.zeros(npad, dtype=np.int64)  # valid taps x C per pixel
     best = np.empty(o_count, dtype=np.int64)
-    vals = np.empty(o_count, dtype=np.float32)
     m, n = kt.shape[0], kt.shape[1]
     has_shift, has_res, has_prelu = shift.shape[0] > 0, res.shape[0] > 0, prelu.shape[0] > 0
     words_out = out_bits.shape[3]
@@ -216,17 +215,13 @@ def binary_conv(xb, c, kh, kw, stride, pad, pool, wp, popw, mode, kt, flipw, sca
                                 patches[p, q] |= word << np.uint64(sh)
                                 if sh != 0 and q + 1 < q_words:
                                     patches[p, q + 1] |= word >> np.uint64(64 - sh)
-                    base = valid * c
-                    acc[p, 0] = base  # stash; the sums are not ready yet
+                    base[p] = valid * c
             _panel_sums(patches, npix, wp, sums)
-            for r in range(pool):
+            for r in range(pool):  # border pixels: drop the mismatches counted on taps outside the input
                 i = oi * pool + r
                 for j in range(cols):
                     p = r * cols + j
-                    base = acc[p, 0]
-                    for o in range(o_count):
-                        acc[p, o] = base - 2 * np.int64(sums[p, o])
-                    if base != taps * c:
+                    if base[p] != taps * c:
                         for u in range(kh):
                             ii = i * stride - pad + u
                             for v in range(kw):
@@ -234,42 +229,39 @@ def binary_conv(xb, c, kh, kw, stride, pad, pool, wp, popw, mode, kt, flipw, sca
                                 if ii < 0 or ii >= h or jj < 0 or jj >= w:
                                     t = u * kw + v
                                     for o in range(o_count):
-                                        acc[p, o] += 2 * popw[t, o]
+                                        sums[p, o] -= np.uint64(popw[t, o])
             ti = oi % m
             for oj in range(ow):
                 p0 = oj * pool
+                b0 = base[p0]
                 for o in range(o_count):
-                    best[o] = acc[p0, o]
+                    best[o] = b0 - 2 * np.int64(sums[p0, o])
                 if pool > 1:
                     for r in range(pool):
                         for s2 in range(pool):
-                            p = r * cols + oj * pool + s2
+                            p = r * cols + p0 + s2
+                            bp = base[p]
                             for o in range(o_count):
-                                best[o] = max(best[o], acc[p, o])
+                                best[o] = max(best[o], bp - 2 * np.int64(sums[p, o]))
                 if mode == 0:
                     tj = oj % n
                     for wd in range(words_out):
-                        base = wd * 64
-                        top = min(64, o_count - base)
+                        lo = wd * 64
+                        top = min(64, o_count - lo)
                         word = np.uint64(0)
                         for k in range(top):
-                            word |= np.uint64(best[base + k] >= kt[ti, tj, base + k]) << np.uint64(k)
+                            word |= np.uint64(best[lo + k] >= kt[ti, tj, lo + k]) << np.uint64(k)
                         out_bits[b, oi, oj, wd] = word ^ flipw[wd]
                 else:
                     for o in range(o_count):
-                        vals[o] = np.float32(best[o]) * scale[o]
-                    if has_shift:
-                        for o in range(o_count):
-                            vals[o] = vals[o] + shift[o]
-                    if has_res:
-                        for o in range(o_count):
-                            vals[o] = vals[o] + res[b, oi, oj, o]
-                    if has_prelu:
-                        for o in range(o_count):
-                            v = vals[o]
-                            vals[o] = v if v > 0 else prelu[o] * v
-                    for o in range(o_count):
-                        out_real[b, oi, oj, o] = vals[o]
+                        v = np.float32(best[o]) * scale[o]
+                        if has_shift:
+                            v = v + shift[o]
+                        if has_res:
+                            v = v + res[b, oi, oj, o]
+                        if has_prelu and not v > 0:
+                            v = prelu[o] * v
+                        out_real[b, oi, oj, o] = v
 
 
 # -------------------------------------------------------------------------------------------------- real
