@@ -24,6 +24,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 LANES = 8  # output channels per weight panel: one 512-bit register of 64-bit words
+_I64 = ir.IntType(64)
 
 
 @intrinsic
@@ -67,6 +68,25 @@ def fma_vector(a, b, c):
 # ------------------------------------------------------------------------------------------------- binary
 
 
+@intrinsic
+def _compare16(typingctx, x, x_offset, theta, t_offset):  # noqa: ARG001
+    """The 16 bits ``x.flat[x_offset + k] >= theta.flat[t_offset + k]`` (k < 16, bit k), as a uint64: one
+    ``<16 x float>`` ordered compare (NaN compares false). Both arrays C-contiguous float32."""
+    sig = types.uint64(x, types.intp, theta, types.intp)
+
+    def codegen(context, builder, signature, args):
+        xa, xo, ta, to = args
+        x_arr = context.make_array(signature.args[0])(context, builder, xa)
+        t_arr = context.make_array(signature.args[2])(context, builder, ta)
+        fvec = ir.VectorType(ir.FloatType(), 16)
+        xv = builder.load(builder.bitcast(builder.gep(x_arr.data, [xo]), fvec.as_pointer()), align=4)
+        tv = builder.load(builder.bitcast(builder.gep(t_arr.data, [to]), fvec.as_pointer()), align=4)
+        mask = builder.fcmp_ordered(">=", xv, tv)
+        return builder.zext(builder.bitcast(mask, ir.IntType(16)), _I64)
+
+    return sig, codegen
+
+
 @_jit
 def threshold_bits(x, theta, flipw, out):
     """Binary activation of a real map: bit = (x >= theta[i mod m, j mod n, c]) xor flip[c], packed.
@@ -80,18 +100,24 @@ def threshold_bits(x, theta, flipw, out):
     for b in range(nb):
         for i in range(h):
             ti = i % m
+            tj = n - 1
             for j in range(w):
-                tj = j % n
+                tj = 0 if tj == n - 1 else tj + 1
+                xo = ((b * h + i) * w + j) * c
+                to = (ti * n + tj) * c
                 for wd in range(words):
                     base = wd * 64
                     top = min(64, c - base)
                     word = np.uint64(0)
-                    for k in range(top):
-                        word |= np.uint64(x[b, i, j, base + k] >= theta[ti, tj, base + k]) << np.uint64(k)
+                    k = 0
+                    while k + 16 <= top:
+                        word |= _compare16(x, xo + base + k, theta, to + base + k) << np.uint64(k)
+                        k += 16
+                    for k2 in range(k, top):
+                        word |= np.uint64(x[b, i, j, base + k2] >= theta[ti, tj, base + k2]) << np.uint64(k2)
                     out[b, i, j, wd] = word ^ flipw[wd]
 
 
-_I64 = ir.IntType(64)
 _VEC = ir.VectorType(_I64, LANES)
 
 
@@ -150,6 +176,41 @@ def _panel_sums(patches, count, wp, sums):
             _panel_block(wp, patches, sums, pn, p)
 
 
+@intrinsic
+def _pack_ge(typingctx, best, offset, kt, kt_offset, count):  # noqa: ARG001
+    """The bits ``best.flat[offset + k] >= kt.flat[kt_offset + k]`` for k < count (<= 64), bit k of a uint64:
+    eight at a time as ``<8 x i64>`` signed compares (kt int16 or int32, widened), then one at a time.
+    Both arrays C-contiguous."""
+    sig = types.uint64(best, types.intp, kt, types.intp, types.intp)
+    kt_bits = kt.dtype.bitwidth
+
+    def codegen(context, builder, signature, args):
+        ba, off, ka, koff, count = args
+        b_arr = context.make_array(signature.args[0])(context, builder, ba)
+        k_arr = context.make_array(signature.args[2])(context, builder, ka)
+        b_base = builder.gep(b_arr.data, [off])
+        k_base = builder.gep(k_arr.data, [koff])
+        kvec = ir.VectorType(ir.IntType(kt_bits), LANES)
+        eight = ir.Constant(_I64, LANES)
+        word = cgutils.alloca_once_value(builder, ir.Constant(_I64, 0))
+        blocks = builder.udiv(count, eight)
+        with cgutils.for_range(builder, blocks) as loop:
+            k = builder.mul(loop.index, eight)
+            bv = builder.load(builder.bitcast(builder.gep(b_base, [k]), _VEC.as_pointer()), align=8)
+            kv = builder.sext(builder.load(builder.bitcast(builder.gep(k_base, [k]), kvec.as_pointer()),
+                                           align=kt_bits // 8), _VEC)
+            bits = builder.zext(builder.bitcast(builder.icmp_signed(">=", bv, kv), ir.IntType(LANES)), _I64)
+            builder.store(builder.or_(builder.load(word), builder.shl(bits, k)), word)
+        with cgutils.for_range(builder, count, start=builder.mul(blocks, eight)) as loop:
+            bv = builder.load(builder.gep(b_base, [loop.index]))
+            kv = builder.sext(builder.load(builder.gep(k_base, [loop.index])), _I64)
+            bit = builder.zext(builder.icmp_signed(">=", bv, kv), _I64)
+            builder.store(builder.or_(builder.load(word), builder.shl(bit, loop.index)), word)
+        return builder.load(word)
+
+    return sig, codegen
+
+
 @_jit
 def binary_conv(xb, c, kh, kw, stride, pad, pool, wp, popw, mode, kt, flipw, scale, shift, res, prelu,
                 out_bits, out_real):
@@ -187,6 +248,11 @@ def binary_conv(xb, c, kh, kw, stride, pad, pool, wp, popw, mode, kt, flipw, sca
     has_shift, has_res, has_prelu = shift.shape[0] > 0, res.shape[0] > 0, prelu.shape[0] > 0
     words_out = out_bits.shape[3]
     words_in = xb.shape[3]
+    tap_word = np.empty(taps, dtype=np.int64)  # where tap t's bits start in the patch
+    tap_shift = np.empty(taps, dtype=np.uint64)
+    for t in range(taps):
+        tap_word[t] = (t * c) >> 6
+        tap_shift[t] = (t * c) & 63
     for b in range(nb):
         for oi in range(oh):
             # patches of the conv pixels this output row needs: taps row-major at offset t * C, 0 outside
@@ -196,6 +262,21 @@ def binary_conv(xb, c, kh, kw, stride, pad, pool, wp, popw, mode, kt, flipw, sca
                     p = r * cols + j
                     for q in range(q_words):
                         patches[p, q] = 0
+                    i0, j0 = i * stride - pad, j * stride - pad
+                    if words_in == 1 and i0 >= 0 and j0 >= 0 and i0 + kh <= h and j0 + kw <= w:
+                        # an interior pixel of a map of at most 64 channels: every tap inside, one word each
+                        t = 0
+                        for u in range(kh):
+                            for v in range(kw):
+                                word = xb[b, i0 + u, j0 + v, 0]
+                                q = tap_word[t]
+                                sh = tap_shift[t]
+                                patches[p, q] |= word << sh
+                                if sh != 0 and q + 1 < q_words:
+                                    patches[p, q + 1] |= word >> (np.uint64(64) - sh)
+                                t += 1
+                        base[p] = taps * c
+                        continue
                     valid = 0
                     for u in range(kh):
                         ii = i * stride - pad + u
@@ -231,7 +312,9 @@ def binary_conv(xb, c, kh, kw, stride, pad, pool, wp, popw, mode, kt, flipw, sca
                                     for o in range(o_count):
                                         sums[p, o] -= np.uint64(popw[t, o])
             ti = oi % m
+            tj = n - 1  # oj mod n, counted up (a division per pixel costs more than the compare it indexes)
             for oj in range(ow):
+                tj = 0 if tj == n - 1 else tj + 1
                 p0 = oj * pool
                 b0 = base[p0]
                 for o in range(o_count):
@@ -244,13 +327,10 @@ def binary_conv(xb, c, kh, kw, stride, pad, pool, wp, popw, mode, kt, flipw, sca
                             for o in range(o_count):
                                 best[o] = max(best[o], bp - 2 * np.int64(sums[p, o]))
                 if mode == 0:
-                    tj = oj % n
+                    krow = (ti * n + tj) * o_count
                     for wd in range(words_out):
                         lo = wd * 64
-                        top = min(64, o_count - lo)
-                        word = np.uint64(0)
-                        for k in range(top):
-                            word |= np.uint64(best[lo + k] >= kt[ti, tj, lo + k]) << np.uint64(k)
+                        word = _pack_ge(best, lo, kt, krow + lo, min(64, o_count - lo))
                         out_bits[b, oi, oj, wd] = word ^ flipw[wd]
                 else:
                     for o in range(o_count):
