@@ -82,7 +82,7 @@ class _Layout:
             raise ValueError(f"{source}: packed program version {graph.get('version')!r} is not supported "
                              f"(this dither_lab reads version {VERSION})")
         inp = graph.get("input")
-        if not isinstance(inp, list) or len(inp) != 3 or not all(isinstance(v, int) and 1 <= v <= 4096 for v in inp):
+        if not isinstance(inp, list) or len(inp) != 3 or not all(type(v) is int and 1 <= v <= 4096 for v in inp):
             raise _fail(source, f"input must be [C, H, W], got {inp!r}")
         ops = graph.get("ops")
         if not isinstance(ops, list) or not ops:
@@ -256,11 +256,15 @@ class PackedProgram:
 
     def __init__(self, graph: dict[str, Any], arrays: dict[str, np.ndarray], *, threads: int = 1,
                  source: str = "program") -> None:
+        try:
+            graph = json.loads(json.dumps(graph))  # a copy of plain JSON, as a file would hold it
+        except (TypeError, ValueError) as exc:
+            raise _fail(source, f"the graph is not plain JSON ({exc})") from None
         layout = _Layout(graph, arrays, source)
         self.graph = graph
-        self.arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+        self.arrays = {k: np.array(v, order="C", copy=True) for k, v in arrays.items()}  # the caller's stay theirs
         for a in self.arrays.values():
-            a.setflags(write=False)
+            a.setflags(write=False)  # shared by every thread that runs the program
         self._layout = layout
         self.threads = threads
         self._prepared: dict[int, dict[str, Any]] = {}
