@@ -293,6 +293,7 @@ class PackedProgram:
 
     @property
     def classes(self) -> int:
+        """Length of the output vector (the classifier's classes)."""
         return self._layout.classes
 
     @property

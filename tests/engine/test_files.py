@@ -49,6 +49,19 @@ def test_round_trip(tmp_path, program):
         save_program("program", tmp_path / "q")
 
 
+def test_a_program_owns_its_arrays_and_graph(program):
+    from dither_lab.engine import PackedProgram
+
+    arrays = {k: v.copy() for k, v in program.arrays.items()}
+    graph = json.loads(json.dumps(program.graph))
+    p = PackedProgram(graph, arrays)
+    assert all(a.flags.writeable for a in arrays.values())  # the caller's arrays are left as they were
+    graph["ops"].clear()
+    assert p.predict(_x(2)).tobytes() == program.predict(_x(2)).tobytes()
+    with pytest.raises(ValueError, match="not plain JSON"):
+        PackedProgram({**program.graph, "meta": {"x": object()}}, arrays)
+
+
 def _rewrite(src: Path, dst: Path, edit) -> Path:
     """Copy a program file with its graph changed by ``edit(graph)``."""
     from safetensors.numpy import load, save
