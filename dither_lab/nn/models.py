@@ -54,8 +54,20 @@ class BinaryConv2d(nn.Conv2d):
         wb = torch.where(w >= 0, alpha, -alpha)
         return wb.detach() + w - w.detach() if w.requires_grad and torch.is_grad_enabled() else wb
 
+    def sign_weight(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The weights' signs (+-1, ``sign(0) = +1``) and the scale ``alpha`` (O,): ``binary_weight() = signs * alpha``."""
+        w = self.weight.detach()
+        return torch.where(w >= 0, 1.0, -1.0).to(w.dtype), w.abs().mean(dim=(1, 2, 3))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.binary_weight(), self.bias, self.stride, self.padding, self.dilation, self.groups)
+        if self.weight.requires_grad and torch.is_grad_enabled():
+            return F.conv2d(x, self.binary_weight(), self.bias, self.stride, self.padding, self.dilation, self.groups)
+        # Inference: the +-1 by +-1 convolution is exact in float32 (integers below 2**24, in whatever order the
+        # backend sums), and alpha multiplies once, so the output is a function of the integer dot product alone:
+        # what a packed XOR-popcount engine computes (dither_lab.engine), bit for bit.
+        signs, alpha = self.sign_weight()
+        y = F.conv2d(x, signs, None, self.stride, self.padding, self.dilation, self.groups) * alpha.view(1, -1, 1, 1)
+        return y if self.bias is None else y + self.bias.view(1, -1, 1, 1)
 
 
 class BinaryActivation(nn.Module):
@@ -186,11 +198,13 @@ class _BinaryUnit(nn.Module):
             return self.conv(self.act(x)) + self.shortcut(x)
         if self.training or torch.is_grad_enabled():
             return self.prelu(self.post(self.conv(self.act(x))) + self.shortcut(x))
-        # inference: the branch's batch norm folded into the binary weights' per-channel scale and a bias
+        # inference: the branch's batch norm folded into the binary weights' per-channel scale and a shift, applied
+        # after the exact +-1 convolution (see BinaryConv2d.forward): one multiply, then one add
         c, bn = self.conv, self.post
         s = torch.rsqrt(bn.running_var + bn.eps) * bn.weight
-        w = c.binary_weight() * s[:, None, None, None]
-        y = F.conv2d(self.act(x), w, bn.bias - bn.running_mean * s, c.stride, c.padding, c.dilation, c.groups)
+        signs, alpha = c.sign_weight()
+        y = F.conv2d(self.act(x), signs, None, c.stride, c.padding, c.dilation, c.groups)
+        y = y * (alpha * s).view(1, -1, 1, 1) + (bn.bias - bn.running_mean * s).view(1, -1, 1, 1)
         return self.prelu(y + self.shortcut(x))
 
 

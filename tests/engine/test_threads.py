@@ -1,0 +1,65 @@
+"""Several callers evaluating at once (threads, app sessions) get correct results, and the engine stays alive."""
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from dither_lab.engine import compile_model
+from dither_lab.nn.models import build_model
+
+
+@pytest.fixture(scope="module")
+def program():
+    torch.manual_seed(1)
+    m = build_model("fmnist-net", in_channels=1, image_size=28, width=0.25, activation="design")
+    m.train()
+    with torch.no_grad():
+        m(torch.randn(8, 1, 28, 28))
+    return compile_model(m.eval())
+
+
+def test_concurrent_callers(program):
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((9, 1, 28, 28)).astype(np.float32) for _ in range(6)]
+    expected = [program.predict(x) for x in inputs]
+    expected_acts = program.binary_activations(inputs[0])
+    errors: list[BaseException] = []
+    results: dict[tuple[int, int], np.ndarray] = {}
+
+    def worker(k: int) -> None:
+        try:
+            for rep in range(4):
+                results[(k, rep)] = program.predict(inputs[k], threads=1 + (k + rep) % 3)
+            acts = program.binary_activations(inputs[0], threads=2)
+            assert all(np.array_equal(acts[n], expected_acts[n]) for n in expected_acts)
+        except BaseException as exc:  # reported below, in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    assert not errors, errors[0]
+    for (k, _), got in results.items():
+        assert got.tobytes() == expected[k].tobytes()
+    assert len(results) == 24
+
+
+def test_thread_setting(program):
+    assert program.threads == 1
+    program.threads = 2
+    try:
+        assert program.threads == 2
+    finally:
+        program.threads = 1
+    for bad in (0, -1, 1.5, True, 10_000):
+        with pytest.raises(ValueError, match="threads must be an integer"):
+            program.threads = bad
+        with pytest.raises(ValueError, match="threads must be an integer"):
+            program.predict(np.zeros((1, 1, 28, 28), np.float32), threads=bad)
+    with pytest.raises(ValueError, match="batch_size must be"):
+        program.predict(np.zeros((1, 1, 28, 28), np.float32), batch_size=0)
