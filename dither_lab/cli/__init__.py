@@ -16,7 +16,7 @@ from dither_lab.cli.common import CliError, Parser
 
 #: The commands in the order ``dither-lab --help`` lists them.
 COMMANDS = (kernel.add_kernel, image.add_dither, image.add_metrics, data.add_data, network.add_evaluate,
-            network.add_maps, network.add_cost, train.add_train, design.add_design, network.add_learn_kernel,
+            network.add_maps, network.add_cost, network.add_export, train.add_train, design.add_design, network.add_learn_kernel,
             bench.add_bench, app.add_app)
 
 

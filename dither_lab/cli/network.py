@@ -27,14 +27,15 @@ def _cmd_evaluate(a: argparse.Namespace) -> None:
     if a.sweep is not None:
         _sweep(a, model, data, kernel, layers, count)
         return
-    res = evaluate(model, data, kernel=kernel, layers=layers, count=count)
+    res = evaluate(model, data, kernel=kernel, layers=layers, count=count, engine=a.engine)
     res["model"] = a.model
     res["data"] = f"{data.name} {data.split}"
     if a.json:
         print_json(res)
     else:
         which = "its trained kernels" if kernel is None else f"kernel {a.kernel}"
-        print(f"{a.model} on {res['data']} ({res['count']} images), {which}: accuracy {res['accuracy']:.4f}")
+        print(f"{a.model} on {res['data']} ({res['count']} images), {which}: accuracy {res['accuracy']:.4f} "
+              f"({res['engine']} engine, {res['seconds']:.2f} s)")
         counts = np.asarray(res["confusion"]).sum(1)
         for cls, acc, n in zip(res["classes"], res["per_class"].values(), counts, strict=True):
             print(f"  {cls:<14}{acc:>8.4f}  ({n} images)")
@@ -49,11 +50,11 @@ def _sweep(a: argparse.Namespace, model: Any, data: Any, kernel: str | None, lay
         strengths = [float(v) for v in a.sweep.split(",")] if a.sweep else list(SWEEP_STRENGTHS)
     except ValueError:
         raise CliError(f"dither-lab evaluate: --sweep takes comma-separated numbers, got {a.sweep!r}") from None
-    rows = strength_sweep(model, data, kernel, strengths, layers=layers, count=count)
-    trained = evaluate(model, data, count=count)["accuracy"]
+    rows = strength_sweep(model, data, kernel, strengths, layers=layers, count=count, engine=a.engine)
+    trained = evaluate(model, data, count=count, engine=a.engine)["accuracy"]
     if a.json:
         print_json({"model": a.model, "data": f"{data.name} {data.split}", "kernel": kernel, "layers": a.layers,
-                     "count": min(count or len(data), len(data)), "trained_accuracy": trained, "sweep": rows})
+                     "count": min(count or len(data), len(data)), "trained_accuracy": trained, "engine": a.engine, "sweep": rows})
         return
     print(f"{a.model}: {kernel} with its thresholds scaled (0 = Sign), on {data.name} {data.split}; "
           f"trained kernels {trained:.4f}")
@@ -108,7 +109,35 @@ def _cmd_maps(a: argparse.Namespace) -> None:
         print(f"wrote {a.out} (layer {layer}: batch-norm output on -3..3, Sign, {a.kernel})")
 
 
+def _cmd_export(a: argparse.Namespace) -> None:
+    from dither_lab.engine import compile_model, save_program
+
+    if Path(a.out).exists() and not a.force:
+        raise CliError(f"{a.out} already exists; pass --force to overwrite it")
+    model, dataset = load_eval_model(a.model, "export")
+    kernel = None if a.kernel == "trained" else a.kernel
+    layers = parse_layers(a.layers, kernel is not None, "export")
+    from dither_lab.data import NORMALIZATION
+
+    program = compile_model(model, kernel=kernel, layers=layers)
+    mean, std = NORMALIZATION[dataset]  # so the file alone turns uint8 images into the model's input
+    program.graph.setdefault("meta", {})["normalization"] = {"dataset": dataset, "mean": list(mean), "std": list(std)}
+    path = save_program(program, a.out, force=a.force)
+    info = {"out": str(path), "model": a.model, "dataset": dataset, "kernel": a.kernel, "layers": program.layers,
+            "input_shape": list(program.input_shape), "classes": program.classes, "bytes": program.nbytes(),
+            "file_bytes": path.stat().st_size}
+    if a.json:
+        print_json(info)
+    else:
+        b = info["bytes"]
+        print(f"wrote {path}: {a.model} with {'its trained kernels' if kernel is None else a.kernel}, "
+              f"{len(program.layers)} binary layers; {b['total']:,} bytes (packed weights {b['packed_weights']:,}, "
+              f"threshold tables {b['threshold_tables']:,}, float parts {b['float_parts']:,}). It runs with NumPy "
+              "and numba alone: p = dither_lab.engine.load_program(path); p.predict(p.standardize(uint8_images))")
+
+
 def _cmd_cost(a: argparse.Namespace) -> None:
+    from dither_lab.engine import compile_model
     from dither_lab.nn.cost import inference_time, kernel_cost, tables_cost
     from dither_lab.nn.models import model_nbytes
 
@@ -152,8 +181,10 @@ def _cmd_cost(a: argparse.Namespace) -> None:
             res = {"kernel": spec, **tables_cost(tables, model_nbytes(model)["total"])}
         else:
             res = {"kernel": spec, **kernel_cost(model, kernel, layers=layers)}
-        if a.time:
+        res["packed_bytes"] = compile_model(model, kernel=kernel, layers=layers if kernel is not None else None).nbytes()
+        if a.time:  # both engines: the float emulation and the packed 1-bit engine
             res["time"] = inference_time(model, kernel, layers=layers)
+            res["time_packed"] = inference_time(model, kernel, layers=layers, engine="packed")
         out.append(res)
     if a.json:
         print_json({"model": name, "kernels": out})
@@ -161,11 +192,24 @@ def _cmd_cost(a: argparse.Namespace) -> None:
     print(f"{name}: thresholds stored after folding batch norm (Sign: one per channel), compares per image, "
           f"extra bytes at float32 against Sign (model {out[0]['model_bytes']:,} bytes)")
     head = f"{'kernel':<28}{'thresholds':>12}{'Sign':>8}{'compares':>11}{'extra MACs':>12}{'extra bytes':>13}{'of model':>10}"
-    print(head + (f"{'time / Sign':>13}" if a.time else ""))
+    print(head)
     for r in out:
-        line = (f"{r['kernel'][:27]:<28}{r['thresholds']:>12,}{r['sign_thresholds']:>8,}{r['compares']:>11,}"
-                f"{r['extra_macs']:>12}{r['extra_bytes']:>13,}{r['extra_share']:>10.1%}")
-        print(line + (f"{r['time']['ratio']:>12.2f}x" if a.time else ""))
+        print(f"{r['kernel'][:27]:<28}{r['thresholds']:>12,}{r['sign_thresholds']:>8,}{r['compares']:>11,}"
+              f"{r['extra_macs']:>12}{r['extra_bytes']:>13,}{r['extra_share']:>10.1%}")
+    print(f"\n{'packed 1-bit program':<28}{'bytes':>12}{'thresholds':>12}{'weights':>10}{'float parts':>13}")
+    for r in out:
+        b = r["packed_bytes"]
+        print(f"{r['kernel'][:27]:<28}{b['total']:>12,}{b['threshold_tables']:>12,}{b['packed_weights']:>10,}"
+              f"{b['float_parts']:>13,}")
+    if a.time:
+        print(f"\n{'time per image':<28}{'float':>12}{'/ Sign':>9}{'packed':>12}{'/ Sign':>9}{'float / packed':>16}")
+        for r in out:
+            f, p = r["time"], r["time_packed"]
+            print(f"{r['kernel'][:27]:<28}{1e3 * f['seconds_per_image']:>10.3f}ms{f['ratio']:>8.2f}x"
+                  f"{1e3 * p['seconds_per_image']:>10.3f}ms{p['ratio']:>8.2f}x"
+                  f"{f['seconds_per_image'] / p['seconds_per_image']:>15.2f}x")
+        print("/ Sign: the same engine with Sign in the same layers, timed alternately in one run; float / packed: "
+              "how much faster the packed 1-bit engine runs it")
 
 
 def _cmd_learn_kernel(a: argparse.Namespace) -> None:
@@ -206,6 +250,9 @@ def add_evaluate(sub: Any) -> None:
     ep.add_argument("--sweep", nargs="?", const="", default=None, metavar="S,S,...",
                     help="accuracy with --kernel's thresholds scaled by each strength (0 = Sign, 1 = as given; "
                          "default 0 to 2 in steps of 0.25)")
+    ep.add_argument("--engine", choices=["float", "packed"], default="float",
+                    help="float: PyTorch's float32 emulation of +-1 values; packed: the 1-bit engine (XOR-popcount on "
+                         "packed bits, the same predictions, faster)")
     ep.add_argument("--json", action="store_true")
     ep.set_defaults(func=_cmd_evaluate)
 
@@ -245,6 +292,19 @@ def add_cost(sub: Any) -> None:
                     help="also write the folded thresholds a deployment stores (one kernel), per binary layer")
     cp.add_argument("--force", action="store_true", help="overwrite --tables if it exists")
     cp.set_defaults(func=_cmd_cost)
+
+
+def add_export(sub: Any) -> None:
+    """The ``export`` command."""
+    xp = sub.add_parser("export", help="compile a BNN with a kernel into a packed 1-bit program file (runs without "
+                                       "PyTorch)")
+    xp.add_argument("--model", required=True, help="pretrained name (e.g. cifar10-design) or .safetensors file")
+    xp.add_argument("--kernel", default="trained", help="kernel spec, or 'trained' (its own kernels; the default)")
+    xp.add_argument("--layers", default="all", help="'all' or a comma list of binary-layer indices or names")
+    xp.add_argument("--out", required=True, metavar="FILE.safetensors", help="the program file to write")
+    xp.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    xp.add_argument("--json", action="store_true")
+    xp.set_defaults(func=_cmd_export)
 
 
 def add_learn_kernel(sub: Any) -> None:

@@ -301,6 +301,25 @@ class PackedProgram:
         """What the compiler recorded: architecture, kernels per layer, dither_lab version."""
         return dict(self.graph.get("meta", {}))
 
+    def standardize(self, images: Any) -> np.ndarray:
+        """uint8 images (N, C, H, W) on 0..255 to the program's input: float32 standardized per channel with the
+        mean and standard deviation its file records (``metadata["normalization"]``, written by
+        ``dither-lab export``), as the float model's training standardized them.
+
+        Raises:
+            ValueError: the program records no normalization, or the images are not (N, C, H, W) of its input.
+        """
+        norm = self.metadata.get("normalization")
+        if not isinstance(norm, dict) or "mean" not in norm or "std" not in norm:
+            raise ValueError("this program records no input normalization: standardize the images yourself, as the "
+                             "model's training did")
+        x = np.asarray(images)
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.input_shape:
+            raise ValueError(f"images must be (N, {', '.join(map(str, self.input_shape))}), got shape {x.shape}")
+        mean = np.asarray(norm["mean"], dtype=np.float32).reshape(1, -1, 1, 1)
+        std = np.asarray(norm["std"], dtype=np.float32).reshape(1, -1, 1, 1)
+        return (x.astype(np.float32) - mean) / std
+
     def __repr__(self) -> str:
         c, h, w = self.input_shape
         return (f"PackedProgram({self.metadata.get('arch', '?')}, input {c}x{h}x{w}, {len(self.layers)} binary "

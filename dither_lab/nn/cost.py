@@ -32,7 +32,10 @@ from torch import nn
 from dither_lab.nn.evaluate import with_kernel
 from dither_lab.nn.models import binary_layers, model_nbytes
 
-THRESHOLD_BYTES = 4  # float32, as folded here; integer popcount thresholds (int16) would halve the figures
+#: Bytes of a threshold as the float model folds it (float32). The packed engine stores what it runs: integer
+#: thresholds on the popcount (int16) where a binary convolution feeds the activation, float32 where the residual
+#: stream does; its program says its own bytes (``PackedProgram.nbytes``, in ``dither-lab cost``).
+THRESHOLD_BYTES = 4
 
 
 @torch.inference_mode()
@@ -111,31 +114,44 @@ def tables_cost(tables: dict[str, dict[str, Any]], model_bytes: int) -> dict[str
 
 
 def inference_time(model: nn.Module, kernel: Any = None, *, layers: Any = None, batch: int = 256,
-                   repeats: int = 7, seed: int = 0) -> dict[str, float]:
-    """Measured folded inference (inference mode, channels-last, one batch of random images) of ``model`` with
-    ``kernel`` in ``layers`` against the same model with Sign there, timed alternately in one run.
+                   repeats: int = 7, seed: int = 0, engine: str = "float") -> dict[str, float]:
+    """Measured inference (one batch of random images) of ``model`` with ``kernel`` in ``layers`` against the same
+    model with Sign there, timed alternately in one run, on an engine: ``"float"`` (PyTorch, inference mode,
+    channels-last, batch norm and thresholds folded) or ``"packed"`` (the 1-bit engine,
+    :func:`dither_lab.engine.compile_model`, with PyTorch's thread count).
 
     Returns ``seconds_per_image``, ``sign_seconds_per_image`` and ``ratio`` (kernel / Sign; medians of
     ``repeats``).
     """
+    from dither_lab._checks import check_choice
+
+    check_choice("engine", engine, ("float", "packed"))
     if batch < 1 or repeats < 1:
         raise ValueError(f"batch and repeats must be >= 1, got {batch} and {repeats}")
     cfg = model.config
     x = torch.from_numpy(np.random.default_rng(seed).standard_normal(
         (batch, cfg["in_channels"], cfg["image_size"], cfg["image_size"]), dtype=np.float32))
-    x = x.contiguous(memory_format=torch.channels_last)
-    with_k = copy.deepcopy(model) if kernel is None else with_kernel(model, kernel, layers=layers)[0]
-    with_sign = with_kernel(model, "sign", layers=layers)[0]
-    nets = [n.eval().to(memory_format=torch.channels_last) for n in (with_k, with_sign)]
+    if engine == "packed":
+        from dither_lab.engine import compile_model
+
+        threads = torch.get_num_threads()
+        runs = [compile_model(model, kernel=k, layers=None if k is None else layers, threads=threads).predict
+                for k in (kernel, "sign")]
+        x_in: Any = x.numpy()
+    else:
+        with_k = copy.deepcopy(model) if kernel is None else with_kernel(model, kernel, layers=layers)[0]
+        with_sign = with_kernel(model, "sign", layers=layers)[0]
+        runs = [n.eval().to(memory_format=torch.channels_last) for n in (with_k, with_sign)]
+        x_in = x.contiguous(memory_format=torch.channels_last)
 
     times: list[list[float]] = [[], []]
     with torch.inference_mode():
-        for net in nets:  # warm-up: the first pass folds the thresholds
-            net(x)
+        for run in runs:  # warm-up: the first pass folds the thresholds (and compiles the packed loops)
+            run(x_in)
         for _ in range(repeats):  # alternate, so a slower spell of the machine falls on both
-            for t, net in zip(times, nets, strict=True):
+            for t, run in zip(times, runs, strict=True):
                 t0 = time.perf_counter()
-                net(x)
+                run(x_in)
                 t.append(time.perf_counter() - t0)
     t_k, t_s = (float(np.median(t)) for t in times)
     return {"seconds_per_image": t_k / batch, "sign_seconds_per_image": t_s / batch, "ratio": t_k / t_s}

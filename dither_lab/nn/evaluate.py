@@ -43,9 +43,27 @@ def predict(model: nn.Module, images: np.ndarray, dataset: str, *, batch_size: i
     return out
 
 
+#: The engines a network runs on: PyTorch's float32 emulation of +-1 values, or the packed 1-bit engine
+#: (:mod:`dither_lab.engine`: XOR-popcount on bits, the same predictions).
+ENGINES = ("float", "packed")
+
+
+def predict_packed(program: Any, images: np.ndarray, dataset: str, *, batch_size: int = 500,
+                   progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """Predicted labels for uint8 images (N, C, H, W) from a packed program (:func:`dither_lab.engine.compile_model`)."""
+    n = len(images)
+    out = np.empty(n, dtype=np.int64)
+    for i in range(0, n, batch_size):
+        x = normalize(np.asarray(images[i : i + batch_size]), dataset).numpy()
+        out[i : i + batch_size] = program.predict(x).argmax(1)
+        if progress is not None:
+            progress(min(1.0, (i + batch_size) / n))
+    return out
+
+
 def evaluate(model: nn.Module, data: Dataset, *, kernel: Any = None, layers: Any = None, count: int | None = None,
              batch_size: int = 500, progress: Callable[[float], None] | None = None,
-             per_image: bool = False) -> dict[str, Any]:
+             per_image: bool = False, engine: str = "float", program: Any = None) -> dict[str, Any]:
     """Accuracy, per-class accuracy and confusion matrix on ``data`` (its first ``count`` images, or all).
 
     Args:
@@ -57,16 +75,34 @@ def evaluate(model: nn.Module, data: Dataset, *, kernel: Any = None, layers: Any
         progress: called with the fraction done after each batch.
         per_image: also return ``predictions`` (each image's predicted label) and ``correct`` (whether it is
             right; for :func:`paired_change`), as arrays.
+        engine: ``"float"`` (PyTorch) or ``"packed"`` (the packed 1-bit engine, compiled here with ``kernel`` in
+            ``layers``, or ``program`` when given: one compiled with them already). Both give the same predictions;
+            ``seconds`` is the run's time on the engine (compilation not counted).
     """
+    from dither_lab._checks import check_choice
+
+    check_choice("engine", engine, ENGINES)
     if count is not None:
         if count < 1:
             raise ValueError(f"count must be >= 1, got {count}")
         data = data.subset(np.arange(min(count, len(data))))
     swapped: list[str] = []
-    if kernel is not None:
-        model, swapped = with_kernel(model, kernel, layers=layers)
-    t0 = time.perf_counter()
-    pred = predict(model, data.images, data.name, batch_size=batch_size, progress=progress)
+    if engine == "packed":
+        if program is None:
+            from dither_lab.engine import compile_model
+
+            program = compile_model(model, kernel=kernel, layers=layers, threads=torch.get_num_threads())
+        if kernel is not None:
+            from dither_lab.nn.models import resolve_layers
+
+            swapped = resolve_layers(model, layers)
+        t0 = time.perf_counter()
+        pred = predict_packed(program, data.images, data.name, batch_size=batch_size, progress=progress)
+    else:
+        if kernel is not None:
+            model, swapped = with_kernel(model, kernel, layers=layers)
+        t0 = time.perf_counter()
+        pred = predict(model, data.images, data.name, batch_size=batch_size, progress=progress)
     secs = time.perf_counter() - t0
     labels = np.asarray(data.labels)
     k = len(data.classes)
@@ -83,6 +119,7 @@ def evaluate(model: nn.Module, data: Dataset, *, kernel: Any = None, layers: Any
         "kernel": None if kernel is None else (kernel if isinstance(kernel, str) else getattr(kernel, "spec", "custom")),
         "layers": swapped if kernel is not None else [],
         "seconds": secs,
+        "engine": engine,
         **({"predictions": pred, "correct": pred == labels} if per_image else {}),
     }
 
@@ -113,11 +150,12 @@ SWEEP_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
 
 def strength_sweep(model: nn.Module, data: Dataset, kernel: Any, strengths: Any = SWEEP_STRENGTHS, *,
                    layers: Any = None, count: int | None = None,
-                   progress: Callable[[float], None] | None = None) -> list[dict[str, Any]]:
+                   progress: Callable[[float], None] | None = None, engine: str = "float") -> list[dict[str, Any]]:
     """Accuracy with ``kernel``'s thresholds multiplied by each strength, swapped into ``layers`` at test time.
 
     Strength 0 puts every threshold at 0 (plain Sign), 1 is the kernel as given, 2 doubles its thresholds: how
-    much dithering amplitude a trained network tolerates, or wants. Thresholds are in batch-norm units.
+    much dithering amplitude a trained network tolerates, or wants. Thresholds are in batch-norm units. ``engine``
+    as in :func:`evaluate`.
 
     Returns:
         One row per strength, in the order given: ``strength``, ``accuracy``, ``seconds``.
@@ -137,7 +175,7 @@ def strength_sweep(model: nn.Module, data: Dataset, kernel: Any, strengths: Any 
     rows = []
     for i, st in enumerate(values):
         scaled = Kernel(k.values * st, spec=f"{k.spec} x {st:g}", domain=k.domain, name=f"{k.name} x {st:g}")
-        r = evaluate(model, data, kernel=scaled, layers=layers, count=count)
+        r = evaluate(model, data, kernel=scaled, layers=layers, count=count, engine=engine)
         rows.append({"strength": st, "accuracy": r["accuracy"], "seconds": r["seconds"]})
         if progress is not None:
             progress((i + 1) / len(values))
