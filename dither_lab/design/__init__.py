@@ -3,7 +3,8 @@
 Modules: :mod:`.responses` (the simulated responses a candidate binarizes), :mod:`.objectives` (what a candidate
 is scored by), :mod:`.exhaustive` (every candidate up to 3x3, exactly, through per-position tables),
 :mod:`.local` (coordinate descent past 3x3, channel-cycled 3-D kernels), :mod:`.methods` (which search for which
-size: :func:`design_kernel`). Names load on first use, so the constants here cost no import.
+size: :func:`design_kernel`), :mod:`.report` (what a search's numbers show, in words). Names load on first use,
+so the constants here cost no import.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ TABLE_OBJECTIVES = ("tv", "tv_match", "mse", "psnr", "correlation")
 #: checkerboard of a level that always fires beside one that never does wins whatever the image), so it is not
 #: the default; it stays selectable as ``tv``.
 DEFAULT_OBJECTIVE = "tv_match"
+#: How each objective is named for people (menus, tables, sentences).
+OBJECTIVE_LABELS = {"tv": "the paper's total variation", "tv_match": "TV matched to the response",
+                    "mse": "MSE against the response", "psnr": "PSNR against the response",
+                    "correlation": "correlation with the response", "csf_psnr": "eye-weighted PSNR against the response"}
 #: Whether a larger score is better, per objective.
 MAXIMIZE = {"tv": True, "tv_match": False, "mse": False, "psnr": True, "correlation": True, "csf_psnr": True}
 #: Search methods; ``auto`` is ``table`` up to 3x3 and ``local`` past it.
@@ -35,7 +40,8 @@ _EXPORTS = {
     **dict.fromkeys(("LEVEL_VALUES", "binarize_levels", "binarize_response", "gray_images", "levels_from_data",
                      "reference_tv", "response_image", "simulate_responses"), "responses"),
     **dict.fromkeys(("design_kernel", "resolve_method"), "methods"),
+    **dict.fromkeys(("best_varying", "compared_kernels", "is_constant", "ranking_rows", "search_takeaway"), "report"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
-__all__ = sorted([*_EXPORTS, "DEFAULT_OBJECTIVE", "MAXIMIZE", "MAX_EXHAUSTIVE_ENTRIES", "MAX_LOCAL_SIDE", "METHODS", "OBJECTIVES",
-                  "TABLE_OBJECTIVES"])
+__all__ = sorted([*_EXPORTS, "DEFAULT_OBJECTIVE", "MAXIMIZE", "MAX_EXHAUSTIVE_ENTRIES", "MAX_LOCAL_SIDE", "METHODS",
+                  "OBJECTIVES", "OBJECTIVE_LABELS", "TABLE_OBJECTIVES"])

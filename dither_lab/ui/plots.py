@@ -103,10 +103,15 @@ def _image_size(img: np.ndarray | str) -> tuple[int, int]:
 
 
 def heatmap(values: np.ndarray, *, title: str = "", colorscale: str = "RdBu_r", zmid: float | None = None,
-            text: bool = False, height: int = 320) -> go.Figure:
-    """A 2-D array as a heat map (row 0 at the top), optionally with the numbers written in the cells."""
+            text: bool = False, height: int = 320, zmin: float | None = None, zmax: float | None = None) -> go.Figure:
+    """A 2-D array as a heat map (row 0 at the top), optionally with the numbers written in the cells.
+
+    ``zmin`` and ``zmax`` fix the colour scale (maps drawn side by side on one scale compare by colour); without
+    them the scale spans the values (centred on ``zmid`` when given).
+    """
     v = np.asarray(values, dtype=float)
-    fig = go.Figure(go.Heatmap(z=v, colorscale=colorscale, zmid=zmid, text=np.round(v, 3) if text else None,
+    scale = {"zmin": zmin, "zmax": zmax} if zmin is not None and zmax is not None else {"zmid": zmid}
+    fig = go.Figure(go.Heatmap(z=v, colorscale=colorscale, **scale, text=np.round(v, 3) if text else None,
                                texttemplate="%{text}" if text else None, colorbar={"thickness": 12}))
     # cell indices label small maps; a larger one shows neither labels nor stray tick marks; no grid over the cells
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=v.shape[0] <= 16, showgrid=False,

@@ -123,17 +123,23 @@ def add_to_library(name: str, spec: str) -> str:
     return final
 
 
-def ensure_in_library(spec: str) -> str:
-    """The library's name for ``spec``, adding it under the kernel's own name (or "current kernel") if missing."""
-    lib = library()
-    for name, s in lib.items():
+def name_for(spec: str) -> str:
+    """The name ``spec`` has in the library, else the name :func:`ensure_in_library` would add it under (the
+    kernel's own name, or "current kernel"; a name another kernel holds gets a number when added)."""
+    for name, s in library().items():
         if s == spec:
             return name
     try:
         own = make_kernel(spec, allow_files=False).name
     except ValueError:
         own = "current kernel"
-    return add_to_library(own if own not in ("custom", "levels") else "current kernel", spec)
+    return own if own not in ("custom", "levels") else "current kernel"
+
+
+def ensure_in_library(spec: str) -> str:
+    """The library's name for ``spec``, adding it under the kernel's own name (or "current kernel") if missing."""
+    name = name_for(spec)
+    return name if library().get(name) == spec else add_to_library(name, spec)
 
 
 def save_kernel(name: str, spec: str, *, page: str) -> None:
