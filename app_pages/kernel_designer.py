@@ -175,7 +175,11 @@ p2.plotly_chart(plots.histogram(kernel.values, title="Threshold values", thresho
 st.plotly_chart(plots.side_by_side([(f"Sign on a ramp from {RAMP[0]:g} to {RAMP[1]:g}", preview.ramp_sign),
                                     ("this kernel on the same ramp", preview.ramp_kernel)], height=140),
                 key="des_ramp")
-st.plotly_chart(plots.spectra([("tiled map", *preview.spectrum)], title="Spectrum of the tiled map"), key="des_spec")
+if preview.constant is None:
+    st.plotly_chart(plots.spectra([("tiled map", *preview.spectrum)], title="Spectrum of the tiled map"), key="des_spec")
+else:
+    st.caption("Spectrum of the tiled map: none. Every threshold is the same, so the map is flat and has no power at "
+               "any frequency.")
 
 st.subheader("Keep it")
 k1, k2, k3 = st.columns([2, 1, 1])

@@ -52,7 +52,7 @@ def test_the_default_objective_is_won_by_a_constant_kernel_and_the_takeaway_says
     assert [r["kernel"] for r in rows if r["kernel"].endswith("(paper)")] == [
         f"{n} (paper)" for n, _ in sorted(res["presets"].items(), key=lambda p: p[1]["rank"])]
     titles = [t for t, _ in compared_kernels(res)]
-    assert titles[1].startswith("best that varies") and titles[2:] == [f"paper {n}" for n in sorted(res["presets"])]
+    assert titles[1].startswith("best that varies") and titles[2:] == [f"{n} (paper)" for n in sorted(res["presets"])]
 
 
 def test_a_3x3_search_is_compared_with_the_papers_3x3_kernels():
@@ -60,7 +60,7 @@ def test_a_3x3_search_is_compared_with_the_papers_3x3_kernels():
     assert sorted(res["presets"]) == ["design-3x3-a", "design-3x3-b", "design-3x3-c"]
     text = search_takeaway(res)
     assert "all 10,077,696 3x3 kernels" in text and "design-3x3-a" in text and "design-2x2" not in text
-    assert [t for t, _ in compared_kernels(res)][-3:] == ["paper design-3x3-a", "paper design-3x3-b", "paper design-3x3-c"]
+    assert [t for t, _ in compared_kernels(res)][-3:] == [f"design-3x3-{x} (paper)" for x in "abc"]
 
 
 def test_tv_is_won_by_a_fixed_pattern(levels):

@@ -156,5 +156,5 @@ def compared_kernels(result: dict[str, Any]) -> list[tuple[str, list]]:
     varying = best_varying(result) if is_constant(best["levels"]) else None
     if varying is not None:
         out.append((f"best that varies (rank {varying['rank']:,})", varying["levels"]))
-    out += [(f"paper {name}", e["levels"]) for name, e in sorted(result.get("presets", {}).items())]
+    out += [(f"{name} (paper)", e["levels"]) for name, e in sorted(result.get("presets", {}).items())]
     return out

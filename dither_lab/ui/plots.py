@@ -212,10 +212,11 @@ def score_histogram(counts: Sequence[int], edges: Sequence[float], marks: dict[s
     """Histogram from precomputed bins, with labelled vertical lines (e.g. where the paper's presets score)."""
     e = np.asarray(edges)
     fig = go.Figure(go.Bar(x=(e[:-1] + e[1:]) / 2, y=list(counts), width=np.diff(e), marker={"color": "#7f8c8d"}))
-    # labels alternate left and right of their lines in score order, so two close marks do not overwrite each other
+    # labels step down one line each in score order, so close marks do not write over each other
     for i, (label, x) in enumerate(sorted(marks.items(), key=lambda m: m[1])):
-        fig.add_vline(x=x, line={"dash": "dash"}, annotation_text=label,
-                      annotation_position="top left" if i % 2 == 0 else "top right")
+        fig.add_vline(x=x, line={"dash": "dash"})
+        fig.add_annotation(x=x, y=1 - 0.1 * (i % 4), xref="x", yref="paper", text=label, showarrow=False,
+                           xanchor="left", yanchor="top", xshift=3, bgcolor="rgba(255,255,255,0.7)")
     fig.update_layout(title=title, height=height, showlegend=False, **LAYOUT)
     fig.update_yaxes(type="log", title="candidates", dtick=1)  # 1, 10, 100: no 2s and 5s between the decades
     return fig
