@@ -55,7 +55,7 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
         "real-valued response, and can be won by a constant kernel (every level equal: Sign moved), which the "
         "results say."
     )
-    o1, o2, o3 = st.columns(3)
+    o1, o2, o3 = st.columns([3, 2, 2])
     ss.setdefault("des_obj", DEFAULT_OBJECTIVE)
     objective = o1.selectbox("Objective", list(TABLE_OBJECTIVES), key="des_obj", format_func=OBJECTIVE_LABELS.get)
     size = o2.radio("Size", [2, 3, 4, 8], horizontal=True, key="des_size",
@@ -110,7 +110,7 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
                                               title=f"Scores of all {res['count']:,} candidates"), key="des_hist_scores")
         panels = [("response R/9", response_image(resp))]
         panels += [(title, binarize_response(resp, lv)) for title, lv in compared_kernels(res)]
-        st.plotly_chart(plots.side_by_side(panels, height=300), key="des_search_panels")
+        st.plotly_chart(plots.side_by_side(panels, height=300, per_row=3), key="des_search_panels")
         best = res["best"][0]["levels"]
         b1, b2 = st.columns(2)
         b1.button("Load the best into the editor", key="des_load_best", on_click=state.load_spec,
