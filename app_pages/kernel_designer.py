@@ -1,8 +1,5 @@
 """Kernel designer: start from a generator or a file, edit the grid, preview, save to the session library."""
 
-import dataclasses
-
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -17,11 +14,12 @@ from dither_lab.design import (
     is_constant,
     ranking_rows,
     response_image,
+    result_kernel,
     search_takeaway,
 )
 from dither_lab.imaging.preview import RAMP, kernel_preview, kernel_takeaway
 from dither_lab.io import kernel_bytes
-from dither_lab.kernels import Kernel, grid_kernel, levels_spec
+from dither_lab.kernels import levels_spec
 from dither_lab.ui import cached, generator, plots, state, widgets
 
 state.init()
@@ -78,7 +76,7 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
     if ss.get("des_search_on") and beyond:
         with st.spinner("Searching..."):
             res = cached.design_beyond(size, slices3d, objective, count, 0)
-        found = np.array(res["levels"] if slices3d > 1 else [res["best"][0]["levels"]])
+        found_spec, found_name, first = result_kernel(res)
         st.info(search_takeaway(res), icon=":material/lightbulb:")
         if slices3d > 1:
             widgets.metric_table([{"slice": sl["slice"], "channels": str(sl["channels"]), "levels": str(sl["levels"]),
@@ -89,12 +87,10 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
                                  better={score: "higher" if res["maximize"] else "lower"})
         st.caption(f"{res['seconds']:.2f} s on {count} images.")
         st.plotly_chart(plots.side_by_side([("response R/9 (channel 0)", response_image(res["response"])),
-                                            (f"best, slice 0: {found[0].tolist()}", binarize_response(res["response"], found[0]))],
+                                            (f"best, slice 0: {first}", binarize_response(res["response"], first))],
                                            height=300), key="des_beyond_panels")
         st.button("Load the result into the editor", key="des_load_beyond", on_click=state.load_spec,
-                  args=(levels_spec(found if slices3d > 1 else found[0]),
-                        f"best {objective} {'x'.join(map(str, found.shape if slices3d > 1 else found.shape[1:]))}"),
-                  kwargs={"source": "search"})
+                  args=(found_spec, found_name), kwargs={"source": "search"})
     elif ss.get("des_search_on"):
         with st.spinner("Scoring every candidate exactly..."):
             res, resp = cached.design_search(size, objective, count, 0)
@@ -111,11 +107,10 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
         panels = [("response R/9", response_image(resp))]
         panels += [(title, binarize_response(resp, lv)) for title, lv in compared_kernels(res)]
         st.plotly_chart(plots.side_by_side(panels, height=300, per_row=3), key="des_search_panels")
-        best = res["best"][0]["levels"]
         b1, b2 = st.columns(2)
         b1.button("Load the best into the editor", key="des_load_best", on_click=state.load_spec,
-                  args=(levels_spec(best), f"best {objective} {size}x{size}"), kwargs={"source": "search"})
-        if is_constant(best) and (varying := best_varying(res)) is not None:
+                  args=result_kernel(res)[:2], kwargs={"source": "search"})
+        if is_constant(res["best"][0]["levels"]) and (varying := best_varying(res)) is not None:
             b2.button("Load the best that varies", key="des_load_varying", on_click=state.load_spec,
                       args=(levels_spec(varying["levels"]), f"best varying {objective} {size}x{size}"),
                       kwargs={"source": "search"})
@@ -132,28 +127,14 @@ rows = c1.number_input("Rows", 1, 16, int(vals.shape[1]), key=f"des_rows_{versio
 cols = c2.number_input("Columns", 1, 16, int(vals.shape[2]), key=f"des_cols_{version}")
 slices = c3.number_input("Channel slices (3-D)", 1, 8, int(vals.shape[0]), key=f"des_f_{version}",
                          help="A 3-D kernel gives channel c the slice c mod F (DeSign3D).")
-if vals.shape != (slices, rows, cols):
-    work["values"] = vals = widgets.resize_grid(vals, (slices, rows, cols))
-    state.mark_designer_edited()
+vals = state.resize_designer((slices, rows, cols))
 s = c4.number_input("Slice shown", 0, int(slices) - 1, 0, key="des_slice") if slices > 1 else 0
 
 col_names = [f"col {j}" for j in range(int(cols))]
 grid = pd.DataFrame(vals[s], columns=col_names, index=[f"row {i}" for i in range(int(rows))])
 edited = st.data_editor(grid, key=f"des_grid_{version}_{s}_{rows}_{cols}", width="stretch",
                         column_config={c: st.column_config.NumberColumn(c, format="%.4f") for c in col_names})
-candidate = vals.copy()
-error = None
-try:
-    candidate[s] = edited.to_numpy(dtype=float)
-    kernel = grid_kernel(candidate, name=work["name"])
-    if not np.array_equal(candidate, vals):
-        work["values"] = candidate
-        state.mark_designer_edited()
-        kernel = dataclasses.replace(kernel, name=work["name"])
-    ss["dl_designer_valid"] = kernel
-except (ValueError, TypeError) as exc:
-    error = str(exc)
-    kernel = ss.get("dl_designer_valid") or Kernel(vals[0] if slices == 1 else vals)
+kernel, error = state.edit_designer(s, edited)
 if error:
     st.error(f"{error}. The preview keeps the last valid kernel; your edit is kept in the grid.")
 
@@ -182,10 +163,10 @@ else:
                "any frequency.")
 
 st.subheader("Keep it")
-k1, k2, k3 = st.columns([2, 1, 1])
 # a new field for each kernel loaded and once more at its first edit, so the name offered is that kernel's
-name = k1.text_input("Name in the session library", value=work["name"],
+name = st.text_input("Name in the session library", value=work["name"],
                      key=f"des_name_{version}_{work['spec'] == 'custom'}")
+k2, k3 = st.columns(2)
 if k2.button("Save to library", disabled=error is not None, key="des_save"):
     state.save_kernel(name, spec, page="designer")
 if (used := state.saved("designer")) is not None:

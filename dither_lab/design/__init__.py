@@ -40,7 +40,8 @@ _EXPORTS = {
     **dict.fromkeys(("LEVEL_VALUES", "binarize_levels", "binarize_response", "gray_images", "levels_from_data",
                      "reference_tv", "response_image", "simulate_responses"), "responses"),
     **dict.fromkeys(("design_kernel", "resolve_method"), "methods"),
-    **dict.fromkeys(("best_varying", "compared_kernels", "is_constant", "ranking_rows", "search_takeaway"), "report"),
+    **dict.fromkeys(("best_varying", "compared_kernels", "is_constant", "ranking_rows", "result_kernel",
+                     "search_takeaway"), "report"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 __all__ = sorted([*_EXPORTS, "DEFAULT_OBJECTIVE", "MAXIMIZE", "MAX_EXHAUSTIVE_ENTRIES", "MAX_LOCAL_SIDE", "METHODS",

@@ -158,3 +158,18 @@ def compared_kernels(result: dict[str, Any]) -> list[tuple[str, list]]:
         out.append((f"best that varies (rank {varying['rank']:,})", varying["levels"]))
     out += [(f"{name} (paper)", e["levels"]) for name, e in sorted(result.get("presets", {}).items())]
     return out
+
+
+def result_kernel(result: dict[str, Any]) -> tuple[str, str, list]:
+    """A search's winning kernel: its ``levels:`` spec, a short name for the library (``best tv_match 3x3``) and the
+    levels of its first slice (the whole kernel when it is 2-D), for drawing.
+
+    Examples:
+        >>> result_kernel({"objective": "tv", "best": [{"levels": [[0, 9], [9, 0]]}]})
+        ('levels:0,9;9,0', 'best tv 2x2', [[0, 9], [9, 0]])
+    """
+    from dither_lab.kernels import levels_spec
+
+    levels = np.asarray(result["levels"] if "slices" in result else result["best"][0]["levels"])
+    first = levels[0] if levels.ndim == 3 else levels
+    return levels_spec(levels), f"best {result['objective']} {'x'.join(map(str, levels.shape))}", first.tolist()

@@ -101,6 +101,19 @@ def grid_kernel(values: Any, *, name: str = "custom") -> Kernel:
     return Kernel(v, spec="custom:" + format_values(v), domain="raw", name=name)
 
 
+def resize_grid(values: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """A (F, m, n) kernel grid grown or cut to ``shape``: kept entries stay where they were, new ones are 0.
+
+    Examples:
+        >>> resize_grid(np.ones((1, 2, 2)), (1, 2, 3)).tolist()
+        [[[1.0, 1.0, 0.0], [1.0, 1.0, 0.0]]]
+    """
+    out = np.zeros(shape)
+    f, m, n = (min(a, b) for a, b in zip(np.shape(values), shape, strict=True))
+    out[:f, :m, :n] = np.asarray(values)[:f, :m, :n]
+    return out
+
+
 def format_values(values: np.ndarray) -> str:
     """Values as the compact text of the grammar: ``a,b;c,d`` (rows by ';', 3-D slices by '|').
 

@@ -183,6 +183,42 @@ def mark_designer_edited() -> None:
         work["spec"] = "custom"
 
 
+def resize_designer(shape: tuple[int, int, int]) -> np.ndarray:
+    """Grow or cut the designer's grid to ``shape`` (F, m, n), keeping the entries that stay (new ones are 0); a
+    change of shape is an edit. Returns the grid."""
+    from dither_lab.kernels import resize_grid
+
+    work = st.session_state[K_DESIGNER]
+    if work["values"].shape != tuple(shape):
+        work["values"] = resize_grid(work["values"], tuple(shape))
+        mark_designer_edited()
+    return work["values"]
+
+
+def edit_designer(slice_index: int, edited: Any) -> tuple[Kernel, str | None]:
+    """Put the edited cells of one slice into the designer's grid; returns (the kernel to preview, why the edit is
+    not a valid kernel or None). An invalid edit (an empty or non-numeric cell) leaves the grid's kernel as it was
+    and the preview on the last valid kernel; the grid widget keeps what the user typed."""
+    from dither_lab.kernels import grid_kernel
+
+    ss = st.session_state
+    work = ss[K_DESIGNER]
+    values = work["values"]
+    candidate = values.copy()
+    try:
+        candidate[slice_index] = np.asarray(edited, dtype=float)
+        kernel = grid_kernel(candidate, name=work["name"])
+    except (ValueError, TypeError) as exc:
+        last = ss.get("dl_designer_valid") or Kernel(values[0] if values.shape[0] == 1 else values)
+        return last, str(exc)
+    if not np.array_equal(candidate, values):
+        work["values"] = candidate
+        mark_designer_edited()
+        kernel = grid_kernel(candidate, name=work["name"])
+    ss["dl_designer_valid"] = kernel
+    return kernel, None
+
+
 def load_into_designer(kernel: Kernel, name: str | None = None) -> None:
     """Put a kernel into the kernel designer's grid (held as (F, m, n)) and start a fresh editor for it.
 

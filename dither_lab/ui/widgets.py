@@ -140,13 +140,20 @@ def kernel_maker(prefix: str, choice_key: str) -> None:
 def _add_made(prefix: str, choice_key: str) -> None:
     from dither_lab.ui import generator
 
-    spec = generator.spec_of(st.session_state, prefix)
+    ss = st.session_state
+    spec = generator.spec_of(ss, prefix)
+    had = spec in state.library().values()
+    compared = state.name_for(spec) in ss.get(f"dl_picked_{choice_key}", ([], None))[0]
     try:
         name = add_to_choice(choice_key, spec)
     except ValueError as exc:
-        st.session_state[f"{prefix}_msg"] = ("error", str(exc))
+        ss[f"{prefix}_msg"] = ("error", str(exc))
+        return
+    if compared:
+        ss[f"{prefix}_msg"] = ("info", f"{name!r} is compared already.")
     else:
-        st.session_state[f"{prefix}_msg"] = ("success", f"Added {name!r} to the comparison and the library.")
+        where = "the comparison (the library had it already)" if had else "the comparison and the library"
+        ss[f"{prefix}_msg"] = ("success", f"Added {name!r} to {where}.")
 
 
 def viewing_choice(key: str) -> tuple[float, str]:
@@ -412,11 +419,3 @@ def download_name(label: str, extension: str) -> str:
 
     stem = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
     return f"{stem or 'output'}.{extension}"
-
-
-def resize_grid(values: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
-    """A (F, m, n) kernel grid grown or cut to ``shape``: kept entries stay where they were, new ones are 0."""
-    out = np.zeros(shape)
-    f, m, n = (min(a, b) for a, b in zip(values.shape, shape, strict=True))
-    out[:f, :m, :n] = values[:f, :m, :n]
-    return out

@@ -124,6 +124,11 @@ def test_a_kernel_made_in_place_joins_the_comparison_and_the_library():
     at.button(key="lab_make_add").click().run()
     assert at.multiselect(key="lab_kernels").value == ["Bayer 4x4", name, "DeSign 2x2 (paper)"]
     assert list(at.session_state["dl_library"].values()).count("preset:design-2x2-a") == 1
+    assert any("Added 'DeSign 2x2 (paper)' to the comparison (the library had it already)" in s.value
+               for s in at.success)
+    at.button(key="lab_make_add").click().run()  # once more: nothing changes, and the page says so
+    assert at.multiselect(key="lab_kernels").value == ["Bayer 4x4", name, "DeSign 2x2 (paper)"]
+    assert any("'DeSign 2x2 (paper)' is compared already" in i.value for i in at.info)
     # every generator the registry offers with settings is there, but Sign (always compared)
     assert "Sign (one threshold)" not in at.selectbox(key="lab_make_gen").options
     assert "Bayer" in at.selectbox(key="lab_make_gen").options
