@@ -103,7 +103,10 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
                              pinned=("kernel",))
         h = res["histogram"]
         st.plotly_chart(plots.score_histogram(h["counts"], h["edges"], {n: e["score"] for n, e in res["presets"].items()},
-                                              title=f"Scores of all {res['count']:,} candidates"), key="des_hist_scores")
+                                              title=f"Scores of all {res['count']:,} candidates",
+                                              x_title=f"score: {OBJECTIVE_LABELS[objective]} "
+                                                      f"({'higher' if res['maximize'] else 'lower'} is better)"),
+                        key="des_hist_scores")
         panels = [("response R/9", response_image(resp))]
         panels += [(title, binarize_response(resp, lv)) for title, lv in compared_kernels(res)]
         st.plotly_chart(plots.side_by_side(panels, height=300, per_row=3), key="des_search_panels")
@@ -150,7 +153,8 @@ if preview.constant is None:
     st.info(kernel_takeaway(preview), icon=":material/lightbulb:")
 p1, p2 = st.columns(2)
 side = preview.tiled.shape[0]
-p1.plotly_chart(plots.heatmap(preview.tiled, title=f"Tiled threshold map ({side}x{side})", zmid=0.0), key="des_tiled")
+p1.plotly_chart(plots.heatmap(preview.tiled, title=f"Tiled threshold map, {side}x{side} (batch-norm units)", zmid=0.0),
+                key="des_tiled")
 p2.plotly_chart(plots.histogram(kernel.values, title="Threshold values", thresholds=[("Sign", 0.0)],
                                 x_title="threshold (batch-norm units)", y_title="cells"), key="des_hist")
 st.plotly_chart(plots.side_by_side([(f"Sign on a ramp from {RAMP[0]:g} to {RAMP[1]:g}", preview.ramp_sign),

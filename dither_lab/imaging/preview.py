@@ -119,14 +119,13 @@ def kernel_takeaway(preview: KernelPreview) -> str:
                 "neighbouring activations still share one threshold, so no texture carries the tone.")
     v = p.kernel.values
     text = (f"Its {v.size} thresholds run from {v.min():.2f} to {v.max():.2f}, mean {p.mean_threshold:.2f} "
-            f"(Sign: one threshold at 0). On a standard-normal map it turns on {p.share_on:.0%} of the activations "
-            "where Sign turns on 50%")
+            f"(Sign: one threshold at 0). On a standard-normal map it turns on {p.share_on:.0%} of the activations")
     if p.share_on < 0.5 - SHIFT:
-        text += ", so fewer activations fire: the map comes out darker."
+        text += " where Sign turns on 50%, so fewer activations fire: the map comes out darker."
     elif p.share_on > 0.5 + SHIFT:
-        text += ", so more activations fire: the map comes out lighter."
+        text += " where Sign turns on 50%, so more activations fire: the map comes out lighter."
     else:
-        text += ", so the map keeps its balance of +1s and -1s."
+        text += ", as Sign does, so the map keeps its balance of +1s and -1s."
     per = p.thresholds_per_channel
     return text + (f" Folded with batch norm it needs {per} threshold{'s' if per > 1 else ''} per channel where Sign "
                    "needs 1, and no extra arithmetic: one comparison per activation either way.")

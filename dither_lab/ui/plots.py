@@ -208,7 +208,7 @@ def confusion(matrix: np.ndarray, classes: Sequence[str], *, title: str = "Confu
 
 
 def score_histogram(counts: Sequence[int], edges: Sequence[float], marks: dict[str, float], *, title: str = "",
-                    height: int = 300) -> go.Figure:
+                    height: int = 300, x_title: str = "") -> go.Figure:
     """Histogram from precomputed bins, with labelled vertical lines (e.g. where the paper's presets score)."""
     e = np.asarray(edges)
     fig = go.Figure(go.Bar(x=(e[:-1] + e[1:]) / 2, y=list(counts), width=np.diff(e), marker={"color": "#7f8c8d"}))
@@ -219,4 +219,5 @@ def score_histogram(counts: Sequence[int], edges: Sequence[float], marks: dict[s
                            xanchor="left", yanchor="top", xshift=3, bgcolor="rgba(255,255,255,0.7)")
     fig.update_layout(title=title, height=height, showlegend=False, **LAYOUT)
     fig.update_yaxes(type="log", title="candidates", dtick=1)  # 1, 10, 100: no 2s and 5s between the decades
+    fig.update_xaxes(title=x_title)
     return fig
