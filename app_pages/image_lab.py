@@ -4,8 +4,9 @@ import json
 
 import streamlit as st
 
-from dither_lab.imaging.compare import metrics_table
+from dither_lab.imaging.compare import error_scale, metrics_csv, metrics_json, metrics_table, takeaway, tone_shifts
 from dither_lab.imaging.dither import DIFFUSION_KERNELS
+from dither_lab.imaging.metrics import METRICS
 from dither_lab.io import image_png_bytes
 from dither_lab.ui import cached, plots, state, widgets
 
@@ -29,29 +30,45 @@ scale = c_scale.radio("Display", ["auto", None, 1, 2, 4, 8], horizontal=True, ke
                            "Auto: 1:1 for images over 256 pixels, fit (drawn larger) for smaller ones.")
 image, label = widgets.image_input("lab", mode=mode)
 kernels = widgets.kernel_choice("Kernels to compare with Sign", "lab_kernels")
+with st.expander("Make a kernel: any generator, size, seed and strength"):
+    widgets.kernel_maker("lab_make", "lab_kernels")
 diffusion = st.multiselect("Error diffusion, as the sequential reference", list(DIFFUSION_KERNELS), key="lab_diffusion",
                            help="Error diffusion is sequential: good quality, but it cannot run inside a parallel network layer.")
-specs = tuple(s for _, s in kernels) + tuple(f"diffusion:{m}" for m in diffusion)
+ppd, viewing = widgets.viewing_choice("lab_view")
 
+specs, names = widgets.named_specs(kernels)
+specs += tuple(f"diffusion:{m}" for m in diffusion)
 try:
     with st.spinner("Dithering..."):
-        outputs = cached.compare_image(image, specs)
+        outputs = cached.compare_image(image, specs, pixels_per_degree=ppd, names=names)
 except ValueError as exc:
     widgets.show_error(exc)
     st.stop()
 
-panels = [(f"input: {label}", cached.png_uri(image))] + [(o.label, cached.png_uri(o.binary)) for o in outputs]
-st.plotly_chart(plots.side_by_side(panels, scale=scale), config={"scrollZoom": True, "displaylogo": False}, key="lab_panels")
 if not kernels and not diffusion:
     st.info("Choose at least one kernel above to compare it with Sign.")
+else:
+    st.info(takeaway(outputs), icon=":material/lightbulb:")
+panels = [(f"input: {label}", cached.png_uri(image))] + [(o.label, cached.png_uri(o.binary)) for o in outputs]
+st.plotly_chart(plots.side_by_side(panels, scale=scale), config={"scrollZoom": True, "displaylogo": False}, key="lab_panels")
+for sentence in tone_shifts(outputs):  # beside the darker (or lighter) panels, where the shift is seen
+    st.warning(sentence, icon=":material/contrast:")
 
 st.subheader("Metrics against the input")
+mean = outputs[0].metrics["reference_mean"]
+st.caption(f"The eye-weighted PSNR models the image {viewing}. The input's mean tone is {mean:.3f}: the share of "
+           "white pixels that keeps its overall brightness. Arrows say which way is better; the best value of each "
+           "column is green.")
 rows = metrics_table(outputs)
-widgets.metric_table(rows)
-st.caption("Every output is compared with the input on one [0, 1] scale. PSNR, SSIM: pixel fidelity. "
-           "CSF-PSNR: error filtered by the eye's contrast sensitivity (Mannos-Sakrison, 32 px/degree). "
-           "TV ratio: total variation of the output over the input's. Tone error: mean difference after a "
-           "Gaussian blur (sigma 2), i.e. how well local brightness is kept.")
+tone = [k for k, m in METRICS.items() if m.group == "tone and detail"]
+st.caption("**Tone and detail**, what dithering keeps: tone error compares local brightness (both blurred), "
+           "eye-weighted PSNR the error as the eye sees it, local correlation the detail whatever the overall shift; "
+           "the share of white pixels is best near the input's mean.")
+widgets.output_metrics(rows, tone, mean=mean, viewing=viewing)
+st.caption("**Pixel by pixel** against the gray input, PSNR and SSIM count any binary texture as error, so Sign's "
+           "flat areas score well there although they lose the tone: judge detail by the table above. TV ratio "
+           "near 1: as much variation as the input; residual correlation near 0: an error unrelated to the image.")
+widgets.output_metrics(rows, [k for k in METRICS if k not in tone], mean=mean, viewing=viewing, spec=False)
 
 tab_spec, tab_err, tab_dl = st.tabs(["Power spectrum", "Error maps", "Downloads"])
 with tab_spec:
@@ -59,16 +76,17 @@ with tab_spec:
     st.caption("Blue noise puts its error energy at high frequencies, where the eye is least sensitive; "
                "Bayer shows peaks at its period; Sign's error follows the image content.")
 with tab_err:
-    st.caption("Blurred output minus blurred input: red is too bright, blue too dark.")
+    top = error_scale(outputs)
+    st.caption(f"Blurred output minus blurred input (Gaussian, sigma 1.5 pixels), every map on one colour scale from "
+               f"-{top:g} (blue: too dark) to +{top:g} (red: too bright); white is right.")
     cols = st.columns(min(3, len(outputs)))
     for i, o in enumerate(outputs):
-        cols[i % len(cols)].plotly_chart(plots.heatmap(o.error, title=o.label, zmid=0.0),
+        cols[i % len(cols)].plotly_chart(plots.heatmap(o.error, title=o.label, zmin=-top, zmax=top),
                                          key=f"lab_err_{i}")
 with tab_dl:
     for i, o in enumerate(outputs):
-        st.download_button(f"{o.label} (PNG)", image_png_bytes(o.binary), file_name=f"{o.spec.replace(':', '_')}.png",
+        st.download_button(f"{o.label} (PNG)", image_png_bytes(o.binary), file_name=widgets.download_name(o.label, "png"),
                            mime="image/png", key=f"lab_dl_{i}")
-    csv_lines = [",".join(rows[0].keys())] + [",".join(str(v) for v in r.values()) for r in rows]
-    st.download_button("Metrics (CSV)", "\n".join(csv_lines) + "\n", file_name="metrics.csv", mime="text/csv")
-    st.download_button("Metrics (JSON)", json.dumps({o.spec: o.metrics for o in outputs}, indent=2, default=str),
+    st.download_button("Metrics (CSV)", metrics_csv(outputs), file_name="metrics.csv", mime="text/csv")
+    st.download_button("Metrics (JSON)", json.dumps(metrics_json(outputs), indent=2, default=str),
                        file_name="metrics.json", mime="application/json")

@@ -1,16 +1,25 @@
 """Kernel designer: start from a generator or a file, edit the grid, preview, save to the session library."""
 
-import dataclasses
-
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dither_lab.activation import dithered_sign
-from dither_lab.design import binarize_response, response_image
-from dither_lab.imaging.metrics import radial_power_spectrum
+from dither_lab.design import (
+    DEFAULT_OBJECTIVE,
+    MAXIMIZE,
+    OBJECTIVE_LABELS,
+    TABLE_OBJECTIVES,
+    best_varying,
+    binarize_response,
+    compared_kernels,
+    is_constant,
+    ranking_rows,
+    response_image,
+    result_kernel,
+    search_takeaway,
+)
+from dither_lab.imaging.preview import RAMP, kernel_preview, kernel_takeaway
 from dither_lab.io import kernel_bytes
-from dither_lab.kernels import Kernel, format_values, tile
+from dither_lab.kernels import levels_spec
 from dither_lab.ui import cached, generator, plots, state, widgets
 
 state.init()
@@ -38,15 +47,16 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
     st.markdown(
         "The paper binarizes gray images to ±1, convolves them with a random ±1 3x3 kernel and applies ReLU, "
         "giving responses in the levels {0, 1, 3, 5, 7, 9}; every kernel over those levels is then scored on how "
-        "it binarizes the responses. Beware: maximizing the **total variation** of the output alone is won by "
-        "an image-independent checkerboard (a 0 that always fires beside a 9 that never does). **TV matched** "
-        "to the response, **PSNR** or **correlation** measure detail kept relative to the real-valued response."
+        "it binarizes the responses. The default, **local tone**, compares the output's 2x2 local means with the "
+        "response's, as a low-pass sees them (the eye's, or the next layer's sum over its receptive field), and "
+        "is won by a kernel that dithers. Beware the others: maximizing the **total variation** of the output "
+        "alone, the paper's objective, is won by an image-independent checkerboard (a 0 that always fires beside "
+        "a 9 that rarely does), and the pixel-by-pixel ones (**TV matched**, **PSNR**, **correlation**, **MSE**) "
+        "by a constant kernel (every level equal: Sign moved), which the results say."
     )
-    o1, o2, o3 = st.columns(3)
-    objective = o1.selectbox("Objective", ["tv", "tv_match", "psnr", "correlation", "mse"], key="des_obj",
-                             format_func={"tv": "total variation (paper)", "tv_match": "TV matched to the response",
-                                          "psnr": "PSNR vs response", "correlation": "correlation with response",
-                                          "mse": "MSE vs response"}.get)
+    o1, o2, o3 = st.columns([3, 2, 2])
+    ss.setdefault("des_obj", DEFAULT_OBJECTIVE)
+    objective = o1.selectbox("Objective", list(TABLE_OBJECTIVES), key="des_obj", format_func=OBJECTIVE_LABELS.get)
     size = o2.radio("Size", [2, 3, 4, 8], horizontal=True, key="des_size",
                     format_func=lambda k: f"{k}x{k} ({6 ** (k * k):,})" if k <= 3 else f"{k}x{k} (local search)")
     count = o3.select_slider("Images (held-out subset)", [200, 500, 1000, 2000], value=500, key="des_count")
@@ -63,41 +73,51 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
         ss["des_search_on"] = True
     if (message := state.designer_message("search")) is not None:
         st.error(message[1])
+    score = f"score {'↑' if MAXIMIZE[objective] else '↓'}"
     if ss.get("des_search_on") and beyond:
         with st.spinner("Searching..."):
             res = cached.design_beyond(size, slices3d, objective, count, 0)
-        found = np.array(res["levels"] if slices3d > 1 else [res["best"][0]["levels"]])
+        found_spec, found_name, first = result_kernel(res)
+        st.info(search_takeaway(res), icon=":material/lightbulb:")
         if slices3d > 1:
             widgets.metric_table([{"slice": sl["slice"], "channels": str(sl["channels"]), "levels": str(sl["levels"]),
-                                   "score": sl["score"], "search": sl["method"]} for sl in res["slices"]])
+                                   score: sl["score"], "search": sl["method"]} for sl in res["slices"]])
         else:
-            widgets.metric_table([{"start": i, "local optimum": str(r["levels"]), "score": r["score"],
-                                   "sweeps": r["sweeps"]} for i, r in enumerate(res["starts"])])
+            widgets.metric_table([{"start": i, "local optimum": str(r["levels"]), score: r["score"],
+                                   "sweeps": r["sweeps"]} for i, r in enumerate(res["starts"])],
+                                 better={score: "higher" if res["maximize"] else "lower"})
         st.caption(f"{res['seconds']:.2f} s on {count} images.")
         st.plotly_chart(plots.side_by_side([("response R/9 (channel 0)", response_image(res["response"])),
-                                            (f"best by {objective}, slice 0", binarize_response(res["response"], found[0]))],
+                                            (f"best, slice 0: {first}", binarize_response(res["response"], first))],
                                            height=300), key="des_beyond_panels")
         st.button("Load the result into the editor", key="des_load_beyond", on_click=state.load_spec,
-                  args=("levels:" + format_values(found), f"best {objective} {'x'.join(map(str, found.shape))}"),
-                  kwargs={"source": "search"})
+                  args=(found_spec, found_name), kwargs={"source": "search"})
     elif ss.get("des_search_on"):
         with st.spinner("Scoring every candidate exactly..."):
             res, resp = cached.design_search(size, objective, count, 0)
+        st.info(search_takeaway(res), icon=":material/lightbulb:")
         st.caption(f"{res['count']:,} candidates on {res['images']} images in {res['seconds']:.2f} s (exact tables).")
-        best = res["best"][0]["levels"]
-        rows = [{"rank": e["rank"], "levels": str(e["levels"]), "score": e["score"]} for e in res["best"][:5]]
-        rows += [{"rank": e["rank"], "levels": f"{name}: {e['levels']}", "score": e["score"]} for name, e in res["presets"].items()]
-        widgets.metric_table(rows)
+        rows = ranking_rows(res)
+        widgets.metric_table(rows, better={"rank ↓": "lower", score: "higher" if res["maximize"] else "lower"},
+                             help={score: f"{OBJECTIVE_LABELS[objective]}: {'higher' if res['maximize'] else 'lower'} "
+                                          "is better.", "rank ↓": f"1 is the best of all {res['count']:,}."},
+                             pinned=("kernel",))
         h = res["histogram"]
         st.plotly_chart(plots.score_histogram(h["counts"], h["edges"], {n: e["score"] for n, e in res["presets"].items()},
-                                              title=f"Scores of all {res['count']:,} candidates"), key="des_hist_scores")
-        st.plotly_chart(plots.side_by_side([("response R/9", response_image(resp)),
-                                            (f"best by {objective}: {best}", binarize_response(resp, best)),
-                                            ("paper 2x2 [[1,1],[0,3]]", binarize_response(resp, [[1, 1], [0, 3]]))],
-                                           height=300), key="des_search_panels")
-        st.button("Load the best into the editor", key="des_load_best", on_click=state.load_spec,
-                  args=("levels:" + format_values(np.array(best)), f"best {objective} {size}x{size}"),
-                  kwargs={"source": "search"})
+                                              title=f"Scores of all {res['count']:,} candidates",
+                                              x_title=f"score: {OBJECTIVE_LABELS[objective]} "
+                                                      f"({'higher' if res['maximize'] else 'lower'} is better)"),
+                        key="des_hist_scores")
+        panels = [("response R/9", response_image(resp))]
+        panels += [(title, binarize_response(resp, lv)) for title, lv in compared_kernels(res)]
+        st.plotly_chart(plots.side_by_side(panels, height=300, per_row=3), key="des_search_panels")
+        b1, b2 = st.columns(2)
+        b1.button("Load the best into the editor", key="des_load_best", on_click=state.load_spec,
+                  args=result_kernel(res)[:2], kwargs={"source": "search"})
+        if is_constant(res["best"][0]["levels"]) and (varying := best_varying(res)) is not None:
+            b2.button("Load the best that varies", key="des_load_varying", on_click=state.load_spec,
+                      args=(levels_spec(varying["levels"]), f"best varying {objective} {size}x{size}"),
+                      kwargs={"source": "search"})
 
 work = ss[state.K_DESIGNER]
 vals = work["values"]
@@ -111,52 +131,47 @@ rows = c1.number_input("Rows", 1, 16, int(vals.shape[1]), key=f"des_rows_{versio
 cols = c2.number_input("Columns", 1, 16, int(vals.shape[2]), key=f"des_cols_{version}")
 slices = c3.number_input("Channel slices (3-D)", 1, 8, int(vals.shape[0]), key=f"des_f_{version}",
                          help="A 3-D kernel gives channel c the slice c mod F (DeSign3D).")
-if vals.shape != (slices, rows, cols):
-    work["values"] = vals = widgets.resize_grid(vals, (slices, rows, cols))
-    state.mark_designer_edited()
+vals = state.resize_designer((slices, rows, cols))
 s = c4.number_input("Slice shown", 0, int(slices) - 1, 0, key="des_slice") if slices > 1 else 0
 
 col_names = [f"col {j}" for j in range(int(cols))]
 grid = pd.DataFrame(vals[s], columns=col_names, index=[f"row {i}" for i in range(int(rows))])
 edited = st.data_editor(grid, key=f"des_grid_{version}_{s}_{rows}_{cols}", width="stretch",
                         column_config={c: st.column_config.NumberColumn(c, format="%.4f") for c in col_names})
-candidate = vals.copy()
-error = None
-try:
-    candidate[s] = edited.to_numpy(dtype=float)
-    kernel = Kernel(candidate[0] if slices == 1 else candidate, spec="custom", domain="raw", name=work["name"])
-    if not np.array_equal(candidate, vals):
-        work["values"] = candidate
-        state.mark_designer_edited()
-        kernel = dataclasses.replace(kernel, name=work["name"])
-    ss["dl_designer_valid"] = kernel
-except (ValueError, TypeError) as exc:
-    error = str(exc)
-    kernel = ss.get("dl_designer_valid") or Kernel(vals[0] if slices == 1 else vals)
+kernel, error = state.edit_designer(s, edited)
 if error:
     st.error(f"{error}. The preview keeps the last valid kernel; your edit is kept in the grid.")
 
 spec = state.designer_spec(work)  # the grid keeps only valid kernels: an invalid edit leaves the last one
+preview = kernel_preview(kernel, slice=min(int(s), kernel.shape[0] - 1) if kernel.is_3d else 0)
+if preview.constant == 0:  # said where the kernel is loaded and edited
+    st.info(kernel_takeaway(preview), icon=":material/info:")
+elif preview.constant is not None:  # a shifted Sign
+    st.warning(kernel_takeaway(preview), icon=":material/warning:")
 
 st.subheader("Preview")
+if preview.constant is None:
+    st.info(kernel_takeaway(preview), icon=":material/lightbulb:")
 p1, p2 = st.columns(2)
-shown = kernel.values[s] if kernel.is_3d else kernel.values
-p1.plotly_chart(plots.heatmap(tile(shown, 32, 32), title="Tiled threshold map (32x32)", zmid=0.0), key="des_tiled")
+side = preview.tiled.shape[0]
+p1.plotly_chart(plots.heatmap(preview.tiled, title=f"Tiled threshold map, {side}x{side} (batch-norm units)", zmid=0.0),
+                key="des_tiled")
 p2.plotly_chart(plots.histogram(kernel.values, title="Threshold values", thresholds=[("Sign", 0.0)],
                                 x_title="threshold (batch-norm units)", y_title="cells"), key="des_hist")
-ramp = np.tile(np.linspace(-2.5, 2.5, 128, dtype=np.float32), (16, 1))  # shown magnified: no on-screen moiré
-out = (dithered_sign(ramp, shown) + 1) / 2
-sign = (dithered_sign(ramp, "sign") + 1) / 2
-st.plotly_chart(plots.side_by_side([("Sign on a ramp from -2.5 to 2.5", sign), ("this kernel on the same ramp", out)],
-                                   height=140), key="des_ramp")
-f, p = radial_power_spectrum(tile(shown, 64, 64))
-st.plotly_chart(plots.spectra([("tiled map", f, p)], title="Spectrum of the tiled map"), key="des_spec")
+st.plotly_chart(plots.side_by_side([(f"Sign on a ramp from {RAMP[0]:g} to {RAMP[1]:g}", preview.ramp_sign),
+                                    ("this kernel on the same ramp", preview.ramp_kernel)], height=140),
+                key="des_ramp")
+if preview.constant is None:
+    st.plotly_chart(plots.spectra([("tiled map", *preview.spectrum)], title="Spectrum of the tiled map"), key="des_spec")
+else:
+    st.caption("Spectrum of the tiled map: none. Every threshold is the same, so the map is flat and has no power at "
+               "any frequency.")
 
 st.subheader("Keep it")
-k1, k2, k3 = st.columns([2, 1, 1])
 # a new field for each kernel loaded and once more at its first edit, so the name offered is that kernel's
-name = k1.text_input("Name in the session library", value=work["name"],
+name = st.text_input("Name in the session library", value=work["name"],
                      key=f"des_name_{version}_{work['spec'] == 'custom'}")
+k2, k3 = st.columns(2)
 if k2.button("Save to library", disabled=error is not None, key="des_save"):
     state.save_kernel(name, spec, page="designer")
 if (used := state.saved("designer")) is not None:
@@ -168,9 +183,9 @@ if k3.button("Use as current kernel", disabled=error is not None, key="des_use")
 d1, d2, d3 = st.columns(3)
 for col, fmt in zip((d1, d2, d3), ("json", "npy", "mat"), strict=True):
     col.download_button(f"Download .{fmt}", kernel_bytes(kernel, fmt), file_name=f"kernel.{fmt}", key=f"des_dl_{fmt}")
-cells = kernel.shape[-2] * kernel.shape[-1]
-st.caption(f"Spec: `{spec}`. Folded with batch norm at inference, this kernel needs {cells} threshold"
-           f"{'s' if cells > 1 else ''} per channel where Sign needs 1, and no extra arithmetic.")
+per = preview.thresholds_per_channel
+st.caption(f"Spec: `{spec}`. Folded with batch norm at inference, this kernel needs {per} threshold"
+           f"{'s' if per > 1 else ''} per channel where Sign needs 1, and no extra arithmetic.")
 if error is None:
     st.page_link("app_pages/accuracy.py", label="What it does to a pretrained network's accuracy, and what it costs it",
                  icon=":material/arrow_forward:", query_params={"kernel": spec})

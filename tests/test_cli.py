@@ -281,8 +281,11 @@ def test_train_limit_takes_each_class_alike(tmp_path, cifar_tree, monkeypatch, c
 def test_cost_prints_one_row_per_kernel_and_json(capsys):
     assert main(["cost", "--model", "fashion-mnist-sign", "--kernel", "trained", "preset:design-2x2-a", "bayer:4"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [ln.split()[0] for ln in lines[2:]] == ["trained", "preset:design-2x2-a", "bayer:4"]
-    assert lines[2].split()[1] == lines[2].split()[2]  # its own kernels are Sign: as many thresholds as Sign
+    first = lines[2:lines.index("")]  # the threshold table, then the packed program's bytes after a blank line
+    assert [ln.split()[0] for ln in first] == ["trained", "preset:design-2x2-a", "bayer:4"]
+    assert first[0].split()[1] == first[0].split()[2]  # its own kernels are Sign: as many thresholds as Sign
+    packed = lines[lines.index("") + 2:]
+    assert [ln.split()[0] for ln in packed] == ["trained", "preset:design-2x2-a", "bayer:4"]
     assert main(["cost", "--model", "fashion-mnist-sign", "--kernel", "bayer:4", "--layers", "0", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)["kernels"][0]
     assert [r["kernel"] for r in res["rows"]] == ["bayer:4", "sign", "sign", "sign"]

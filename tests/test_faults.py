@@ -111,7 +111,7 @@ def test_app_starts_and_says_what_is_missing(damaged_assets):
     app = str(ROOT / "app.py")
     at = AppTest.from_file(app, default_timeout=120)
     at.run()
-    assert not at.exception and len(at.dataframe) == 1  # the image lab needs no asset and works
+    assert not at.exception and len(at.dataframe) == 2  # the image lab (two metric tables) needs no asset and works
     for page, expected in [("app_pages/feature_maps.py", "damaged"), ("app_pages/accuracy.py", "damaged")]:
         at = AppTest.from_file(app, default_timeout=120)
         at.run()

@@ -90,8 +90,8 @@ def add_design(sub: Any) -> None:
     gp.add_argument("--size", default="2x2", help="2x2 (1,296 candidates) up to 3x3 (10,077,696) exhaustively; "
                                                   "up to 16x16 with --method local")
     gp.add_argument("--objective", default=DEFAULT_OBJECTIVE, choices=list(OBJECTIVES),
-                    help="what the search optimizes (default tv_match: the paper's tv alone is won by a "
-                         "checkerboard whatever the image)")
+                    help="what the search optimizes (default tone: 2x2 local means against the response, won by a "
+                         "dither; the paper's tv alone is won by a checkerboard whatever the image)")
     gp.add_argument("--images", default="subset", help="subset (embedded), fashion-mnist, cifar10, or a folder")
     gp.add_argument("--count", type=int, default=1000, help="number of images")
     gp.add_argument("--data", default=None, help="dataset path for fashion-mnist or cifar10")

@@ -47,6 +47,7 @@ class Tables:
     m: int
     n: int
     tv: np.ndarray  # (m*n, 6, 6, 6): summed TV terms for (own, right, down) thresholds
+    tone: np.ndarray  # (m*n, 1296): summed squared 2x2-mean differences for (own, right, down, diagonal) thresholds
     own: np.ndarray  # (m*n, 6, 4): per own threshold: count of b=1, sum of b*R/9, sum of (R/9 - b)^2, unused
     interior: int  # number of TV terms
     pixels: int  # number of pixels
@@ -81,8 +82,16 @@ def build_tables(levels: np.ndarray, m: int, n: int) -> Tables:
     own[:, :, 0] = h_own @ geq  # count of b = 1 for each own threshold
     own[:, :, 1] = (h_own * r[None, :]) @ geq  # sum of b * R/9
     own[:, :, 2] = np.einsum("pa,at->pt", h_own, (r[:, None] - geq) ** 2)  # sum of (R/9 - b)^2
+    # local tone: each 2x2 window's squared difference of means depends on the levels and thresholds of its four
+    # pixels (own, right, down, diagonal): a histogram of the windows' levels, times the cost of every threshold set
+    tone_code = code * 6 + lv[:, 1:, 1:]
+    hist4 = np.bincount((cls[None] * 1296 + tone_code).ravel(), minlength=m * n * 1296).reshape(m * n, 1296)
+    a4 = np.indices((6,) * 4).reshape(4, -1)  # the four levels of every window code
+    bits = sum(geq[a4[q][:, None], a4[q][None, :]] for q in range(4)) / 4.0  # (window levels, thresholds): mean b
+    cost = (bits - r[a4].mean(0)[:, None]) ** 2
+    tone = hist4.astype(np.float64) @ cost
     ref = reference(lv)
-    return Tables(m, n, tv, own, nimg * (h - 1) * (w - 1), lv.size, float(ref.sum()), float((ref**2).sum()),
+    return Tables(m, n, tv, tone, own, nimg * (h - 1) * (w - 1), lv.size, float(ref.sum()), float((ref**2).sum()),
                   reference_tv(lv))
 
 
@@ -99,6 +108,12 @@ def score_tables(tables: Tables, candidates: np.ndarray, *, objective: str = DEF
     c = np.asarray(candidates).reshape(len(candidates), -1).astype(np.intp)
     right, down = _neighbours(t.m, t.n)
     k = t.m * t.n
+    if objective == "tone":
+        diag = down[right]
+        tot = np.zeros(len(c))
+        for p in range(k):
+            tot += t.tone[p][c[:, p] * 216 + c[:, right[p]] * 36 + c[:, down[p]] * 6 + c[:, diag[p]]]
+        return tot / t.interior
     if objective in ("tv", "tv_match"):
         tot = np.zeros(len(c))
         for p in range(k):

@@ -3,6 +3,8 @@
 Scores are computed on one scale: ``b`` in {0, 1} and the real-valued reference ``R / 9`` in [0, 1].
 Objectives (:data:`dither_lab.design.OBJECTIVES`):
 
+* ``tone`` (the default): mean squared difference of the 2x2 local means of ``b`` and ``R / 9`` (minimize): the
+  local tone kept, as a low-pass sees it; won by kernels that dither.
 * ``tv``: isotropic total variation of ``b`` (maximize; the paper's choice). Degenerate: a kernel pairing a
   level that always fires (0) with one that never does (9) draws a checkerboard whatever the image.
 * ``tv_match``: ``|TV(b) - TV(R / 9)|`` (minimize): detail kept relative to the real-valued response.
@@ -34,6 +36,11 @@ def _tv01(b: np.ndarray) -> np.ndarray:
     return (one + _SQRT2 * both) / (c.shape[-3] * c.shape[-2] * c.shape[-1])
 
 
+def _box2(a: np.ndarray) -> np.ndarray:
+    """Means of every 2x2 window over the last two axes ('valid')."""
+    return (a[..., :-1, :-1] + a[..., :-1, 1:] + a[..., 1:, :-1] + a[..., 1:, 1:]) / 4.0
+
+
 def score_simulated(levels: np.ndarray, candidates: np.ndarray, *, objective: str = DEFAULT_OBJECTIVE,
                     chunk: int = 8) -> np.ndarray:
     """Score candidates by simulating each binarization (the reference path; any objective).
@@ -51,7 +58,10 @@ def score_simulated(levels: np.ndarray, candidates: np.ndarray, *, objective: st
     out = np.empty(len(candidates))
     for s in range(0, len(candidates), chunk):
         b = binarize_levels(levels, candidates[s : s + chunk])  # (c, N, H, W) bool
-        if objective == "tv":
+        if objective == "tone":
+            bb, rb = _box2(b.astype(np.float64)), _box2(ref)
+            out[s : s + chunk] = ((bb - rb[None]) ** 2).mean(axis=(1, 2, 3))
+        elif objective == "tv":
             out[s : s + chunk] = _tv01(b)
         elif objective == "tv_match":
             out[s : s + chunk] = np.abs(_tv01(b) - ref_tv)

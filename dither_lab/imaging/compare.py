@@ -78,6 +78,31 @@ def metrics_table(outputs: list[Output]) -> list[dict[str, Any]]:
     return rows
 
 
+def metrics_csv(outputs: list[Output]) -> str:
+    """The :func:`metrics_table` as CSV text (a header row, then one row per output)."""
+    import csv
+    import io
+
+    rows = metrics_table(outputs)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["output", "spec"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def metrics_json(outputs: list[Output]) -> dict[str, dict[str, Any]]:
+    """Every output's metrics by its label, with its spec (JSON-ready)."""
+    return {o.label: {"spec": o.spec, **o.metrics} for o in outputs}
+
+
+def error_scale(outputs: list[Output], *, step: float = 0.05) -> float:
+    """One colour scale for every output's :func:`error_map`: the largest error, rounded up to ``step``, so maps
+    drawn side by side compare by colour (+-this value)."""
+    top = max((float(np.abs(o.error).max()) for o in outputs if o.error.size), default=0.0)
+    return max(step, float(np.ceil(round(top / step, 9)) * step))
+
+
 def best_outputs(outputs: list[Output]) -> dict[str, int]:
     """Per metric (:data:`METRIC_LABELS` keys), the index of the best output (the share of 1s: nearest the input's
     mean tone)."""
@@ -94,11 +119,71 @@ def best_outputs(outputs: list[Output]) -> dict[str, int]:
 
 #: A share of 1s further than this from the input's mean is a shift of the overall tone (not texture).
 SHIFT = 0.08
+#: Thresholds whose mean is further than this from mid-gray (image units) shift the tone by themselves.
+OFF_CENTRE = 0.02
+
+
+def _thresholds(spec: str) -> Kernel | None:
+    """The kernel of an output's spec in image units, or None (error diffusion, or a spec that reads a file)."""
+    if spec.startswith("diffusion:"):
+        return None
+    try:
+        return make_kernel(spec, domain="unit", allow_files=False)
+    except ValueError:
+        return None
+
+
+def _names(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def tone_shifts(outputs: list[Output]) -> list[str]:
+    """A sentence for each direction in which kernels shift the whole image's tone: the kernels whose share of white
+    pixels is more than :data:`SHIFT` below (darken) or above (lighten) the input's mean because their thresholds
+    sit off mid-gray (by more than :data:`OFF_CENTRE` on average, in image units; all of them, for the paper's
+    levels). Sign, error diffusion and centred kernels are not said: their tone follows the image.
+
+    Examples:
+        >>> from dither_lab.imaging.samples import sample_image
+        >>> tone_shifts(compare(sample_image("gray-ramp"), ["bayer:4", "preset:design-2x2-a"]))[0][:68]
+        'design-2x2-a darkens the image: 27% of its pixels are white against '
+    """
+    sentences = []
+    for word, sign in (("darken", -1), ("lighten", 1)):
+        group, kernels = [], []
+        for o in outputs:
+            k = _thresholds(o.spec) if o.spec != "sign" else None
+            # the kernel's thresholds cause the shift: they sit off mid-gray the way the tone went
+            if (k is not None and sign * (o.metrics["density"] - o.metrics["reference_mean"]) > SHIFT
+                    and sign * (k.values.mean() - 0.5) < -OFF_CENTRE):
+                group.append(o)
+                kernels.append(k)
+        if not group:
+            continue
+        one = len(group) == 1
+        mean = group[0].metrics["reference_mean"]
+        shares = _names([f"{o.metrics['density']:.0%}" for o in group])
+        text = (f"{_names([o.label for o in group])} {word}{'s' if one else ''} the image: {shares} of "
+                f"{'its' if one else 'their'} pixels are white against the input's mean of {mean:.0%}")
+        values = np.concatenate([k.values.ravel() for k in kernels])
+        side = "above" if sign < 0 else "below"
+        if np.all(sign * (values - 0.5) < 0):
+            text += (f", because all {'its' if one else 'their'} thresholds lie {side} mid-gray: "
+                     f"{values.min():.2f} to {values.max():.2f} in image units")
+            if any(k.levels is not None for k in kernels):
+                text += (" (the paper's levels, 0 to 9, were set for ReLU outputs, which are never negative, so "
+                         "every one maps above the middle)")
+        else:
+            text += (f", because {'its' if one else 'their'} thresholds average {side} mid-gray "
+                     f"({_names([f'{k.values.mean():.2f}' for k in kernels])} in image units)")
+        sentences.append(text + ".")
+    return sentences
 
 
 def takeaway(outputs: list[Output]) -> str:
-    """What the numbers show, in a sentence or two, computed from them: the kernel that keeps local tone best
-    against Sign, what the eye sees at the viewing condition, and why pixel metrics prefer Sign when they do."""
+    """What the numbers show, in a few sentences computed from them: the kernel that keeps local tone best against
+    Sign, what the eye sees at the viewing condition, the kernels that darken or lighten the whole image and why
+    (:func:`tone_shifts`), and why pixel metrics prefer Sign when they do."""
     sign = next((o for o in outputs if o.spec == "sign"), None)
     others = [o for o in outputs if o.spec != "sign"]
     if sign is None or not others:
@@ -111,14 +196,10 @@ def takeaway(outputs: list[Output]) -> str:
         ratio = te_s / te_b if te_b > 0 else float("inf")
         how = f"{ratio:.0f}x" if ratio >= 2 else f"{100 * (1 - te_b / te_s):.0f}%"
         text = f"{best.label} keeps local tone {how} better than Sign: tone error {te_b:.3f} against {te_s:.3f}."
-    elif shifted:
-        text = (f"{best.label} shifts the overall tone: {best.metrics['density']:.0%} of its pixels are white against "
-                f"the input's mean of {mean:.0%}, because its thresholds are not centred on mid-gray; so its tone "
-                f"error is higher than Sign's ({te_b:.3f} against {te_s:.3f}).")
     else:
         text = f"Sign keeps local tone best here: tone error {te_s:.3f}, the best kernel {best.label} {te_b:.3f}."
     seen = best.metrics["viewing"]
-    seen = seen[0].upper() + seen[1:]
+    seen = f"Seen at {seen}" if seen[0].isdigit() else seen[0].upper() + seen[1:]
     best_eye = max(others, key=lambda o: o.metrics["csf_psnr"])
     eye_s = sign.metrics["csf_psnr"]
     if best_eye.metrics["csf_psnr"] > eye_s:
@@ -128,6 +209,8 @@ def takeaway(outputs: list[Output]) -> str:
         text += (f" {seen}, the eye still resolves the dither texture: eye-weighted PSNR favours Sign "
                  f"({eye_s:.1f} against {best_eye.metrics['csf_psnr']:.1f} dB for {best_eye.label}); seen from "
                  "further away it would not.")
+    for sentence in tone_shifts(outputs):
+        text += " " + sentence
     if sign.metrics["psnr"] > best.metrics["psnr"]:
         text += (" Pixel by pixel (PSNR, SSIM) Sign scores higher: against a gray input every binary texture counts "
                  "as error, though the eye averages it away.")

@@ -30,7 +30,7 @@ from dither_lab.kernels.generators import (
     random_uniform,
     register_mask_source,
 )
-from dither_lab.kernels.kernel import DOMAINS, Kernel, format_values, parse_values
+from dither_lab.kernels.kernel import DOMAINS, Kernel, format_values, grid_kernel, parse_values, resize_grid
 from dither_lab.kernels.levels import (
     LEVEL_TO_BN,
     LEVELS,
@@ -46,6 +46,7 @@ from dither_lab.kernels.spec import (
     Generator,
     ParsedSpec,
     as_kernel,
+    levels_spec,
     list_specs,
     make_kernel,
     parse_spec,
@@ -56,8 +57,8 @@ from dither_lab.kernels.tiling import resolve_phase, tile
 
 __all__ = [
     "DOMAINS", "GENERATORS", "LEVELS", "LEVEL_TO_BN", "PRESETS", "PRESET_HELP", "Generator", "Kernel", "ParsedSpec",
-    "as_kernel", "bayer", "blue_noise", "blue_noise_mask", "cluster_dot", "format_values", "levels_to_bn",
-    "levels_to_thresholds", "list_specs", "make_kernel", "parse_spec", "parse_values", "quantiles_to_thresholds",
-    "random_uniform", "ranks_to_quantiles", "register_generator", "register_mask_source", "resolve_phase",
-    "spec_help", "tile",
+    "as_kernel", "bayer", "blue_noise", "blue_noise_mask", "cluster_dot", "format_values", "grid_kernel",
+    "levels_spec", "levels_to_bn", "levels_to_thresholds", "list_specs", "make_kernel", "parse_spec", "parse_values",
+    "quantiles_to_thresholds", "random_uniform", "ranks_to_quantiles", "register_generator", "register_mask_source",
+    "resize_grid", "resolve_phase", "spec_help", "tile",
 ]

@@ -21,7 +21,13 @@ import numpy as np
 
 from dither_lab._checks import MAX_GENERATED_SIDE, MAX_KERNEL_SIDE, check_positive_int
 from dither_lab.kernels.kernel import Kernel, format_values, parse_values
-from dither_lab.kernels.levels import PRESETS, levels_to_thresholds, quantiles_to_thresholds, ranks_to_quantiles
+from dither_lab.kernels.levels import (
+    PRESET_HELP,
+    PRESETS,
+    levels_to_thresholds,
+    quantiles_to_thresholds,
+    ranks_to_quantiles,
+)
 from dither_lab.kernels.spec import STRENGTH, Param, ParsedSpec, register_generator
 
 #: Callables ``(n, seed, sigma) -> ranks or None`` consulted before computing a blue-noise mask; the package's
@@ -202,9 +208,14 @@ def random_uniform(shape: tuple[int, ...], *, seed: int = 0) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------- registrations
 
 
+def _named(s: ParsedSpec, name: str) -> str:
+    """A kernel's name, with its strength when that is not 1 (so a scaled kernel is never named as the original)."""
+    return name if s.strength == 1.0 else f"{name}, strength {s.strength:g}"
+
+
 def _ranked(s: ParsedSpec, ranks: np.ndarray, name: str, arg: str | None = None) -> Kernel:
     values = quantiles_to_thresholds(ranks_to_quantiles(ranks), domain=s.domain, strength=s.strength)
-    return Kernel(values, spec=s.canonical(arg), domain=s.domain, name=name)
+    return Kernel(values, spec=s.canonical(arg), domain=s.domain, name=_named(s, name))
 
 
 @register_generator("sign", syntax="sign", needs_arg=False, examples=("sign",), label="Sign (one threshold)",
@@ -263,7 +274,7 @@ def _random(s: ParsedSpec) -> Kernel:
     seed = s.number("seed", 0, int)
     values = quantiles_to_thresholds(random_uniform(shape, seed=seed), domain=s.domain, strength=s.strength)
     spec = f"random:{s.arg}:seed={seed}" + (f":strength={s.options['strength']}" if "strength" in s.options else "")
-    return Kernel(values, spec=spec, domain=s.domain, name=f"random {s.arg} (seed {seed})")
+    return Kernel(values, spec=spec, domain=s.domain, name=_named(s, f"random {s.arg} (seed {seed})"))
 
 
 @register_generator("constant", syntax="constant:V", examples=("constant:0.5",),
@@ -278,7 +289,8 @@ def _constant(s: ParsedSpec) -> Kernel:
 @register_generator("preset", syntax="preset:NAME (" + ", ".join(PRESETS) + ")", options=("strength",),
                     examples=tuple(f"preset:{p}" for p in PRESETS), summary="a kernel the DeSign authors released",
                     label="Paper preset", arg_format="{name}",
-                    params=(Param("name", "Preset", "choice", "design-2x2-a", choices=tuple(PRESETS), option=False),
+                    params=(Param("name", "Preset", "choice", "design-2x2-a", choices=tuple(PRESETS), option=False,
+                                  labels=tuple(PRESET_HELP.get(p, p) for p in PRESETS)),
                             STRENGTH))
 def _preset(s: ParsedSpec) -> Kernel:
     name = s.arg.lower()
@@ -286,7 +298,7 @@ def _preset(s: ParsedSpec) -> Kernel:
         raise ValueError(f"unknown preset {s.arg!r}; valid presets: {', '.join(PRESETS)}")
     levels = PRESETS[name]
     values = levels_to_thresholds(levels, domain=s.domain, strength=s.strength)
-    return Kernel(values, spec=s.canonical(name), domain=s.domain, name=name, levels=levels)
+    return Kernel(values, spec=s.canonical(name), domain=s.domain, name=_named(s, name), levels=levels)
 
 
 @register_generator("levels", syntax="levels:1,1;0,3", options=("strength",), examples=("levels:1,1;0,3",),
@@ -294,7 +306,8 @@ def _preset(s: ParsedSpec) -> Kernel:
 def _levels(s: ParsedSpec) -> Kernel:
     levels = parse_values(s.arg, name="levels")
     values = levels_to_thresholds(levels, domain=s.domain, strength=s.strength)
-    return Kernel(values, spec=s.canonical(format_values(levels)), domain=s.domain, name="levels", levels=levels)
+    return Kernel(values, spec=s.canonical(format_values(levels)), domain=s.domain, name=_named(s, "levels"),
+                  levels=levels)
 
 
 @register_generator("custom", syntax="custom:0.1,-0.2;0.3,0", examples=("custom:0.1,-0.2;0.3,0",),

@@ -83,6 +83,37 @@ class Kernel:
         }
 
 
+def grid_kernel(values: Any, *, name: str = "custom") -> Kernel:
+    """A grid of thresholds edited by hand, (m, n) or (F, m, n), as a Kernel with the ``custom:`` spec that rebuilds
+    it; a single slice (1, m, n) gives a 2-D kernel.
+
+    Raises:
+        ValueError: values that are not a valid kernel (empty, not finite, too large).
+
+    Examples:
+        >>> grid_kernel([[[0.5, -0.5]]]).spec
+        'custom:0.5,-0.5'
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim == 3 and v.shape[0] == 1:
+        v = v[0]
+    v = check_kernel_values(v, max_side=MAX_GENERATED_SIDE)
+    return Kernel(v, spec="custom:" + format_values(v), domain="raw", name=name)
+
+
+def resize_grid(values: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """A (F, m, n) kernel grid grown or cut to ``shape``: kept entries stay where they were, new ones are 0.
+
+    Examples:
+        >>> resize_grid(np.ones((1, 2, 2)), (1, 2, 3)).tolist()
+        [[[1.0, 1.0, 0.0], [1.0, 1.0, 0.0]]]
+    """
+    out = np.zeros(shape)
+    f, m, n = (min(a, b) for a, b in zip(np.shape(values), shape, strict=True))
+    out[:f, :m, :n] = np.asarray(values)[:f, :m, :n]
+    return out
+
+
 def format_values(values: np.ndarray) -> str:
     """Values as the compact text of the grammar: ``a,b;c,d`` (rows by ';', 3-D slices by '|').
 

@@ -22,8 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from dither_lab._checks import check_choice, check_kernel_values
-from dither_lab.kernels.kernel import Kernel
+from dither_lab.kernels.kernel import Kernel, format_values
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Param:
         kind: ``"choice"`` (one of ``choices``), ``"int"`` or ``"float"`` (between ``low`` and ``high``, by ``step``).
         default: the value a menu starts at (for an option: the value the generator uses when it is absent).
         option: True for a ``key=value`` option, False for part of the argument.
+        labels: for a choice, how a menu names each of ``choices`` (in their order); empty: the choices themselves.
     """
 
     name: str
@@ -47,6 +50,13 @@ class Param:
     high: float | None = None
     step: float | None = None
     option: bool = True
+    labels: tuple[str, ...] = ()
+
+    def label_of(self, value: Any) -> str:
+        """How a menu names ``value``: its entry of ``labels``, else the value itself."""
+        if self.labels and value in self.choices:
+            return self.labels[self.choices.index(value)]
+        return str(value)
 
     def accepts(self, value: Any) -> bool:
         """Whether a menu of this setting can show ``value``."""
@@ -317,6 +327,16 @@ def _typed(p: Param, raw: Any) -> Any:
     if p.kind == "float":
         return float(raw)
     return raw
+
+
+def levels_spec(levels: Any) -> str:
+    """The spec of a kernel given in the DeSign paper's levels (a search result), ``levels:a,b;c,d``.
+
+    Examples:
+        >>> levels_spec([[1, 1], [0, 3]])
+        'levels:1,1;0,3'
+    """
+    return "levels:" + format_values(np.asarray(levels))
 
 
 def list_specs() -> list[str]:

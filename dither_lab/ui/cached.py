@@ -14,6 +14,7 @@ import streamlit as st
 
 from dither_lab.data import Dataset, balanced_subset, embedded_subset, load_dataset
 from dither_lab.imaging.compare import Output, compare
+from dither_lab.imaging.metrics import DEFAULT_PPD
 from dither_lab.imaging.samples import sample_image
 from dither_lab.io import decode_image
 from dither_lab.nn.evaluate import evaluate, with_kernel
@@ -52,13 +53,20 @@ def decode_upload(data: bytes, mode: str, name: str) -> tuple[np.ndarray, dict[s
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _binarize(image: np.ndarray, spec: str) -> Output:
-    return compare(image, [spec], include_sign=False)[0]
+def _binarize(image: np.ndarray, spec: str, pixels_per_degree: float = DEFAULT_PPD, name: str | None = None) -> Output:
+    return compare(image, [spec], include_sign=False, pixels_per_degree=pixels_per_degree,
+                   names={spec: name} if name else None)[0]
 
 
-def compare_image(image: np.ndarray, specs: tuple[str, ...]) -> list[Output]:
-    """Sign and each spec, each cached on its own so changing one kernel recomputes only that output."""
-    return [_binarize(image, s) for s in ("sign", *[s for s in specs if s != "sign"])]
+def compare_image(image: np.ndarray, specs: tuple[str, ...], *, pixels_per_degree: float = DEFAULT_PPD,
+                  names: dict[str, str] | None = None) -> list[Output]:
+    """Sign and each spec, each cached on its own so changing one kernel recomputes only that output.
+
+    ``pixels_per_degree`` is the viewing condition of the eye-weighted metric; ``names`` labels specs (spec -> name,
+    the session library's names), so every panel, table and download calls a kernel by one name.
+    """
+    names = names or {}
+    return [_binarize(image, s, pixels_per_degree, names.get(s)) for s in ("sign", *[s for s in specs if s != "sign"])]
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

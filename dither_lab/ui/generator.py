@@ -1,152 +1,163 @@
-"""The kernel designer's generator panel: its widgets, the spec they make, and the settings that show a spec.
+"""The kernel builder: pick a generator and its settings, drawn from the kernel registry, and get the spec they make.
 
-The panel shows the generator of the kernel the editor holds whenever one of its settings makes that kernel: a
-kernel loaded into the editor (from a link, the panel, a file or a search) sets the panel's widgets before they are
-drawn, on the run after it was loaded.
+Every generator, its label, its settings and their ranges come from :data:`dither_lab.kernels.GENERATORS` (each
+generator's ``params``), and specs go through :func:`~dither_lab.kernels.spec.spec_from_params` and back through
+:func:`~dither_lab.kernels.spec.params_from_spec`: a newly registered generator shows up in every builder with no
+change here. One implementation serves the kernel designer's generator panel (:func:`panel`, which loads the kernel
+into the editor) and the image lab's kernel maker (which adds it to the comparison).
+
+Widget keys are ``{prefix}_gen`` (the generator) and ``{prefix}_{generator}_{setting}``, so each generator keeps
+its own settings while another is shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import streamlit as st
 
-from dither_lab.kernels import PRESET_HELP, PRESETS, parse_spec
+from dither_lab.kernels import GENERATORS
+from dither_lab.kernels.spec import Param, params_from_spec, spec_from_params
 from dither_lab.ui import state
 
-#: Panel label -> kernel generator ("current": the app's current kernel).
-GENERATORS = {"Bayer": "bayer", "Blue noise": "blue-noise", "Cluster-dot": "cluster-dot", "Random": "random",
-              "Paper preset": "preset", "Sign (all zeros)": "sign", "Current kernel": "current"}
-SIZES = {"bayer": [2, 4, 8, 16], "blue-noise": [4, 8, 16], "cluster-dot": [2, 3, 4, 6, 8, 12, 16]}
-SIZE_KEYS = {"bayer": "des_bayer", "blue-noise": "des_bn", "cluster-dot": "des_cd"}
-SEED_MAX, SIDES, SIGMAS = 10_000, (2, 16), (0.5, 4.0)
-STRENGTHS = (0.0, 2.0, 0.05)
-#: The generators whose thresholds the panel's strength slider scales.
-SCALED = ("bayer", "blue-noise", "cluster-dot", "random")
-DEFAULTS: dict[str, Any] = {"des_gen": "Bayer", "des_bayer": 4, "des_bn": 8, "des_bn_seed": 0, "des_bn_sigma": 1.5,
-                            "des_cd": 4, "des_r_m": 3, "des_r_n": 3, "des_r_seed": 0, "des_preset": "design-2x2-a",
-                            "des_strength": 1.0}
-_SYNCED = "des_gen_synced"  # the editor version whose kernel the panel was last set to
+#: The designer's extra choice beside the generators: the app's current kernel.
+CURRENT = "current"
+#: The generator a builder starts on.
+DEFAULT_GENERATOR = "bayer"
 
 
-def spec_of(values: Mapping[str, Any], current: str) -> str:
-    """The kernel spec the panel's settings make (``values``: its widget keys; ``current``: the current kernel)."""
-    v = {**DEFAULTS, **{k: values[k] for k in DEFAULTS if k in values}}
-    gen = GENERATORS[v["des_gen"]]
-    if gen == "current":
+def menu_generators(*, exclude: Sequence[str] = ()) -> list[str]:
+    """The registered generators a menu offers, in registration order: those with settings, and those whose spec is
+    their name alone (Sign); never one that reads a file."""
+    return [n for n, g in GENERATORS.items()
+            if (g.params or not (g.needs_arg or g.whole_arg)) and not g.reads_files and n not in exclude]
+
+
+def setting_key(prefix: str, generator: str, param: str) -> str:
+    """The widget key of one setting of one generator in the builder ``prefix``."""
+    return f"{prefix}_{generator}_{param}"
+
+
+def label_of(generator: str) -> str:
+    """How a menu names a generator (or the designer's current-kernel choice)."""
+    return "Current kernel" if generator == CURRENT else GENERATORS[generator].label
+
+
+def spec_of(values: Mapping[str, Any], prefix: str, *, current: str | None = None) -> str:
+    """The spec that the builder's settings make (``values``: its widget keys; ``current``: the current kernel)."""
+    gen = values.get(f"{prefix}_gen", DEFAULT_GENERATOR)
+    if gen == CURRENT:
+        if current is None:
+            raise ValueError("this builder offers no current kernel")
         return current
-    if gen == "sign":
-        return "sign"
-    if gen == "preset":
-        return f"preset:{v['des_preset']}"
-    if gen == "blue-noise":
-        spec = f"blue-noise:{v['des_bn']}:seed={int(v['des_bn_seed'])}:sigma={float(v['des_bn_sigma']):g}"
-    elif gen == "random":
-        spec = f"random:{int(v['des_r_m'])}x{int(v['des_r_n'])}:seed={int(v['des_r_seed'])}"
-    else:
-        spec = f"{gen}:{v[SIZE_KEYS[gen]]}"
-    strength = round(float(v["des_strength"]), 4)
-    return spec if strength == 1.0 else f"{spec}:strength={strength:g}"
+    return spec_from_params(gen, {p.name: values.get(setting_key(prefix, gen, p.name), p.default)
+                                  for p in GENERATORS[gen].params})
 
 
-def settings_of(spec: str) -> dict[str, Any] | None:
-    """The panel settings (widget key -> value) that make the kernel of ``spec``; None when none does (a custom,
-    levels or file kernel, a size or option the panel does not offer)."""
-    try:
-        gen, arg, opts = parse_spec(spec)
-        strength = float(opts.get("strength", "1"))
-        seed = int(opts.get("seed", "0"))
-        sigma = float(opts.get("sigma", "1.5"))
-    except (TypeError, ValueError):
+def settings_of(spec: str, prefix: str, *, offered: Sequence[str]) -> dict[str, Any] | None:
+    """The builder settings (widget key -> value) that make the kernel of ``spec``; None when none does (a custom,
+    levels or file kernel, a generator not ``offered``, a size or option outside the menus' ranges)."""
+    found = params_from_spec(spec)
+    if found is None or found[0] not in offered:
         return None
-    label = next((k for k, g in GENERATORS.items() if g == gen), None)
-    steps = (strength - STRENGTHS[0]) / STRENGTHS[2]
-    if label is None or not STRENGTHS[0] <= strength <= STRENGTHS[1] or abs(steps - round(steps)) > 1e-6:
-        return None
-    if strength != 1.0 and gen not in SCALED:
-        return None
-    out: dict[str, Any] = {"des_gen": label}
-    if gen in SCALED:
-        out["des_strength"] = round(strength, 4)
-    if gen in SIZES:
-        if not (arg or "").isdigit() or int(arg) not in SIZES[gen]:
-            return None
-        out[SIZE_KEYS[gen]] = int(arg)
-    if gen == "blue-noise":
-        if not (0 <= seed <= SEED_MAX and SIGMAS[0] <= sigma <= SIGMAS[1]):
-            return None
-        out |= {"des_bn_seed": seed, "des_bn_sigma": sigma}
-    elif gen == "random":
-        sides = (arg or "").lower().split("x")
-        sides = sides * 2 if len(sides) == 1 else sides
-        if len(sides) != 2 or not all(s.isdigit() and SIDES[0] <= int(s) <= SIDES[1] for s in sides):
-            return None
-        if not 0 <= seed <= SEED_MAX:
-            return None
-        out |= {"des_r_m": int(sides[0]), "des_r_n": int(sides[1]), "des_r_seed": seed}
-    elif gen == "preset":
-        if (arg or "").lower() not in PRESETS:
-            return None
-        out["des_preset"] = arg.lower()
-    return out
+    gen, values = found
+    return {f"{prefix}_gen": gen, **{setting_key(prefix, gen, k): v for k, v in values.items()}}
 
 
-def shows(values: Mapping[str, Any], spec: str) -> bool:
-    """Whether the panel's settings ``values`` make the kernel of ``spec``."""
-    want = settings_of(spec)
-    return want is not None and all(_same(values.get(k, DEFAULTS[k]), v) for k, v in want.items())
+def shows(values: Mapping[str, Any], spec: str, prefix: str, *, offered: Sequence[str]) -> bool:
+    """Whether the builder's settings ``values`` make the kernel of ``spec``."""
+    want = settings_of(spec, prefix, offered=offered)
+    if want is None:
+        return False
+    gen = want[f"{prefix}_gen"]
+    defaults = {f"{prefix}_gen": DEFAULT_GENERATOR, **{setting_key(prefix, gen, p.name): p.default
+                                                      for p in GENERATORS[gen].params}}
+    return all(_same(values.get(k, defaults.get(k)), v) for k, v in want.items())
 
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) or isinstance(b, float):
-        return round(float(a), 4) == round(float(b), 4)
+        return round(float(a), 6) == round(float(b), 6)
     return a == b
+
+
+def _setting(container: Any, p: Param, key: str) -> None:
+    """One setting's widget: a slider for a choice of numbers or a float, a select box for named choices, a number
+    box for an integer."""
+    if p.kind == "choice" and all(isinstance(c, (int, float)) for c in p.choices):
+        container.select_slider(p.label, list(p.choices), key=key)
+    elif p.kind == "choice":
+        container.selectbox(p.label, list(p.choices), format_func=p.label_of, key=key)
+    elif p.kind == "int":
+        container.number_input(p.label, min_value=int(p.low), max_value=int(p.high), step=int(p.step or 1), key=key)
+    else:
+        container.slider(p.label, min_value=float(p.low), max_value=float(p.high), step=float(p.step), key=key,
+                         help="Scales the thresholds: 0 gives plain Sign, 1 the kernel as generated."
+                         if p.name == "strength" else None)
+
+
+def builder(prefix: str, *, offered: Sequence[str], current: str | None = None) -> str:
+    """Draw a generator menu and the chosen generator's settings; returns the spec they make.
+
+    Args:
+        prefix: the widget keys' prefix (one builder per prefix on a page).
+        offered: the generators to offer (:func:`menu_generators`), and :data:`CURRENT` for the current kernel.
+        current: the current kernel's spec, when :data:`CURRENT` is offered.
+    """
+    ss = st.session_state
+    options = list(offered)
+    ss.setdefault(f"{prefix}_gen", DEFAULT_GENERATOR if DEFAULT_GENERATOR in options else options[0])
+    if ss[f"{prefix}_gen"] not in options:
+        ss[f"{prefix}_gen"] = options[0]
+    for gen in options:  # defaults through session state: a widget given both a value and a key warns
+        for p in GENERATORS[gen].params if gen != CURRENT else ():
+            ss.setdefault(setting_key(prefix, gen, p.name), p.default)
+    gen = st.selectbox("Generator", options, format_func=label_of, key=f"{prefix}_gen",
+                       help=None if ss[f"{prefix}_gen"] == CURRENT else GENERATORS[ss[f"{prefix}_gen"]].summary or None)
+    params = GENERATORS[gen].params if gen != CURRENT else ()
+    if params:
+        cols = st.columns(max(2, min(3, len(params))))
+        for i, p in enumerate(params):
+            _setting(cols[i % len(cols)], p, setting_key(prefix, gen, p.name))
+    return spec_of(ss, prefix, current=current)
+
+
+# ------------------------------------------------------------------------------ the designer's generator panel
+
+#: The designer's builder: its widget-key prefix, and what it offers (every generator, and the current kernel).
+PANEL = "des"
+_SYNCED = "des_gen_synced"  # the editor version whose kernel the panel was last set to
+
+
+def panel_offers() -> list[str]:
+    return [*menu_generators(), CURRENT]
 
 
 def load_from_panel() -> None:
     """Callback of "Load into the editor": load what the panel's settings make."""
-    state.load_spec(spec_of(st.session_state, state.current_kernel()), source="generator")
+    state.load_spec(spec_of(st.session_state, PANEL, current=state.current_kernel()), source="generator")
 
 
 def panel() -> None:
-    """Draw the generator panel (inside its expander): its settings, set to the editor's kernel when it was just
-    loaded and a setting makes it, and the button that loads what they make."""
+    """Draw the designer's generator panel (inside its expander): the builder, set to the editor's kernel when it
+    was just loaded and a setting makes it, and the button that loads what it makes."""
     ss = st.session_state
-    for k, v in DEFAULTS.items():  # defaults through session state: a widget given both warns
-        ss.setdefault(k, v)
+    offered = panel_offers()
     version = ss.get("des_editor_version", 0)
     work = ss.get(state.K_DESIGNER)
     if work is not None and ss.get(_SYNCED) != version:  # a kernel was loaded since: show its generator
         ss[_SYNCED] = version
-        if (settings := settings_of(work["spec"])) is not None:
+        if (settings := settings_of(work["spec"], PANEL, offered=offered)) is not None:
             ss.update(settings)
-    g = st.selectbox("Generator", list(GENERATORS), key="des_gen")
-    gen = GENERATORS[g]
-    c1, c2, c3 = st.columns(3)
-    if gen in ("bayer", "cluster-dot"):
-        c1.select_slider("Size", SIZES[gen], key=SIZE_KEYS[gen])
-    elif gen == "blue-noise":
-        c1.select_slider("Size", SIZES[gen], key="des_bn")
-        c2.number_input("Seed", 0, SEED_MAX, key="des_bn_seed")
-        c3.number_input("Sigma", *SIGMAS, step=0.1, key="des_bn_sigma")
-    elif gen == "random":
-        c1.number_input("Rows", *SIDES, key="des_r_m")
-        c2.number_input("Columns", *SIDES, key="des_r_n")
-        c3.number_input("Seed", 0, SEED_MAX, key="des_r_seed")
-    elif gen == "preset":
-        c1.selectbox("Preset", list(PRESETS), format_func=PRESET_HELP.get, key="des_preset")
-    if gen in SCALED:
-        c1.slider("Strength", STRENGTHS[0], STRENGTHS[1], step=STRENGTHS[2], key="des_strength",
-                  help="Scales the thresholds; 0 gives plain Sign.")
+    made = builder(PANEL, offered=offered, current=state.current_kernel())
     st.button("Load into the editor", type="primary", key="des_load", on_click=load_from_panel)
     if (message := state.designer_message("generator")) is not None:
         st.error(message[1])
     if work is not None:
         held = state.designer_spec(work)
-        made = spec_of(ss, state.current_kernel())
-        if settings_of(held) is None:
+        if settings_of(held, PANEL, offered=offered) is None:
             st.caption(f"The editor holds {work['name']!r}, which no generator here makes; Load into the editor "
                        f"replaces it with `{made}`.")
-        elif not shows(ss, held):
+        elif not shows(ss, held, PANEL, offered=offered):
             st.caption(f"The editor holds `{held}`; Load into the editor replaces it with `{made}`.")

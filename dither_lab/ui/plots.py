@@ -103,10 +103,15 @@ def _image_size(img: np.ndarray | str) -> tuple[int, int]:
 
 
 def heatmap(values: np.ndarray, *, title: str = "", colorscale: str = "RdBu_r", zmid: float | None = None,
-            text: bool = False, height: int = 320) -> go.Figure:
-    """A 2-D array as a heat map (row 0 at the top), optionally with the numbers written in the cells."""
+            text: bool = False, height: int = 320, zmin: float | None = None, zmax: float | None = None) -> go.Figure:
+    """A 2-D array as a heat map (row 0 at the top), optionally with the numbers written in the cells.
+
+    ``zmin`` and ``zmax`` fix the colour scale (maps drawn side by side on one scale compare by colour); without
+    them the scale spans the values (centred on ``zmid`` when given).
+    """
     v = np.asarray(values, dtype=float)
-    fig = go.Figure(go.Heatmap(z=v, colorscale=colorscale, zmid=zmid, text=np.round(v, 3) if text else None,
+    scale = {"zmin": zmin, "zmax": zmax} if zmin is not None and zmax is not None else {"zmid": zmid}
+    fig = go.Figure(go.Heatmap(z=v, colorscale=colorscale, **scale, text=np.round(v, 3) if text else None,
                                texttemplate="%{text}" if text else None, colorbar={"thickness": 12}))
     # cell indices label small maps; a larger one shows neither labels nor stray tick marks; no grid over the cells
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=v.shape[0] <= 16, showgrid=False,
@@ -203,14 +208,16 @@ def confusion(matrix: np.ndarray, classes: Sequence[str], *, title: str = "Confu
 
 
 def score_histogram(counts: Sequence[int], edges: Sequence[float], marks: dict[str, float], *, title: str = "",
-                    height: int = 300) -> go.Figure:
+                    height: int = 300, x_title: str = "") -> go.Figure:
     """Histogram from precomputed bins, with labelled vertical lines (e.g. where the paper's presets score)."""
     e = np.asarray(edges)
     fig = go.Figure(go.Bar(x=(e[:-1] + e[1:]) / 2, y=list(counts), width=np.diff(e), marker={"color": "#7f8c8d"}))
-    # labels alternate left and right of their lines in score order, so two close marks do not overwrite each other
+    # labels step down one line each in score order, so close marks do not write over each other
     for i, (label, x) in enumerate(sorted(marks.items(), key=lambda m: m[1])):
-        fig.add_vline(x=x, line={"dash": "dash"}, annotation_text=label,
-                      annotation_position="top left" if i % 2 == 0 else "top right")
+        fig.add_vline(x=x, line={"dash": "dash"})
+        fig.add_annotation(x=x, y=1 - 0.1 * (i % 4), xref="x", yref="paper", text=label, showarrow=False,
+                           xanchor="left", yanchor="top", xshift=3, bgcolor="rgba(255,255,255,0.7)")
     fig.update_layout(title=title, height=height, showlegend=False, **LAYOUT)
     fig.update_yaxes(type="log", title="candidates", dtick=1)  # 1, 10, 100: no 2s and 5s between the decades
+    fig.update_xaxes(title=x_title)
     return fig

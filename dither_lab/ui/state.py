@@ -123,17 +123,23 @@ def add_to_library(name: str, spec: str) -> str:
     return final
 
 
-def ensure_in_library(spec: str) -> str:
-    """The library's name for ``spec``, adding it under the kernel's own name (or "current kernel") if missing."""
-    lib = library()
-    for name, s in lib.items():
+def name_for(spec: str) -> str:
+    """The name ``spec`` has in the library, else the name :func:`ensure_in_library` would add it under (the
+    kernel's own name, or "current kernel"; a name another kernel holds gets a number when added)."""
+    for name, s in library().items():
         if s == spec:
             return name
     try:
         own = make_kernel(spec, allow_files=False).name
     except ValueError:
         own = "current kernel"
-    return add_to_library(own if own not in ("custom", "levels") else "current kernel", spec)
+    return own if own not in ("custom", "levels") else "current kernel"
+
+
+def ensure_in_library(spec: str) -> str:
+    """The library's name for ``spec``, adding it under the kernel's own name (or "current kernel") if missing."""
+    name = name_for(spec)
+    return name if library().get(name) == spec else add_to_library(name, spec)
 
 
 def save_kernel(name: str, spec: str, *, page: str) -> None:
@@ -175,6 +181,42 @@ def mark_designer_edited() -> None:
     if work["spec"] != "custom":
         work["name"] = f"{work['name']} (edited)"
         work["spec"] = "custom"
+
+
+def resize_designer(shape: tuple[int, int, int]) -> np.ndarray:
+    """Grow or cut the designer's grid to ``shape`` (F, m, n), keeping the entries that stay (new ones are 0); a
+    change of shape is an edit. Returns the grid."""
+    from dither_lab.kernels import resize_grid
+
+    work = st.session_state[K_DESIGNER]
+    if work["values"].shape != tuple(shape):
+        work["values"] = resize_grid(work["values"], tuple(shape))
+        mark_designer_edited()
+    return work["values"]
+
+
+def edit_designer(slice_index: int, edited: Any) -> tuple[Kernel, str | None]:
+    """Put the edited cells of one slice into the designer's grid; returns (the kernel to preview, why the edit is
+    not a valid kernel or None). An invalid edit (an empty or non-numeric cell) leaves the grid's kernel as it was
+    and the preview on the last valid kernel; the grid widget keeps what the user typed."""
+    from dither_lab.kernels import grid_kernel
+
+    ss = st.session_state
+    work = ss[K_DESIGNER]
+    values = work["values"]
+    candidate = values.copy()
+    try:
+        candidate[slice_index] = np.asarray(edited, dtype=float)
+        kernel = grid_kernel(candidate, name=work["name"])
+    except (ValueError, TypeError) as exc:
+        last = ss.get("dl_designer_valid") or Kernel(values[0] if values.shape[0] == 1 else values)
+        return last, str(exc)
+    if not np.array_equal(candidate, values):
+        work["values"] = candidate
+        mark_designer_edited()
+        kernel = grid_kernel(candidate, name=work["name"])
+    ss["dl_designer_valid"] = kernel
+    return kernel, None
 
 
 def load_into_designer(kernel: Kernel, name: str | None = None) -> None:

@@ -91,6 +91,121 @@ def kernel_choice(label: str, key: str, *, help: str | None = None) -> list[tupl
     return [(n, lib[n]) for n in chosen]
 
 
+def add_to_choice(key: str, spec: str) -> str:
+    """Add the kernel of ``spec`` to the session library (under its library name, or its own name when new) and to
+    what the :func:`kernel_choice` of ``key`` has picked, and make it the kernel in use; returns its name. A widget
+    callback: it runs before the page draws the choice, which then shows the kernel.
+
+    Raises:
+        ValueError: ``spec`` makes no kernel (nothing is added).
+    """
+    from dither_lab.kernels import make_kernel
+
+    make_kernel(spec, allow_files=False)
+    name = state.ensure_in_library(spec)
+    picked, _ = st.session_state.get(f"dl_picked_{key}", ([], None))
+    picked = [n for n in picked if n != name] + [name]
+    state.set_current_kernel(spec)
+    st.session_state[f"dl_picked_{key}"] = (picked, spec)
+    return name
+
+
+def named_specs(kernels: list[tuple[str, str]]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The specs of kernels picked as (name, spec), each once, and the name each goes by (the first picked; Sign by
+    its library name), so a kernel has one name in every panel, table and download."""
+    names: dict[str, str] = {}
+    for name, spec in kernels:
+        names.setdefault(spec, name)
+    sign = next((n for n, s in state.library().items() if s == "sign"), None)
+    return tuple(names), ({"sign": sign} if sign else {}) | names
+
+
+def kernel_maker(prefix: str, choice_key: str) -> None:
+    """Make a kernel in place and add it to the kernels compared by the :func:`kernel_choice` of ``choice_key``
+    (and to the session library): the kernel builder shared with the kernel designer, offering every registered
+    generator but Sign (always compared) and the constant kernel (a shifted Sign, whose threshold is given in
+    batch-norm units; the designer offers it)."""
+    from dither_lab.ui import generator
+
+    offered = generator.menu_generators(exclude=("sign", "constant"))
+    spec = generator.builder(prefix, offered=offered)
+    c1, c2 = st.columns([1, 2], vertical_alignment="center")
+    c1.button("Add to the comparison", key=f"{prefix}_add", type="primary", on_click=_add_made,
+              args=(prefix, choice_key))
+    c2.caption(f"Adds `{spec}` as **{state.name_for(spec)}** to the kernels compared and to the session library.")
+    if (message := st.session_state.pop(f"{prefix}_msg", None)) is not None:
+        getattr(st, message[0])(message[1])
+
+
+def _add_made(prefix: str, choice_key: str) -> None:
+    from dither_lab.ui import generator
+
+    ss = st.session_state
+    spec = generator.spec_of(ss, prefix)
+    had = spec in state.library().values()
+    compared = state.name_for(spec) in ss.get(f"dl_picked_{choice_key}", ([], None))[0]
+    try:
+        name = add_to_choice(choice_key, spec)
+    except ValueError as exc:
+        ss[f"{prefix}_msg"] = ("error", str(exc))
+        return
+    if compared:
+        ss[f"{prefix}_msg"] = ("info", f"{name!r} is compared already.")
+    else:
+        where = "the comparison (the library had it already)" if had else "the comparison and the library"
+        ss[f"{prefix}_msg"] = ("success", f"Added {name!r} to {where}.")
+
+
+def viewing_choice(key: str) -> tuple[float, str]:
+    """Pick the viewing condition of the eye-weighted metric: a named one (print, the default; screen) or a number
+    of pixels per degree; returns (pixels per degree, the condition in words)."""
+    from dither_lab.imaging.metrics import DEFAULT_VIEWING, VIEWING, describe_viewing
+
+    options = [*VIEWING, "custom"]
+    labels = {n: f"{n} ({v.pixels_per_inch:g} pixels/inch at {v.distance_cm:g} cm)" for n, v in VIEWING.items()}
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    choice = c1.radio(
+        "Eye-weighted metric: how the image is seen", options, horizontal=True,
+        format_func=lambda n: labels.get(n, "custom pixels per degree"), **kept(key, DEFAULT_VIEWING),
+        help="The eye-weighted PSNR filters the error by the eye's contrast sensitivity, which depends on how many "
+             "image pixels fall in one degree of vision. Print (the default): halftones are judged printed at 300 "
+             "dpi and read from 30 cm, where the eye averages a dither's finest texture away. Screen: the image "
+             "shown 1:1 on a 96-pixel-per-inch monitor from 50 cm, where the texture stays visible.")
+    if choice == "custom":
+        ppd = float(c2.number_input("Pixels per degree", min_value=1.0, max_value=1000.0, step=1.0, format="%.1f",
+                                    **kept(f"{key}_ppd", round(VIEWING[DEFAULT_VIEWING].pixels_per_degree, 1))))
+    else:
+        ppd = VIEWING[choice].pixels_per_degree
+    return ppd, describe_viewing(ppd)
+
+
+def output_metrics(rows: list[dict[str, Any]], metrics: list[str], *, mean: float, viewing: str,
+                   spec: bool = True) -> None:
+    """A table of binarized outputs (:func:`dither_lab.imaging.compare.metrics_table` rows) with the ``metrics``
+    (keys of ``METRICS``) as columns: the output's name pinned, its spec shortened, headers with which way is better
+    and a tooltip that says what each means, the best value of each column marked (the share of 1s: nearest the
+    input's ``mean``)."""
+    from dither_lab.imaging.compare import METRIC_LABELS
+    from dither_lab.imaging.metrics import METRICS
+
+    labels = [METRIC_LABELS[k] for k in metrics]
+    keep = ["output", *(["spec"] if spec else []), *labels]
+    table = [{c: r[c] for c in keep} for r in rows]
+    help = {METRIC_LABELS[k]: METRICS[k].help for k in metrics}
+    if "csf_psnr" in metrics:
+        help[METRIC_LABELS["csf_psnr"]] += f" Here: {viewing}."
+    if "density" in metrics:
+        help[METRIC_LABELS["density"]] += f" Best near the input's mean, {mean:.3f}."
+    help["output"] = "The kernel's name in the session library (error diffusion: its method)."
+    metric_table(table, help=help, better=metric_directions(table), targets={METRIC_LABELS["density"]: mean},
+                 pinned=("output",), max_text=OUTPUT_TEXT)
+
+
+#: How many characters of an output's name and spec the image lab's tables show before cutting them (so that the
+#: tone-and-detail table fits a 1400-pixel window; the output's name says what the kernel is).
+OUTPUT_TEXT = {"output": 30, "spec": 22}
+
+
 def kernel_select(label: str, key: str, *, help: str | None = None) -> tuple[str, str]:
     """Pick one kernel from the session library, showing the kernel in use; returns (name, spec). The kernel
     picked becomes the kernel in use (in the URL too), so the next page opens with it."""
@@ -232,7 +347,7 @@ MAX_TEXT = 36
 
 def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = None,
                  better: dict[str, str] | None = None, targets: dict[str, float] | None = None,
-                 pinned: tuple[str, ...] = ()) -> None:
+                 pinned: tuple[str, ...] = (), max_text: int | dict[str, int] = MAX_TEXT) -> None:
     """Rows as a table: whole-number columns with values of 1,000 or more get thousands separators, a column of
     decimals writes each with as many places as its longest (up to 4); ``help`` gives columns a tooltip on their
     header (so a short header can say all it means).
@@ -242,6 +357,8 @@ def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = No
             lower, near 1, near 0, near the input's mean); the best value of each such column is marked green.
         targets: column -> the value a "near the input's mean" column is best at.
         pinned: columns kept in view when the table scrolls sideways (the row's name).
+        max_text: text columns are as wide as their longest text up to this many characters (longer texts are cut
+            at the column's edge); a dict gives it per column (others: ``MAX_TEXT``).
     """
     import pandas as pd
 
@@ -258,7 +375,8 @@ def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = No
             config[col] = st.column_config.NumberColumn(format=f"%.{decimal_places(vals)}f", help=help.get(col), **pin)
         elif vals and all(isinstance(v, str) for v in vals):
             # wide enough for its longest text (up to MAX_TEXT characters; longer ones are shortened, whole on hover)
-            config[col] = st.column_config.TextColumn(width=text_width([col, *(v[:MAX_TEXT] for v in vals)]),
+            most = max_text.get(col, MAX_TEXT) if isinstance(max_text, dict) else max_text
+            config[col] = st.column_config.TextColumn(width=text_width([col, *(v[:most] for v in vals)]),
                                                       help=help.get(col), **pin)
         elif col in help or pin:
             config[col] = st.column_config.Column(help=help.get(col), **pin)
@@ -290,9 +408,14 @@ def metric_directions(rows: list[dict[str, Any]]) -> dict[str, str]:
     return {c: by_label[c] for c in (rows[0] if rows else {}) if c in by_label}
 
 
-def resize_grid(values: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
-    """A (F, m, n) kernel grid grown or cut to ``shape``: kept entries stay where they were, new ones are 0."""
-    out = np.zeros(shape)
-    f, m, n = (min(a, b) for a, b in zip(values.shape, shape, strict=True))
-    out[:f, :m, :n] = values[:f, :m, :n]
-    return out
+def download_name(label: str, extension: str) -> str:
+    """A file name for a download named ``label`` (the kernel's name): lowercase words joined by '-'.
+
+    Examples:
+        >>> download_name("DeSign 2x2 (paper)", "png")
+        'design-2x2-paper.png'
+    """
+    import re
+
+    stem = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    return f"{stem or 'output'}.{extension}"

@@ -44,13 +44,14 @@ def _table(at: AppTest, i: int = 0):
 def test_image_lab_default_and_metrics_match_library():
     at = _app()
     assert at.title[0].value == "Image lab"
-    df = _table(at)
-    assert list(df["output"])[0] == "Sign (one threshold)"
+    tone, pixels = _table(at), _table(at, 1)  # tone and detail first, pixel fidelity after
+    assert list(tone["output"]) == list(pixels["output"]) == ["Sign", "Bayer 4x4"]  # the library's names
     expected = metrics_table(compare(sample_image("camera"), ["bayer:4"]))
-    for row, exp in zip(df.to_dict("records"), expected, strict=True):
+    for row, px, exp in zip(tone.to_dict("records"), pixels.to_dict("records"), expected, strict=True):
         assert row["spec"] == exp["spec"]
-        assert row["PSNR (dB) ↑"] == pytest.approx(exp["PSNR (dB) ↑"])
-        assert row["SSIM ↑"] == pytest.approx(exp["SSIM ↑"])
+        assert row["tone error ↓"] == pytest.approx(exp["tone error ↓"])
+        assert px["PSNR (dB) ↑"] == pytest.approx(exp["PSNR (dB) ↑"])
+        assert px["SSIM ↑"] == pytest.approx(exp["SSIM ↑"])
 
 
 def test_image_lab_widgets_change_output():
@@ -58,7 +59,7 @@ def test_image_lab_widgets_change_output():
     before = _table(at)
     at.multiselect(key="lab_kernels").set_value(["Blue noise 64", "DeSign 2x2 (paper)"]).run()
     after = _table(at)
-    assert len(after) == 3 and "blue noise 64x64 (seed 0)" in list(after["output"])
+    assert len(after) == 3 and "Blue noise 64" in list(after["output"])
     assert at.query_params["kernel"] in ("preset:design-2x2-a", ["preset:design-2x2-a"])
     at.selectbox(key="lab_sample").set_value("gray-ramp").run()
     assert not at.exception
@@ -75,7 +76,7 @@ def test_image_lab_upload_and_bad_upload():
     at.file_uploader(key="lab_upload").upload("ramp.png", _png(ramp), "image/png").run()
     assert not at.exception
     expected = metrics_table(compare(ramp.astype(np.float32) / 255, ["bayer:4"]))
-    assert _table(at).iloc[1]["PSNR (dB) ↑"] == pytest.approx(expected[1]["PSNR (dB) ↑"], rel=1e-5)
+    assert _table(at, 1).iloc[1]["PSNR (dB) ↑"] == pytest.approx(expected[1]["PSNR (dB) ↑"], rel=1e-5)
     at.file_uploader(key="lab_upload").upload("evil.png", b"<script>alert(1)</script>", "image/png").run()
     assert not at.exception
     message = next(e.value for e in at.error if "not a readable image" in e.value)
@@ -100,7 +101,7 @@ def test_bad_sample_or_model_in_a_link_is_said():
 
 def test_kernel_from_url_and_bad_url_kernel():
     at = _app(kernel="cluster-dot:4")
-    assert "cluster-dot 4x4" in list(_table(at)["output"])
+    assert "Cluster-dot 4x4" in list(_table(at)["output"])  # the library's name for it
     at = _app(kernel="bayer:3")
     assert any("link's kernel was not used" in w.value for w in at.warning)
     at = _app(kernel="blue-noise:16:seed=3")  # a kernel not in the library joins it under its own name
@@ -113,7 +114,7 @@ def test_kernel_from_url_and_bad_url_kernel():
 def test_kernel_designer_generator_edit_and_save():
     at = _app("app_pages/kernel_designer.py")
     assert at.title[0].value == "Kernel designer"
-    at.selectbox(key="des_gen").set_value("Bayer").run()
+    at.selectbox(key="des_gen").set_value("bayer").run()
     at.button(key="des_load").click().run()
     assert not at.exception
     assert "bayer:4" in at.main.caption[-1].value and "needs 16 thresholds per channel" in at.main.caption[-1].value
@@ -132,7 +133,7 @@ def test_kernel_designer_generator_edit_and_save():
     version = at.session_state["des_editor_version"]
     at.number_input(key=f"des_rows_{version}").set_value(3).run()
     edited = dict(at.session_state["dl_designer"])
-    at.selectbox(key="des_gen").set_value("Cluster-dot").run()
+    at.selectbox(key="des_gen").set_value("cluster-dot").run()
     at.button(key="des_load").click().run()
     assert not at.exception and at.text_input[0].value == "cluster-dot 4x4"
     kept = at.session_state["dl_library"]["Bayer 4x4 (edited) (2)"]
@@ -140,7 +141,7 @@ def test_kernel_designer_generator_edit_and_save():
     assert any("kept in the library as 'Bayer 4x4 (edited) (2)'" in i.value for i in at.info)
     size = len(at.session_state["dl_library"])
     at.button(key="des_load").click().run()  # loading over an unedited kernel keeps nothing more
-    assert len(at.session_state["dl_library"]) == size and not at.info
+    assert len(at.session_state["dl_library"]) == size and not any("kept in the library" in i.value for i in at.info)
 
 
 def test_kernel_library_survives_a_new_session_through_its_file():
@@ -150,7 +151,7 @@ def test_kernel_library_survives_a_new_session_through_its_file():
     from dither_lab.ui.state import DEFAULT_LIBRARY
 
     at = _app("app_pages/kernel_designer.py")
-    at.selectbox(key="des_gen").set_value("Bayer").run()
+    at.selectbox(key="des_gen").set_value("bayer").run()
     at.button(key="des_load").click().run()
     at.text_input[0].set_value("my bayer").run()
     at.button(key="des_save").click().run()
@@ -187,7 +188,7 @@ def test_kernel_designer_opens_the_kernel_in_use():
     at.multiselect(key="lab_kernels").set_value(["DeSign 3x3 (paper)"]).run()
     at.switch_page("app_pages/kernel_designer.py").run()
     assert "preset:design-3x3-a" in at.main.caption[-1].value
-    assert at.selectbox(key="des_gen").value == "Paper preset" and at.selectbox(key="des_preset").value == "design-3x3-a"
+    assert at.selectbox(key="des_gen").value == "preset" and at.selectbox(key="des_preset_name").value == "design-3x3-a"
 
 
 def test_kernel_designer_upload_kernel_file():
@@ -310,10 +311,13 @@ def test_accuracy_page_says_what_each_kernel_costs():
 def test_kernel_designer_search_shows_degenerate_optimum():
     at = _app("app_pages/kernel_designer.py")
     at.select_slider(key="des_count").set_value(200).run()
+    at.selectbox(key="des_obj").set_value("tv").run()  # the paper's objective, not the default
     at.button(key="des_search").click().run()
     assert not at.exception
     ranking = _table(at)
-    assert ranking.iloc[0]["rank"] == 1 and ranking.iloc[0]["levels"] in ("[[0, 9], [9, 0]]", "[[9, 0], [0, 9]]")
+    assert ranking.iloc[0]["rank ↓"] == 1 and ranking.iloc[0]["levels"] in ("[[0, 9], [9, 0]]", "[[9, 0], [0, 9]]")
+    assert ranking.iloc[0]["note"] == "levels 0 and 9 only: a fixed pattern"
+    assert any("the same pattern whatever the image" in i.value for i in at.info)
     at.button(key="des_load_best").click().run()
     assert not at.exception
     assert "levels:" in at.main.caption[-1].value
@@ -415,7 +419,7 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
 
 def test_kernel_designer_local_and_3d_search():
     from dither_lab.data import embedded_subset
-    from dither_lab.design import gray_images, local_search, simulate_responses, tiled_start
+    from dither_lab.design import DEFAULT_OBJECTIVE, gray_images, local_search, simulate_responses, tiled_start
 
     at = _app("app_pages/kernel_designer.py")
     at.select_slider(key="des_count").set_value(200).run()
@@ -425,8 +429,9 @@ def test_kernel_designer_local_and_3d_search():
     starts = _table(at)
     assert len(starts) == 9  # the tiled 2x2 optimum and 8 random starts
     levels = simulate_responses(gray_images(embedded_subset().images[:200]))
-    expected = local_search(levels, 4, 4, objective="tv", restarts=8, seed=0, init=tiled_start(levels, 4, 4, objective="tv"))
-    assert starts["score"].max() == pytest.approx(expected["best"][0]["score"])
+    expected = local_search(levels, 4, 4, objective=DEFAULT_OBJECTIVE, restarts=8, seed=0,
+                            init=tiled_start(levels, 4, 4, objective=DEFAULT_OBJECTIVE))
+    assert starts["score ↓"].min() == pytest.approx(expected["best"][0]["score"])  # lower is better: TV matched
     at.radio(key="des_size").set_value(2).run()
     at.select_slider(key="des_slices").set_value(2).run()
     assert not at.exception
@@ -445,8 +450,8 @@ def test_kernel_designer_generator_panel_stays_open_and_shows_the_editors_kernel
     at = _app("app_pages/kernel_designer.py", kernel="blue-noise:16")
     panel = next(e for e in at.expander if e.label == "Start from a generator")
     assert panel.proto.expanded
-    assert at.selectbox(key="des_gen").value == "Blue noise" and at.select_slider(key="des_bn").value == 16
-    at.select_slider(key="des_bn").set_value(8).run()
+    assert at.selectbox(key="des_gen").value == "blue-noise" and at.select_slider(key="des_blue-noise_size").value == 16
+    at.select_slider(key="des_blue-noise_size").set_value(8).run()
     panel = next(e for e in at.expander if e.label == "Start from a generator")
     assert panel.proto.expanded and at.button(key="des_load")
     assert any("Load into the editor replaces it" in c.value for c in at.caption)  # the panel no longer shows it
@@ -457,15 +462,15 @@ def test_kernel_designer_generator_panel_stays_open_and_shows_the_editors_kernel
     at.select_slider(key="des_count").set_value(200).run()  # a search result loaded into the editor: no generator
     at.button(key="des_search").click().run()
     at.button(key="des_load_best").click().run()
-    assert at.session_state["des_editor_version"] == version + 1 and at.selectbox(key="des_gen").value == "Blue noise"
+    assert at.session_state["des_editor_version"] == version + 1 and at.selectbox(key="des_gen").value == "blue-noise"
     assert any("which no generator here makes" in c.value for c in at.caption)
     at.query_params["kernel"] = "cluster-dot:8:strength=0.5"
     at.switch_page("app_pages/image_lab.py").run()
     at.switch_page("app_pages/kernel_designer.py").run()
-    at.selectbox(key="des_gen").set_value("Current kernel").run()
+    at.selectbox(key="des_gen").set_value("current").run()
     at.button(key="des_load").click().run()  # loading the current kernel shows its generator and size
-    assert at.selectbox(key="des_gen").value == "Cluster-dot" and at.select_slider(key="des_cd").value == 8
-    assert at.slider(key="des_strength").value == 0.5
+    assert at.selectbox(key="des_gen").value == "cluster-dot" and at.select_slider(key="des_cluster-dot_size").value == 8
+    assert at.slider(key="des_cluster-dot_strength").value == 0.5
 
 
 def test_feature_maps_draws_the_one_kernel_chosen_everywhere():

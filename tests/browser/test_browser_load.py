@@ -10,9 +10,10 @@ from PIL import Image
 
 KERNELS = ["bayer:4", "blue-noise:64", "cluster-dot:4", "preset:design-2x2-a", "preset:design-3x3-a", "bayer:8",
            "cluster-dot:8", "bayer:2"]
-LABELS = {"bayer:4": "Bayer 4x4", "blue-noise:64": "blue noise 64x64 (seed 0)", "cluster-dot:4": "cluster-dot 4x4",
-          "preset:design-2x2-a": "design-2x2-a", "preset:design-3x3-a": "design-3x3-a", "bayer:8": "Bayer 8x8",
-          "cluster-dot:8": "cluster-dot 8x8", "bayer:2": "Bayer 2x2"}
+# each kernel's name in the session library: the default library's, else the kernel's own
+LABELS = {"bayer:4": "Bayer 4x4", "blue-noise:64": "Blue noise 64", "cluster-dot:4": "Cluster-dot 4x4",
+          "preset:design-2x2-a": "DeSign 2x2 (paper)", "preset:design-3x3-a": "DeSign 3x3 (paper)",
+          "bayer:8": "Bayer 8x8", "cluster-dot:8": "cluster-dot 8x8", "bayer:2": "Bayer 2x2"}
 
 
 def _png(i: int) -> bytes:

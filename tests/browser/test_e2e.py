@@ -45,7 +45,7 @@ def test_image_lab_upload_and_kernel_from_url(page, server, tmp_path, shots):
     _settle(page)
     _no_exception(page)
     page.get_by_text("input: waves.png").first.wait_for(state="attached", timeout=90_000)
-    page.get_by_text("blue noise 64x64").first.wait_for(state="attached", timeout=90_000)
+    page.get_by_text("Blue noise 64").first.wait_for(state="attached", timeout=90_000)  # its library name
     page.screenshot(path=str(shots / "image_lab.png"), full_page=True)
 
 
