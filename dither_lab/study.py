@@ -75,7 +75,8 @@ def study_kernel(key: str) -> StudyKernel:
 
 __all__ = ["StudyKernel", "STUDY_KERNELS", "METRIC_KEYS", "study_kernel", "feature_map_metrics", "measured_levels",
            "levels_kernel", "compare_kernels", "results_dir", "load_results", "campaigns", "first_study",
-           "first_study_rows", "shipped_accuracy", "kernel_runs", "trained_with"]
+           "first_study_rows", "shipped_accuracy", "kernel_runs", "trained_with", "finding", "finding_rows",
+           "swap_lesson"]
 
 
 
@@ -356,3 +357,60 @@ def finding(dataset: str, *, folder: Path | None = None) -> dict[str, Any]:
                  if seed_sd else " Chance: each run is one seed, so the band covers test-set sampling only (no "
                  "seed spread was measured on this dataset).")
     return {"pairs": pairs, "text": text}
+
+
+def finding_rows(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`finding`'s pairs as table rows: the campaign (and ResNet-20 unit where the pairs differ in it), the
+    batch-norm setting, epochs and seeds, each accuracy, DeSign's difference, the chance band and whether the
+    difference is beyond it; the accuracies and the difference are better higher (the headers say so)."""
+    units = {p["unit"] for p in pairs}
+    rows = []
+    for p in pairs:
+        row: dict[str, Any] = {"campaign": p["campaign"]}
+        if len(units) > 1:
+            row["unit"] = p["unit"]
+        verdict = ("no" if not p["beyond_chance"] else "yes, DeSign ahead" if p["difference"] > 0
+                   else "yes, Sign ahead")
+        row |= {"BN scale/shift": "learnable" if p["affine"] else "off", "epochs": p["epochs"], "seeds": p["seeds"],
+                "Sign (%) ↑": round(p["sign"], 2), "DeSign (%) ↑": round(p["design"], 2),
+                "DeSign − Sign (points)": round(p["difference"], 2), "chance ± (points)": round(p["band"], 2),
+                "beyond chance": verdict}
+        rows.append(row)
+    return rows
+
+
+def swap_lesson(dataset: str, *, folder: Path | None = None) -> dict[str, Any] | None:
+    """What swapping kernels into the shipped models shows, from the saved comparison (:func:`load_results`):
+    the DeSign model with its own kernel and with Sign swapped in, the Sign model with the paper's kernel swapped
+    in, and networks trained with each; with a sentence. None when there is no comparison for ``dataset``.
+
+    Returns:
+        ``{"design_own", "design_with_sign", "sign_own", "sign_with_design", "trained_sign", "trained_design",
+        "epochs", "test_images", "text"}`` (accuracies as fractions; trained-with and epochs None where unmeasured).
+    """
+    comp = load_results("compare", dataset, folder=folder)
+    if comp is None:
+        return None
+    by = {r["key"]: r for r in comp["rows"]}
+    if not {"trained", "sign", "design-2x2-a"} <= set(by):
+        return None
+    own, sign, paper = by["trained"], by["sign"], by["design-2x2-a"]
+    out = {"design_own": own["swapped_into_design_model"], "design_with_sign": sign["swapped_into_design_model"],
+           "sign_own": own["swapped_into_sign_model"], "sign_with_design": paper["swapped_into_sign_model"],
+           "trained_sign": (sign["trained_with"] or {}).get("accuracy"),
+           "trained_design": (paper["trained_with"] or {}).get("accuracy"),
+           "epochs": (paper["trained_with"] or sign["trained_with"] or {}).get("epochs"),
+           "test_images": comp["test_images"]}
+    fall = out["design_own"] - out["design_with_sign"]
+    text = (f"On {out['test_images']:,} test images the model trained with DeSign classifies {out['design_own']:.2%} "
+            f"right with its own kernel and {out['design_with_sign']:.2%} with Sign swapped in"
+            + (": the network relies on its dithered thresholds" if fall >= 0.05 else
+               ": its dithered thresholds make little difference to it" if abs(fall) < 0.05 else "")
+            + f". The other way round, the model trained with Sign falls from {out['sign_own']:.2%} to "
+            f"{out['sign_with_design']:.2%} with the paper's kernel swapped in: weights are learned for the thresholds "
+            "they were trained with, so a swap measures that reliance, not the kernel.")
+    if out["trained_sign"] is not None and out["trained_design"] is not None:
+        text += (f" Trained with each (the kernel study's {out['epochs']}-epoch runs), Sign reached "
+                 f"{out['trained_sign']:.2%} and the paper's kernel {out['trained_design']:.2%}.")
+    out["text"] = text
+    return out

@@ -85,3 +85,13 @@ def test_keep_best_returns_the_kernel_with_the_lowest_check_loss():
     assert evaluate(tuned, data)["accuracy"] == evaluate(model, data)["accuracy"]  # the network is the start's
     with pytest.raises(ValueError, match="keep_best"):
         learn_kernel(model, data, steps=1, keep_best=0)
+
+
+def test_a_learned_kernel_is_the_same_from_the_same_start_and_seed(model):
+    from dither_lab.nn.learned import learn_and_compare
+
+    data = embedded_subset().subset(np.arange(200))
+    runs = [learn_and_compare(model, data, init="preset:design-2x2-a", steps=4, keep_best=None, time_limit=None,
+                              seed=s) for s in (0, 0, 1)]
+    assert runs[0]["seed"] == 0 and runs[0]["spec"] == runs[1]["spec"] and runs[0]["after"] == runs[1]["after"]
+    assert runs[2]["seed"] == 1 and runs[2]["spec"] != runs[0]["spec"]  # other batches, another kernel

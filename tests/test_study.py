@@ -342,3 +342,37 @@ def test_finding_pairs_sign_and_design_with_the_chance_band():
     long_no_affine = next(p for p in c["pairs"] if p["campaign"] == "long" and not p["affine"])
     assert long_no_affine["difference"] == pytest.approx(9.20, abs=0.01) and long_no_affine["beyond_chance"]
     assert "test-set sampling only" in c["text"]
+
+
+def test_finding_rows_say_which_way_is_better_and_what_is_beyond_chance():
+    from dither_lab.study import finding, finding_rows
+
+    rows = finding_rows(finding("fashion-mnist")["pairs"])
+    assert list(rows[0]) == ["campaign", "BN scale/shift", "epochs", "seeds", "Sign (%) ↑", "DeSign (%) ↑",
+                             "DeSign − Sign (points)", "chance ± (points)", "beyond chance"]  # one unit: no column
+    short_off = next(r for r in rows if r["campaign"] == "short" and r["BN scale/shift"] == "off")
+    # campaign_short_fashion-mnist.json without scale and shift: Sign 88.38, DeSign 88.81 (3 seeds each)
+    assert (short_off["Sign (%) ↑"], short_off["DeSign (%) ↑"], short_off["DeSign − Sign (points)"]) == (88.38, 88.81, 0.43)
+    assert short_off["beyond chance"] == "yes, DeSign ahead" and short_off["chance ± (points)"] == 0.14
+    assert {r["beyond chance"] for r in rows if r["BN scale/shift"] == "learnable"} == {"no"}
+    cifar = finding_rows(finding("cifar10")["pairs"])
+    assert {r["unit"] for r in cifar} == {"plain", "bn-prelu"}
+    fake = [{"campaign": "x", "unit": "plain", "affine": True, "epochs": 3, "seeds": 1, "sign": 80.0, "design": 78.0,
+             "difference": -2.0, "band": 1.0, "beyond_chance": True}]
+    assert finding_rows(fake)[0]["beyond chance"] == "yes, Sign ahead"
+
+
+def test_swap_lesson_reads_the_kernel_comparison(tmp_path):
+    from dither_lab.study import load_results, swap_lesson
+
+    lesson = swap_lesson("fashion-mnist")
+    rows = {r["key"]: r for r in load_results("compare", "fashion-mnist")["rows"]}
+    # compare_fashion-mnist.json: the DeSign model 92.76% with its kernel, 45.94% with Sign swapped in; the Sign
+    # model 92.70% with its own, 19.25% with the paper's kernel; 4-epoch runs trained with each: 89.03% and 88.80%
+    assert (lesson["design_own"], lesson["design_with_sign"]) == (0.9276, 0.4594) == (
+        rows["trained"]["swapped_into_design_model"], rows["sign"]["swapped_into_design_model"])
+    assert (lesson["sign_own"], lesson["sign_with_design"], lesson["epochs"]) == (0.927, 0.1925, 4)
+    assert "92.76% right with its own kernel and 45.94% with Sign swapped in: the network relies on its dithered " \
+           "thresholds" in lesson["text"]
+    assert "Sign reached 89.03% and the paper's kernel 88.80%" in lesson["text"]
+    assert swap_lesson("fashion-mnist", folder=tmp_path) is None  # no comparison: nothing to say

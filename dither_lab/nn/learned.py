@@ -111,13 +111,16 @@ def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-
 
 
 def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int = 100, time_limit: float | None = 30.0,
-                      keep_best: int | None = 20,
+                      keep_best: int | None = 20, seed: int = 0,
                       progress: Callable[[float, float], None] | None = None) -> dict[str, Any]:
     """Learn a kernel on the even-indexed images of ``data`` (keeping the best by their loss, see
     :func:`learn_kernel`) and measure it on the odd-indexed ones.
 
+    The batches and the images the loss is checked on are drawn from ``seed``: the same start, steps and seed give
+    the same kernel, unless ``time_limit`` stops a run sooner (``steps`` in the result says how many ran).
+
     Returns:
-        dict with the learned kernel's ``spec`` and ``values``, the steps run, and held-out accuracy of the
+        dict with the learned kernel's ``spec`` and ``values``, the steps run, the ``seed``, and held-out accuracy of the
         trained kernels (``trained``), of ``init`` swapped in (``before``) and of the learned kernel (``after``);
         and :func:`dither_lab.nn.evaluate.paired_change` of the learned kernel against ``init`` (``fixed``,
         ``broken``, ``change`` and the ``chance`` band).
@@ -126,11 +129,11 @@ def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int 
 
     fit, held = data.subset(slice(0, None, 2)), data.subset(slice(1, None, 2))
     tuned, kernels, losses = learn_kernel(model, fit, init=init, steps=steps, time_limit=time_limit,
-                                          keep_best=keep_best, progress=progress)
+                                          keep_best=keep_best, seed=seed, progress=progress)
     k = next(iter(kernels.values()))
     labels = np.asarray(held.labels)
     right = {name: predict(net, held.images, held.name) == labels
              for name, net in (("trained", model), ("before", with_kernel(model, init)[0]), ("after", tuned))}
-    return {"spec": k.to_spec_values(), "values": k.values.tolist(), "steps": len(losses),
+    return {"spec": k.to_spec_values(), "values": k.values.tolist(), "steps": len(losses), "seed": seed,
             **{name: float(r.mean()) for name, r in right.items()}, "held_out": len(held),
             **paired_change(right["after"], right["before"])}
