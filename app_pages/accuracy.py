@@ -27,8 +27,9 @@ if st.toggle("Compare every kernel in the library", key="acc_all",
              help="Sign and every kernel of this session's library, each swapped into the chosen layers."):
     kernels = list(state.library().items())
 c1, c2 = st.columns(2)
+titles = widgets.layer_titles(name)
 which = c1.multiselect("Layers that take the kernel (none chosen = all)", list(range(len(names))), key="acc_layers",
-                       format_func=lambda i: widgets.layer_name(i, names[i]),
+                       format_func=lambda i: titles[names[i]],
                        help="Numbered from 0, as `--layers` of the command line counts them.")
 count = c2.select_slider("Images", [200, 500, 1000, 2000], value=1000, key="acc_count")
 layers = tuple(which) if which else None

@@ -78,6 +78,27 @@ def _to_url(param: str, value: str | None) -> None:
         st.session_state[f"dl_url_{param}"] = value  # in the URL by now: not a new link value on the next run
 
 
+def link_param(param: str) -> str | None:
+    """A page's own link parameter (Feature maps' ``layer``, ``channel``, ``index``): its value when the URL
+    brings a new one, once; else None. The page checks it and applies it (:func:`keep_in_url` then keeps the
+    page's choice in the URL)."""
+    value = st.query_params.get(param)
+    if value and st.session_state.get(f"dl_url_{param}") != value:
+        st.session_state[f"dl_url_{param}"] = value
+        return value
+    return None
+
+
+def keep_in_url(param: str, value: str | None) -> None:
+    """Put a page's own choice in the URL, so the view can be shared and a reload keeps it; None takes it out."""
+    if value is None:
+        if param in st.query_params:
+            del st.query_params[param]
+        st.session_state.pop(f"dl_url_{param}", None)
+        return
+    _to_url(param, value)
+
+
 def url_errors() -> list[str]:
     """Messages about bad URL parameters, each shown once."""
     return st.session_state.pop("dl_url_errors", [])

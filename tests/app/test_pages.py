@@ -230,19 +230,53 @@ def test_teaching_examples_are_drawn_larger_than_their_pixels():
     assert max(_image_widths(_app("app_pages/kernel_designer.py"))) <= 128
 
 
+def _marked(at: AppTest, i: int) -> set[tuple[int, str]]:
+    """(row, column name) of the cells a table marks as best (green)."""
+    import re
+
+    table = at.dataframe[i]
+    columns = list(table.value.columns)
+    css = table.proto.arrow_data.styler.styles
+    return {(int(r), columns[int(c)]) for r, c in re.findall(r"_row(\d+)_col(\d+)", css)}
+
+
 def test_feature_maps_page():
-    at = _app("app_pages/feature_maps.py", kernel="preset:design-2x2-a")
+    from dither_lab.data import embedded_subset
+    from dither_lab.imaging.compare import METRIC_LABELS
+    from dither_lab.nn.feature_maps import compare_activation, layer_maps, layer_summary, summary_takeaway, takeaway
+    from dither_lab.nn.models import load_pretrained
+
+    at = _app("app_pages/feature_maps.py", kernel="preset:design-2x2-a", model="fashion-mnist-design")
     assert at.title[0].value == "Feature maps"
     df = _table(at)
-    assert list(df["output"]) == ["Sign", "dithered", "shifted Sign"]
+    # one name per output: the library's name of the kernel, and Sign at the kernel's mean threshold
+    assert list(df["output"]) == ["Sign", "DeSign 2x2 (paper)", "Sign at +0.64 (kernel mean)"]
     at.slider(key="fm_index").set_value(7).run()
     at.number_input(key="fm_channel").set_value(3).run()
     assert not at.exception
-    assert not _table(at).equals(df)
-    mosaic = next(c.value for c in at.main.caption if "channels of this layer" in c.value)
-    assert mosaic.startswith("All ") and "with DeSign 2x2" in mosaic  # every channel, binarized by both
+    df = _table(at)
+    # the numbers and the takeaway are the library's, for this image, layer and channel
+    model, _ = load_pretrained("fashion-mnist-design")
+    maps = layer_maps(model, embedded_subset().images[7:8], "fashion-mnist")
+    res = compare_activation(maps["features.0"]["bn"][0][3], "preset:design-2x2-a", channel=3)
+    lc = METRIC_LABELS["local_correlation"]
+    assert list(df[lc]) == pytest.approx([res["metrics"][k]["local_correlation"] for k in ("Sign", "dithered", "shifted Sign")])
+    best = max(range(3), key=lambda i: df[lc][i])
+    assert (best, lc) in _marked(at, 0) and (best, "output") not in _marked(at, 0)  # the best is marked green
+    infos = [i.value for i in at.info]
+    assert takeaway(res, "DeSign 2x2 (paper)") in infos
+    summary = layer_summary({n: m["bn"][0] for n, m in maps.items()}, "preset:design-2x2-a")
+    assert summary_takeaway(summary, "DeSign 2x2 (paper)") in infos
+    mosaic = next(c.value for c in at.main.caption if "channels, 6 to a row" in c.value)
+    assert mosaic.startswith("All 32") and "with DeSign 2x2 (paper)" in mosaic and "channel 3 framed" in mosaic
     layers = at.dataframe[-1].value  # every binary layer: the paper's kernel fires less than Sign, never more
-    assert len(layers) == 4 and (layers.iloc[:, 2] >= layers.iloc[:, 3]).all() and (layers.iloc[:, 4] > 0).all()
+    assert list(layers["layer"]) == ["0: conv 1", "1: conv 2", "2: conv 3", "3: conv 4"]
+    assert len(layers) == 4 and (layers["+1s: Sign (%)"] >= layers["+1s: DeSign 2x2 (paper) (%)"]).all()
+    assert list(layers["BN mean"]) == [round(r["bn_mean"], 2) for r in summary]  # the network's own shift
+    detail = ["detail: Sign ↑", "detail: DeSign 2x2 (paper) ↑", "detail: Sign at kernel mean ↑"]
+    marked = _marked(at, len(at.dataframe) - 1)
+    for i in range(4):  # in each layer, the most detail kept is marked
+        assert (i, detail[int(np.argmax(layers.loc[i, detail].to_numpy(dtype=float)))]) in marked
 
 
 def test_accuracy_page_runs_and_matches_library():
@@ -325,7 +359,7 @@ def test_feature_maps_upload_is_resized_for_the_model():
     big = (np.random.default_rng(3).random((300, 200)) * 255).astype(np.uint8)
     at.file_uploader(key="fm_upload").upload("shirt.png", _png(big), "image/png").run()
     assert not at.exception
-    assert list(_table(at)["output"]) == ["Sign", "dithered", "shifted Sign"]
+    assert list(_table(at)["output"]) == ["Sign", "Bayer 2x2", "Sign at +0.00 (kernel mean)"]
 
 
 def test_accuracy_page_learns_a_kernel_and_saves_it():
@@ -384,7 +418,8 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
     cached.eval_set.clear()
     at = _app("app_pages/feature_maps.py", model="cifar10-design", kernel="bayer:2")
     assert at.radio(key="fm_source").value == "sample photo"  # no held-out CIFAR-10 images are shipped
-    assert any("No held-out images" in c.value for c in at.main.caption)
+    hint = next(c.value for c in at.main.caption if "CIFAR-10" in c.value)  # one short line, the one command
+    assert "`dither-lab data download cifar10`" in hint and str(tmp_path) in hint and len(hint) < 250
     df = _table(at)
     at.selectbox(key="fm_photo").set_value("coffee").run()
     assert not at.exception and not _table(at).equals(df)
@@ -476,9 +511,10 @@ def test_feature_maps_draws_the_one_kernel_chosen_everywhere():
     assert choice.value == "Bayer 2x2"
     choice.set_value("DeSign 2x2 (paper)").run()
     assert not at.exception
-    mosaic = next(c.value for c in at.main.caption if "channels of this layer" in c.value)
+    mosaic = next(c.value for c in at.main.caption if "to a row from the top left" in c.value)
     assert "with DeSign 2x2 (paper)" in mosaic
-    assert "+1s with DeSign 2x2 (paper) (%)" in list(at.dataframe[-1].value.columns)
+    assert "+1s: DeSign 2x2 (paper) (%)" in list(at.dataframe[-1].value.columns)
+    assert "DeSign 2x2 (paper)" in list(_table(at)["output"])
     assert at.session_state["dl_kernel"] == "preset:design-2x2-a"  # the kernel in use, for the next page too
 
 
@@ -508,10 +544,13 @@ def test_binary_layers_are_numbered_from_0_as_the_cli_does():
 
     names = list(binary_layers(load_pretrained("fashion-mnist-sign")[0]))
     at = _app("app_pages/feature_maps.py", model="fashion-mnist-sign")
-    assert at.selectbox(key="fm_layer").options == [f"{i}: {n}" for i, n in enumerate(names)]
-    assert list(at.dataframe[-1].value["layer"]) == [f"{i}: {n}" for i, n in enumerate(names)]
+    # named for people beside the index and the module: "2 · conv 3: 64 channels, 14x14 (features.5)"
+    sizes = ["32 channels, 28x28", "32 channels, 14x14", "64 channels, 14x14", "64 channels, 7x7"]
+    labels = [f"{i} · conv {i + 1}: {size} ({n})" for i, (n, size) in enumerate(zip(names, sizes, strict=True))]
+    assert at.selectbox(key="fm_layer").options == labels
+    assert list(at.dataframe[-1].value["layer"]) == [f"{i}: conv {i + 1}" for i in range(4)]
     at.switch_page("app_pages/accuracy.py").run()
-    assert at.multiselect(key="acc_layers").options == [f"{i}: {n}" for i, n in enumerate(names)]
+    assert at.multiselect(key="acc_layers").options == labels
 
 
 def test_feature_maps_keeps_its_image_layer_and_channel_while_not_drawn():
@@ -531,3 +570,19 @@ def test_feature_maps_keeps_its_image_layer_and_channel_while_not_drawn():
     assert (at.selectbox(key="fm_layer").value, at.number_input(key="fm_channel").value) == ("features.5", 40)
     at.selectbox(key="fm_layer").set_value("features.0").run()  # 32 channels: channel 40 is past the last
     assert not at.exception and at.number_input(key="fm_channel").value == 31
+
+
+def test_feature_maps_opens_the_layer_channel_and_image_a_link_names():
+    at = _app("app_pages/feature_maps.py", model="fashion-mnist-design", kernel="preset:design-2x2-a",
+              layer="2", channel="5", index="7")
+    assert at.selectbox(key="fm_layer").value == "features.5" and at.number_input(key="fm_channel").value == 5
+    assert (at.radio(key="fm_source").value, at.slider(key="fm_index").value) == ("held-out image", 7)
+    at.number_input(key="fm_channel").set_value(9).run()  # the view in use is in the URL, to share
+    assert at.query_params["channel"] in ("9", ["9"]) and at.query_params["layer"] in ("2", ["2"])
+    at.radio(key="fm_source").set_value("sample photo").run()
+    assert "index" not in at.query_params
+    at = _app("app_pages/feature_maps.py", model="fashion-mnist-design", layer="features.8", channel="99")
+    assert at.selectbox(key="fm_layer").value == "features.8" and at.number_input(key="fm_channel").value == 0
+    assert any("The link's channel was not used: '99' is not a channel of layer 3: give 0 to 63" in w.value
+               for w in at.warning)
+    assert not at.exception
