@@ -402,16 +402,16 @@ def test_swap_rows_say_which_way_is_better_and_the_study_runs_epochs():
             ("learned kernel", "custom:0.123456,0.654321;0.111111,0.999999", _run(list(range(181))))]
     table = swap_rows(swap_changes(runs, trained_with={"sign": {"accuracy": 0.8903, "epochs": 4}}))
     rows = table["rows"]
-    assert list(rows[0]) == ["kernel", "spec", "accuracy (%) ↑", "change (points) ↑", "chance ± (points)",
-                             "beyond chance", "trained with it, 4 epochs (%) ↑"]  # the study run's epochs in the header
+    trained = "trained with it (4 epochs, %) ↑"  # the study run's epochs in the header
+    assert list(rows[0]) == ["kernel", "accuracy (%) ↑", "change ↑", "chance ±", "beyond chance", trained,
+                             "spec"]
     assert rows[0]["spec"] == "(as trained)" and rows[0]["beyond chance"] == ""
-    assert rows[1]["accuracy (%) ↑"] == 45.0 and rows[1]["change (points) ↑"] == -45.0
+    assert rows[1]["accuracy (%) ↑"] == 45.0 and rows[1]["change ↑"] == -45.0
     assert rows[1]["beyond chance"] == "yes" and rows[2]["beyond chance"] == "no"
-    assert rows[1]["trained with it, 4 epochs (%) ↑"] == 89.03 and rows[2]["trained with it, 4 epochs (%) ↑"] is None
+    assert rows[1][trained] == 89.03 and rows[2][trained] is None
     assert rows[2]["spec"] == "custom:0.123456,0.654…" == short_spec(runs[2][1]) and len(rows[2]["spec"]) == 22
-    assert table["better"] == {"accuracy (%) ↑": "higher", "change (points) ↑": "higher",
-                               "trained with it, 4 epochs (%) ↑": "higher"}
-    assert "sign test" in table["help"]["chance ± (points)"]
+    assert table["better"] == {"accuracy (%) ↑": "higher", trained: "higher"}
+    assert "sign test" in table["help"]["chance ±"]
     mixed = swap_rows(swap_changes(runs, trained_with={"sign": {"accuracy": 0.89, "epochs": 4},
                                                        runs[2][1]: {"accuracy": 0.9, "epochs": 12}}))
     assert "trained with it (%) ↑" in mixed["rows"][0] and mixed["rows"][2]["its epochs"] == 12

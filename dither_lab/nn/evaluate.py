@@ -187,8 +187,9 @@ def short_spec(spec: str, most: int = SPEC_CHARS) -> str:
 
 
 def swap_rows(changes: list[dict[str, Any]]) -> dict[str, Any]:
-    """:func:`swap_changes` as a table: rows in percent and points, which way each column is better, and a tooltip
-    per header.
+    """:func:`swap_changes` as a table: rows in percent and points, the kernel's name first and its spec last
+    (shortened), which way each column is better, and a tooltip per header. The accuracy columns mark their best;
+    the change is marked by its arrow only (the trained kernels' own 0 is no result).
 
     "Trained with it" comes from the kernel study's runs, shorter than the shipped models' training: its header
     says their epochs (one column of them where the runs differ).
@@ -198,29 +199,29 @@ def swap_rows(changes: list[dict[str, Any]]) -> dict[str, Any]:
         :class:`dither_lab.imaging.metrics.MetricInfo`'s).
     """
     epochs = sorted({c["epochs"] for c in changes if c["epochs"] is not None})
-    trained = (f"trained with it, {epochs[0]} epochs (%) ↑" if len(epochs) == 1 else "trained with it (%) ↑")
+    trained = f"trained with it ({epochs[0]} epochs, %) ↑" if len(epochs) == 1 else "trained with it (%) ↑"
     rows = []
     for i, c in enumerate(changes):
-        row = {"kernel": c["name"], "spec": "(as trained)" if c["spec"] is None else short_spec(c["spec"]),
-               "accuracy (%) ↑": round(100 * c["accuracy"], 2),
-               "change (points) ↑": round(100 * c["change"], 2),
-               "chance ± (points)": round(100 * c["chance"], 2),
+        row = {"kernel": c["name"], "accuracy (%) ↑": round(100 * c["accuracy"], 2),
+               "change ↑": round(100 * c["change"], 2), "chance ±": round(100 * c["chance"], 2),
                "beyond chance": "" if i == 0 else "yes" if c["beyond_chance"] else "no"}
         if epochs:
             row[trained] = None if c["trained_with"] is None else round(100 * c["trained_with"], 2)
             if len(epochs) > 1:
                 row["its epochs"] = c["epochs"]
+        row["spec"] = "(as trained)" if c["spec"] is None else short_spec(c["spec"])
         rows.append(row)
     help = {
-        "change (points) ↑": "Accuracy with this kernel minus the trained kernels', on the same images.",
-        "chance ± (points)": "How far chance alone moves the change on these images: two standard deviations of a "
-                             "sign test on the images this kernel and the trained kernels classify differently. A "
-                             "smaller change is no evidence.",
+        "change ↑": "Accuracy with this kernel minus the trained kernels', on the same images, in points.",
+        "chance ±": "How far chance alone moves the change on these images, in points: two standard deviations of "
+                    "a sign test on the images this kernel and the trained kernels classify differently. A smaller "
+                    "change is no evidence.",
         "beyond chance": "Whether the change is larger than chance alone gives.",
         trained: "Test accuracy (full test set) of a network the kernel study trained with this kernel: a shorter "
                  "run than the shipped models'" + (", epochs beside it." if len(epochs) > 1 else "."),
+        "spec": "The kernel's spec (shortened; the whole one is in the kernel library).",
     }
-    better = {"accuracy (%) ↑": "higher", "change (points) ↑": "higher", trained: "higher"}
+    better = {"accuracy (%) ↑": "higher", trained: "higher"}
     return {"rows": rows, "better": {k: v for k, v in better.items() if not rows or k in rows[0]},
             "help": {k: v for k, v in help.items() if not rows or k in rows[0]}}
 

@@ -137,3 +137,19 @@ def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int 
     return {"spec": k.to_spec_values(), "values": k.values.tolist(), "steps": len(losses), "seed": seed,
             **{name: float(r.mean()) for name, r in right.items()}, "held_out": len(held),
             **paired_change(right["after"], right["before"])}
+
+
+def learned_takeaway(res: dict[str, Any], start_name: str) -> str:
+    """What :func:`learn_and_compare`'s numbers show, in a sentence or two: whether the learned kernel does better
+    than the kernel it started from beyond chance, on the images it did not learn on, and against the trained
+    kernels."""
+    change, chance = res["after"] - res["before"], res["chance"]
+    pts = f"{100 * change:+.2f} points, chance ±{100 * chance:.2f}"
+    if abs(change) <= chance:
+        text = (f"The learned kernel is within chance of {start_name} on the {res['held_out']:,} images it did not "
+                f"learn on ({pts}): no evidence that learning helped.")
+    else:
+        text = (f"The learned kernel is {'ahead of' if change > 0 else 'behind'} {start_name} beyond chance on the "
+                f"{res['held_out']:,} images it did not learn on ({pts}).")
+    return text + (f" On the same images: the learned kernel {res['after']:.2%}, {start_name} {res['before']:.2%}, the "
+                   f"network's trained kernels {res['trained']:.2%}.")

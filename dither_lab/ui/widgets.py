@@ -315,9 +315,9 @@ def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = No
     marks = {}
     for col, direction in (better or {}).items():
         if col in frame:
-            i = best_index([None if pd.isna(v) else float(v) for v in frame[col]], direction,
-                           target=(targets or {}).get(col))
-            if i is not None and len(frame) > 1:
+            values = [None if pd.isna(v) else float(v) for v in frame[col]]
+            i = best_index(values, direction, target=(targets or {}).get(col))
+            if i is not None and sum(v is not None for v in values) > 1:  # a lone value is no best
                 marks[col] = i
     cells = {(i, col) for col, i in marks.items()}
     for cols, direction in row_best:

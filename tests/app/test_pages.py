@@ -281,8 +281,9 @@ def test_feature_maps_page():
 
 def test_accuracy_page_runs_and_matches_library():
     from dither_lab.data import embedded_subset
-    from dither_lab.nn.evaluate import evaluate
+    from dither_lab.nn.evaluate import evaluate, swap_changes, swap_takeaway
     from dither_lab.nn.models import load_pretrained
+    from dither_lab.study import trained_with
 
     at = _app("app_pages/accuracy.py", kernel="preset:design-2x2-a")
     assert len(_table(at)) == 2  # live: measured on opening, without a button
@@ -290,19 +291,31 @@ def test_accuracy_page_runs_and_matches_library():
     assert not at.exception
     df = _table(at)
     model, _ = load_pretrained(at.session_state["dl_model"])
-    trained = evaluate(model, embedded_subset(), count=200)
-    assert df.iloc[0]["accuracy (%)"] == pytest.approx(100 * trained["accuracy"], abs=0.005)  # in percent, as the study
-    assert len(df) == 2
-    from dither_lab.study import trained_with  # the kernel study's trained-with accuracy sits beside the swap
-
-    study = trained_with("fashion-mnist")["preset:design-2x2-a"]["accuracy"]
-    assert df.iloc[1]["trained with it (kernel study, %)"] == pytest.approx(100 * study, abs=0.005)
-    from dither_lab.nn.evaluate import paired_change  # how far chance moves each change, image by image
-
+    trained = evaluate(model, embedded_subset(), count=200, per_image=True)
+    assert df.iloc[0]["accuracy (%) ↑"] == pytest.approx(100 * trained["accuracy"], abs=0.005)  # in percent
+    assert len(df) == 2 and list(df["kernel"]) == ["trained kernels", "DeSign 2x2 (paper)"]
+    # the kernel study's trained-with accuracy sits beside the swap, its shorter run's epochs in the header
+    study = trained_with("fashion-mnist")
+    assert df.iloc[1]["trained with it (4 epochs, %) ↑"] == pytest.approx(100 * study["preset:design-2x2-a"]["accuracy"],
+                                                                          abs=0.005)
     swapped = evaluate(model, embedded_subset(), count=200, kernel="preset:design-2x2-a", per_image=True)
-    want = paired_change(swapped["correct"], evaluate(model, embedded_subset(), count=200, per_image=True)["correct"])
-    assert df.iloc[0]["chance ± (points)"] == 0 and df.iloc[1]["chance ± (points)"] == pytest.approx(
-        100 * want["chance"], abs=0.005)
+    changes = swap_changes([("trained kernels", None, trained), ("DeSign 2x2 (paper)", "preset:design-2x2-a", swapped)],
+                           trained_with=study)
+    assert df.iloc[0]["chance ±"] == 0 and df.iloc[1]["chance ±"] == pytest.approx(100 * changes[1]["chance"], abs=0.005)
+    # the Sign model, the paper's kernel swapped in: the takeaway is the library's, from these numbers
+    assert swap_takeaway(changes, trained_as="Sign") in [i.value for i in at.info]
+    assert (1, "accuracy (%) ↑") not in _marked(at, 0) and (0, "accuracy (%) ↑") in _marked(at, 0)
+
+
+def test_accuracy_takeaway_says_the_design_model_relies_on_its_kernel():
+    # Learn links here: the DeSign model with Sign swapped in loses half its accuracy, beyond chance
+    at = _app("app_pages/accuracy.py", model="fashion-mnist-design", kernel="sign")
+    at.select_slider(key="acc_count").set_value(2000).run()
+    df = _table(at)
+    assert list(df["accuracy (%) ↑"]) == [92.6, 44.8] and list(df["beyond chance"]) == ["", "yes"]
+    text = next(i.value for i in at.info if i.value.startswith("Swapping"))
+    assert text.startswith("Swapping Sign in breaks the network: accuracy falls from 92.60% to 44.80%")
+    assert "trained for DeSign 2x2 (paper)'s thresholds" in text
 
 
 def test_accuracy_page_strength_sweep():
@@ -332,13 +345,14 @@ def test_accuracy_page_says_what_each_kernel_costs():
     assert list(cost["spec"]) == ["(as trained)", "bayer:4"]
     model, _ = load_pretrained(at.session_state["dl_model"])
     want = kernel_cost(model, "bayer:4")
-    assert cost.iloc[1]["thresholds"] == want["thresholds"] == 16 * cost.iloc[1]["Sign's"]
-    assert cost.iloc[1]["extra bytes"] == want["extra_bytes"] and (cost["extra MACs"] == 0).all()
+    assert cost.iloc[1]["thresholds ↓"] == want["thresholds"] == 16 * cost.iloc[1]["Sign's"]  # fewer is better
+    assert cost.iloc[1]["extra bytes ↓"] == want["extra_bytes"] and (cost["extra MACs ↓"] == 0).all()
+    assert (0, "thresholds ↓") in _marked(at, 1)
     formats = {c: v.get("type_config", {}).get("format") for c, v in json.loads(at.dataframe[1].proto.columns).items()}
-    assert formats["compares / image"] == formats["extra bytes"] == "localized"  # 47,040 with its separator
+    assert formats["compares / image"] == formats["extra bytes ↓"] == "localized"  # 47,040 with its separator
     at.multiselect(key="acc_layers").set_value([0]).run()  # one layer takes the kernel: only its thresholds grow
     one = _table(at, 1).iloc[1]
-    assert one["thresholds"] == kernel_cost(model, "bayer:4", layers=[0])["thresholds"] < want["thresholds"]
+    assert one["thresholds ↓"] == kernel_cost(model, "bayer:4", layers=[0])["thresholds"] < want["thresholds"]
 
 
 def test_kernel_designer_search_shows_degenerate_optimum():
@@ -363,11 +377,22 @@ def test_feature_maps_upload_is_resized_for_the_model():
 
 
 def test_accuracy_page_learns_a_kernel_and_saves_it():
+    from dither_lab.nn.learned import learned_takeaway
+
     at = _app("app_pages/accuracy.py", kernel="preset:design-2x2-a")
     at.select_slider(key="acc_learn_steps").set_value(20).run()
     at.button(key="acc_learn").click().run()
     assert not at.exception
     assert len(at.metric) == 3
+    learned = at.session_state["acc_learned"]
+    assert learned["start"] == "DeSign 2x2 (paper)" and learned["seed"] == 0
+    assert learned_takeaway(learned, "DeSign 2x2 (paper)") in [i.value for i in at.info]
+    assert any("same start, steps and seed it learns the same kernel again" in c.value for c in at.main.caption)
+    at.button(key="acc_learn").click().run()  # a rerun from the same start: the same kernel, as the page says
+    assert at.session_state["acc_learned"]["spec"] == learned["spec"]
+    at.number_input(key="acc_learn_seed").set_value(1).run()
+    at.button(key="acc_learn").click().run()
+    assert at.session_state["acc_learned"]["seed"] == 1
     at.button(key="acc_learn_save").click().run()
     assert any("learned kernel" in s.value for s in at.success)
     at.select_slider(key="acc_learn_steps").set_value(50).run()
@@ -425,8 +450,8 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
     assert not at.exception and not _table(at).equals(df)
 
     at = _app("app_pages/accuracy.py", model="cifar10-sign", kernel="bayer:2")
-    warning = at.warning[0].value  # says where the app looks and how to get the images there
-    assert "CIFAR-10 test images are not shipped" in warning and str(tmp_path) in warning and "reload" in warning
+    warning = at.warning[0].value  # one line: the command that gets the images, or where the archive goes
+    assert "`dither-lab data download cifar10`" in warning and str(tmp_path) in warning and "reload" in warning
     assert not at.button
     assert list(_table(at)["spec"]) == ["(as trained)", "bayer:2"]  # what the kernels cost needs no test images
     (tmp_path / "cifar10-jpg.tar.gz").write_bytes(b"not an archive")  # there but unreadable: the reason is said
@@ -441,7 +466,7 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
         assert not at.exception
         model, _ = load_pretrained("cifar10-sign")
         expected = evaluate(model, load_dataset("cifar10", "test"))
-        assert _table(at).iloc[0]["accuracy (%)"] == pytest.approx(100 * expected["accuracy"]) and expected["count"] == 20
+        assert _table(at).iloc[0]["accuracy (%) ↑"] == pytest.approx(100 * expected["accuracy"]) and expected["count"] == 20
         at = _app("app_pages/feature_maps.py", model="cifar10-design")  # now with held-out CIFAR-10 images
         assert at.radio(key="fm_source").value == "held-out image"
     finally:
