@@ -348,8 +348,8 @@ def test_finding_rows_say_which_way_is_better_and_what_is_beyond_chance():
     from dither_lab.study import finding, finding_rows
 
     rows = finding_rows(finding("fashion-mnist")["pairs"])
-    assert list(rows[0]) == ["campaign", "BN scale/shift", "epochs", "seeds", "Sign (%) ↑", "DeSign (%) ↑",
-                             "DeSign − Sign (points)", "chance ± (points)", "beyond chance"]  # one unit: no column
+    assert list(rows[0]) == ["campaign", "BN scale/shift", "DeSign − Sign (points)", "chance ± (points)",
+                             "beyond chance", "Sign (%) ↑", "DeSign (%) ↑", "epochs", "seeds"]  # one unit: no column
     short_off = next(r for r in rows if r["campaign"] == "short" and r["BN scale/shift"] == "off")
     # campaign_short_fashion-mnist.json without scale and shift: Sign 88.38, DeSign 88.81 (3 seeds each)
     assert (short_off["Sign (%) ↑"], short_off["DeSign (%) ↑"], short_off["DeSign − Sign (points)"]) == (88.38, 88.81, 0.43)
@@ -376,3 +376,26 @@ def test_swap_lesson_reads_the_kernel_comparison(tmp_path):
            "thresholds" in lesson["text"]
     assert "Sign reached 89.03% and the paper's kernel 88.80%" in lesson["text"]
     assert swap_lesson("fashion-mnist", folder=tmp_path) is None  # no comparison: nothing to say
+
+
+def test_kernel_rows_and_takeaway_of_the_comparison():
+    from dither_lab.study import kernel_rows, kernel_takeaway, load_results
+
+    comp = load_results("compare", "fashion-mnist")
+    table = kernel_rows(comp, names={"preset:design-2x2-a": "DeSign 2x2 (paper)"})
+    rows = table["rows"]
+    assert [r["kernel"] for r in rows[:3]] == ["trained kernels (as shipped)", "Sign", "DeSign 2x2 (paper)"]
+    # compare_fashion-mnist.json: the paper's kernel swapped into the Sign model 19.25%, trained with it 88.80%
+    assert rows[2]["Sign model (%) ↑"] == 19.25 and rows[2]["trained with it (4 epochs, %) ↑"] == 88.8
+    assert rows[0]["trained with it (4 epochs, %) ↑"] is None  # the shipped model has no study run
+    assert table["better"]["TV ratio → 1"] == "near 1" and table["better"]["PSNR (dB) ↑"] == "higher"
+    assert "penalizes any binary texture" in table["help"]["PSNR (dB) ↑"]
+    text = kernel_takeaway(comp)
+    # 4-epoch runs: blue noise 8x8 lowest at 86.06%, Sign highest at 89.03%; into the Sign model (92.70%) the 13
+    # fixed kernels (not Sign, the learned one or the data-scaled one) score 8.26% (DeSign3D) to 52.41% (Bayer 4x4)
+    assert text.startswith("Trained with it (4-epoch runs, one each), the 15 kernels land between 86.06% "
+                           "(blue noise 8x8) and 89.03% (Sign).")
+    assert "the study's 13 fixed kernels score 8.26% to 52.41%" in text
+    cifar = kernel_takeaway(load_results("compare", "cifar10"), names={"preset:design-2x2-a": "DeSign 2x2 (paper)"})
+    assert cifar.startswith("Trained with it (12-epoch runs, one each), Sign reached 68.69% and DeSign 2x2 (paper) "
+                            "70.23%.")

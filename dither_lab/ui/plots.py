@@ -315,3 +315,21 @@ def channel_mosaic(panels: Sequence[tuple[str, np.ndarray]], *, grid: tuple[int,
                                             "line": {"color": KERNEL_COLOR, "width": 2}, "layer": "above"})
     fig["layout"].update(hovermode="closest", hoverdistance=-1)
     return fig
+
+
+def grouped_hbars(labels: Sequence[str], series: dict[str, Sequence[float | None]], *, title: str = "",
+                  most_chars: int = 30, bar_px: int = 7) -> go.Figure:
+    """Accuracies (fractions; None draws no bar) as grouped horizontal bars in percent, one group per label, the
+    first at the top: long names (a kernel's, as its table gives it) read across rather than turned on end.
+    Labels longer than ``most_chars`` are shortened, whole on hover."""
+    short = [lab if len(lab) <= most_chars else lab[: most_chars - 1] + "…" for lab in labels]
+    fig = go.Figure([go.Bar(name=n, y=short, x=[None if a is None else 100 * a for a in v], orientation="h",
+                            customdata=list(labels), hovertemplate="%{customdata}: %{x:.2f}%<extra>" + n + "</extra>")
+                     for n, v in series.items()])
+    fig.update_xaxes(range=[0, 100], title="accuracy (%)")
+    fig.update_yaxes(autorange="reversed", type="category")
+    height = 150 + len(labels) * max(1, len(series)) * bar_px * 1.5
+    fig.update_layout(barmode="group", title=title, height=int(height), bargap=0.25,
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+                      margin={"l": 10, "r": 10, "t": 90, "b": 10})
+    return fig

@@ -406,24 +406,41 @@ def test_accuracy_page_learns_a_kernel_and_saves_it():
 
 def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
     from dither_lab import study
+    from dither_lab.ui.state import DEFAULT_LIBRARY
 
     at = _app("app_pages/study.py")
     assert at.title[0].value == "Kernel study"
-    first = _table(at, 0)
+    # it opens with its finding: the sentence and the pairs, computed from the campaigns
+    found = study.finding("fashion-mnist")
+    assert at.info[0].value == found["text"] and at.main.subheader[0].value == "Where DeSign helped"
+    pairs = _table(at, 0)
+    assert list(pairs["beyond chance"]) == ["no", "no", "yes, DeSign ahead"]
+    assert list(pairs["DeSign − Sign (points)"]) == [round(p["difference"], 2) for p in found["pairs"]]
+    assert (2, "DeSign (%) ↑") in _marked(at, 0) and (2, "Sign (%) ↑") not in _marked(at, 0)  # the higher of a pair
+    first = _table(at, 1)
     long = study.first_study(study.load_results("campaign_long", "fashion-mnist"))
-    assert first["test accuracy (%)"].iloc[0] == round(100 * long[0]["mean"], 2)
+    assert first["test accuracy (%) ↑"].iloc[0] == round(100 * long[0]["mean"], 2)
     comp = study.load_results("compare", "fashion-mnist")
-    kernels = _table(at, 1)
-    assert list(kernels["kernel"]) == [r["label"] for r in comp["rows"]]
-    assert len(at.get("plotly_chart")) == 1
+    kernels = _table(at, 2)
+    names = {spec: name for name, spec in DEFAULT_LIBRARY.items()}  # one name per kernel: the library's where it has one
+    assert list(kernels["kernel"]) == [names.get(r["spec_on_design_model"], r["label"]) for r in comp["rows"]]
+    assert "DeSign 2x2 (paper)" in list(kernels["kernel"]) and "Bayer 2x2" in list(kernels["kernel"])
+    assert {"Sign model (%) ↑", "trained with it (4 epochs, %) ↑", "PSNR (dB) ↑", "TV ratio → 1"} <= set(kernels.columns)
+    best_tv = int((kernels["TV ratio → 1"] - 1).abs().idxmin())
+    assert (best_tv, "TV ratio → 1") in _marked(at, 2)
+    assert study.kernel_takeaway(comp, names=names) in [i.value for i in at.info]
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len(at.get("plotly_chart")) == 1 and chart["data"][0]["customdata"] == list(kernels["kernel"])
     assert sorted(first.loc[first["shipped"] == "yes", "activation"]) == ["DeSign 2x2", "Sign"]
     at.radio(key="study_ds").set_value("cifar10").run()
-    cifar = _table(at, 0)
+    cifar = _table(at, 1)
     assert not at.exception and "resnet" not in str(cifar.columns)
+    assert at.info[0].value == study.finding("cifar10")["text"] and "unit" in _table(at, 0).columns
     shipped = cifar[cifar["shipped"] == "yes"]  # matched to the shipped models' cards, whichever campaign made them
     assert list(shipped.index) == [0, 1] and set(shipped["ResNet-20 unit"]) == {"bn-prelu"}
     assert {"plain", "bn-prelu"} <= set(cifar["ResNet-20 unit"])
     assert "spread (sd, points)" in first.columns and "spread (sd, points)" not in cifar.columns  # one seed each
+    assert "trained with it (12 epochs, %) ↑" in _table(at, 2).columns
     assert all(t.proto.placeholder == widgets.MISSING for t in at.dataframe)  # a gap reads as a dash, not None
     monkeypatch.setattr(study, "results_dir", lambda: tmp_path)  # no results: the page says how to make them
     at = _app("app_pages/study.py")
