@@ -128,7 +128,7 @@ h2.caption(f"{kname}'s thresholds here: {listed} (shaded, a tick at each of up t
            "where Sign at the kernel's mean cuts.")
 shown = res["shown"]
 st.plotly_chart(plots.align_top(plots.side_by_side([("batch-norm output (±3)", shown["real"]), ("Sign", shown["Sign"]),
-                                                   (kname, shown["dithered"]), (shifted, shown["shifted"])], height=250)),
+                                                   (kname, shown["dithered"]), (shifted, shown["shifted"])], height=220)),
                 key="fm_panels")
 rows = comparison_rows(res, kname)
 widgets.metric_table(rows, better=widgets.metric_directions(rows), pinned=("output",),

@@ -78,7 +78,7 @@ def test_comparison_rows_name_each_output_as_the_app_does():
     rows = comparison_rows(res, "DeSign 2x2 (paper)")
     # one name per output: the library's name of the kernel, and Sign at the kernel's own mean threshold
     assert [r["output"] for r in rows] == ["Sign", "DeSign 2x2 (paper)", "Sign at +0.64 (kernel mean)"]
-    assert shifted_label(-0.004) == "Sign at -0.00 (kernel mean)"
+    assert shifted_label(-0.004) == "Sign at +0.00 (kernel mean)" and shifted_label(-0.25) == "Sign at -0.25 (kernel mean)"
     assert list(rows[0])[1:] == list(METRIC_LABELS.values())  # tone and detail first, each with its direction
     for row, key in zip(rows, ("Sign", "dithered", "shifted Sign"), strict=True):
         assert row[METRIC_LABELS["local_correlation"]] == res["metrics"][key]["local_correlation"]
@@ -127,3 +127,19 @@ def test_layer_places_follow_the_architecture():
     assert len(places) == 18 and places[7] == "stage 2, block 1, conv 2" and places[-1] == "stage 3, block 3, conv 2"
     vgg = build_model("fmnist-net", in_channels=1, image_size=28, width=0.25)
     assert list(layer_places(vgg).values()) == ["conv 1", "conv 2", "conv 3", "conv 4"]
+
+
+def test_most_detail_gained_finds_the_channel_the_shift_alone_loses():
+    from dither_lab.nn.feature_maps import channel_detail, most_detail_gained
+
+    low = 0.2 * _ramp_map(1)  # wholly below the kernel's mean (+0.64): Sign at that mean keeps nothing of it
+    bns = {"a": np.stack([_ramp_map(0), _ramp_map(3)]), "b": np.stack([_ramp_map(2), low + 0.3, low])}
+    best = most_detail_gained(bns, "preset:design-2x2-a")
+    gains = {(n, c): g for n, bn in bns.items()
+             for c, g in enumerate(channel_detail(bn, "preset:design-2x2-a")["dithered"]
+                                   - channel_detail(bn, "preset:design-2x2-a")["shifted Sign"])}
+    assert (best["layer"], best["channel"]) == max(gains, key=gains.get) and best["index"] == ["a", "b"].index(best["layer"])
+    assert best["gain"] == pytest.approx(max(gains.values())) and best["gain"] > 0
+    assert best["detail"]["dithered"] - best["detail"]["shifted Sign"] == pytest.approx(best["gain"])
+    with pytest.raises(ValueError, match="at least one"):
+        most_detail_gained({}, "sign")

@@ -92,9 +92,35 @@ def takeaway(res: dict[str, Any], kernel_name: str) -> str:
             "the thresholds, so the shift is the network's to absorb; the detail is the kernel's.")
 
 
+def most_detail_gained(bns: dict[str, np.ndarray], kernel: Any) -> dict[str, Any]:
+    """The binary layer and channel where a kernel keeps the most detail beyond Sign at its mean threshold: the
+    largest local correlation of the kernel's map less the shifted Sign's (:func:`channel_detail`), where its
+    pattern, not its shift, makes the difference.
+
+    Args:
+        bns: per binary layer (in network order), its batch-norm output for one image, (C, H, W).
+        kernel: kernel in batch-norm units (spec, Kernel or array).
+
+    Returns:
+        ``{"layer": name, "index": its position from 0, "channel", "gain", "detail": {"Sign", "dithered",
+        "shifted Sign"}}`` (the channel's local correlations).
+    """
+    best: dict[str, Any] | None = None
+    for i, (name, bn) in enumerate(bns.items()):
+        d = channel_detail(bn, kernel)
+        gain = d["dithered"] - d["shifted Sign"]
+        c = int(np.argmax(gain))
+        if best is None or gain[c] > best["gain"]:
+            best = {"layer": name, "index": i, "channel": c, "gain": float(gain[c]),
+                    "detail": {k: float(v[c]) for k, v in d.items()}}
+    if best is None:
+        raise ValueError("bns must hold at least one layer's maps")
+    return best
+
+
 def shifted_label(shift: float) -> str:
     """How tables and panels name Sign at a kernel's mean threshold: ``"Sign at +0.64 (kernel mean)"``."""
-    return f"Sign at {shift:+.2f} (kernel mean)"
+    return f"Sign at {round(shift, 2) + 0.0:+.2f} (kernel mean)"  # + 0.0: no "-0.00" for a centred kernel
 
 
 def comparison_rows(res: dict[str, Any], kernel_name: str) -> list[dict[str, Any]]:

@@ -139,6 +139,14 @@ def summary(model_name: str, image: np.ndarray, kernel: str) -> list[dict[str, A
     return layer_summary({n: m["bn"][0] for n, m in maps(model_name, image, None).items()}, kernel)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def detail_gained(model_name: str, image: np.ndarray, kernel: str) -> dict[str, Any]:
+    """:func:`dither_lab.nn.feature_maps.most_detail_gained` on the model's batch-norm outputs for ``image``."""
+    from dither_lab.nn.feature_maps import most_detail_gained
+
+    return most_detail_gained({n: m["bn"][0] for n, m in maps(model_name, image, None).items()}, kernel)
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def layer_descriptions(model_name: str) -> dict[str, str]:
     """:func:`dither_lab.nn.models.describe_layers` of a shipped model, in forward order."""

@@ -210,9 +210,40 @@ def test_learn_page():
     assert any("a 4x4 kernel renders 17 gray levels" in m.value for m in at.markdown)
     at.select_slider(key="learn_n").set_value(8).run()
     assert any("an 8x8 kernel renders 65 gray levels" in m.value for m in at.markdown)
-    at.selectbox(key="learn_k5").set_value("Bayer 4x4 in batch-norm units").run()  # step 5: a kernel on a BN map
-    assert not at.exception and any("with Bayer 4x4" in c.value for c in at.main.caption)
+    at.selectbox(key="learn_k5").set_value("Bayer 4x4").run()  # step 5: a library kernel on a BN map
+    assert not at.exception
+    from dither_lab.nn.feature_maps import compare_activation, takeaway
+    from dither_lab.ui.cached import standardized
+
+    res = compare_activation(standardized("camera"), "bayer:4")
+    assert takeaway(res, "Bayer 4x4") in [i.value for i in at.info]  # computed, not canned
+    assert list(_table(at)["output"]) == ["Sign", "Bayer 4x4", "Sign at +0.00 (kernel mean)"]
     assert max(_image_widths(at)) <= 128
+
+
+def test_learn_links_open_views_that_show_a_real_effect():
+    # The accuracy link swapped the model's own kernel in (a 0.0 change); now each link opens a view where the
+    # effect is there to see, and Learn's own sentences are computed from the same numbers
+    import urllib.parse
+
+    from dither_lab.study import swap_lesson
+
+    at = _app("app_pages/learn.py")
+    assert swap_lesson("fashion-mnist")["text"] in [i.value for i in at.info]
+    links = {link.proto.page: dict(urllib.parse.parse_qsl(link.proto.query_string)) for link in at.get("page_link")
+             if link.proto.page in ("accuracy", "feature_maps")}
+    assert links["accuracy"] == {"kernel": "sign", "model": "fashion-mnist-design"}
+    acc = _app("app_pages/accuracy.py", **links["accuracy"])
+    assert any(i.value.startswith("Swapping Sign in breaks the network") for i in acc.info)
+    maps = links["feature_maps"]
+    assert maps["model"] == "fashion-mnist-design" and maps["kernel"] == "preset:design-2x2-a"
+    fm = _app("app_pages/feature_maps.py", **maps)
+    assert fm.number_input(key="fm_channel").value == int(maps["channel"])
+    detail = _table(fm)["local correlation ↑"]
+    assert detail[1] > detail[2] + 0.5  # the kernel keeps what Sign at its mean threshold loses
+    assert any("it keeps more local detail" in i.value for i in fm.info)
+    sentence = next(m.value for m in at.markdown if m.value.startswith("**Inside the DeSign model**"))
+    assert f"channel {maps['channel']} of layer {maps['layer']}" in sentence and f"{detail[1]:.3f}" in sentence
 
 
 def _image_widths(at: AppTest) -> list[int]:
