@@ -80,7 +80,7 @@ k1, k2 = st.columns([1, 2])
 channel = k1.number_input("Channel", 0, layers[layer] - 1, help="Or click a channel in the mosaic below.",
                           **widgets.kept("fm_channel", 0, fit=lambda c: min(int(c), layers[layer] - 1)))
 with k2:
-    kname, spec = widgets.kernel_select("Kernel", "fm_kernel", help="Thresholds in batch-norm units. Used by every "
+    kname, spec = widgets.kernel_select("Kernel for the dithered Sign", "fm_kernel", help="Thresholds in batch-norm units. Used by every "
                                         "view below: the channel, every channel, every layer.")
 image, idx = None, None
 if source == "sample photo":
@@ -98,9 +98,9 @@ else:
             image = prepare_image(img, dataset)
         except ValueError as exc:
             widgets.show_error(exc)
-for param, value in (("layer", str(list(layers).index(layer))), ("channel", str(channel)),
-                     ("index", None if idx is None else str(idx))):  # the view, shareable
-    state.keep_in_url(param, value)
+state.leave_link("layer", layer, same=lambda text, n: text in (n, str(list(layers).index(n))))
+state.leave_link("channel", str(channel))
+state.leave_link("index", None if idx is None else str(idx))
 if image is None:
     st.info("Upload an image, or pick a held-out image.")
     st.stop()

@@ -650,10 +650,13 @@ def test_feature_maps_opens_the_layer_channel_and_image_a_link_names():
               layer="2", channel="5", index="7")
     assert at.selectbox(key="fm_layer").value == "features.5" and at.number_input(key="fm_channel").value == 5
     assert (at.radio(key="fm_source").value, at.slider(key="fm_index").value) == ("held-out image", 7)
-    at.number_input(key="fm_channel").set_value(9).run()  # the view in use is in the URL, to share
-    assert at.query_params["channel"] in ("9", ["9"]) and at.query_params["layer"] in ("2", ["2"])
+    at.number_input(key="fm_channel").set_value(9).run()  # the view has left the link's channel: the URL too
+    assert "channel" not in at.query_params and at.query_params["layer"] in ("2", ["2"])
     at.radio(key="fm_source").set_value("sample photo").run()
     assert "index" not in at.query_params
+    at.query_params["channel"] = "5"  # the same link followed again applies again
+    at.run()
+    assert at.number_input(key="fm_channel").value == 5
     at = _app("app_pages/feature_maps.py", model="fashion-mnist-design", layer="features.8", channel="99")
     assert at.selectbox(key="fm_layer").value == "features.8" and at.number_input(key="fm_channel").value == 0
     assert any("The link's channel was not used: '99' is not a channel of layer 3: give 0 to 63" in w.value
