@@ -368,7 +368,7 @@ def test_shipped_run_is_the_one_recipe_of_every_study_run():
         shipped_run("mnist", "sign", epochs=1)
 
 
-def _run(right: list[int], n: int = 200) -> dict:
+def _right(right: list[int], n: int = 200) -> dict:
     """An evaluate(per_image=True)-like result: the images listed are right, the others wrong."""
     correct = np.zeros(n, dtype=bool)
     correct[right] = True
@@ -378,9 +378,9 @@ def _run(right: list[int], n: int = 200) -> dict:
 def test_swap_changes_compare_each_kernel_with_the_trained_ones_image_by_image():
     from dither_lab.nn.evaluate import paired_change, swap_changes
 
-    trained = _run(list(range(180)))  # 90%
-    ahead = _run(list(range(190)))  # 10 more right, none wrong: +5 points, chance 2 sqrt(10) / 200 = 3.2
-    mixed = _run(list(range(10, 186)))  # 6 right, 10 wrong: -2 points, chance 2 sqrt(16) / 200 = 4
+    trained = _right(list(range(180)))  # 90%
+    ahead = _right(list(range(190)))  # 10 more right, none wrong: +5 points, chance 2 sqrt(10) / 200 = 3.2
+    mixed = _right(list(range(10, 186)))  # 6 right, 10 wrong: -2 points, chance 2 sqrt(16) / 200 = 4
     changes = swap_changes([("trained kernels", None, trained), ("A", "bayer:2", ahead), ("B", "sign", mixed)],
                            trained_with={"sign": {"accuracy": 0.89, "epochs": 4}})
     assert [c["name"] for c in changes] == ["trained kernels", "A", "B"]
@@ -398,8 +398,8 @@ def test_swap_changes_compare_each_kernel_with_the_trained_ones_image_by_image()
 def test_swap_rows_say_which_way_is_better_and_the_study_runs_epochs():
     from dither_lab.nn.evaluate import short_spec, swap_changes, swap_rows
 
-    runs = [("trained kernels", None, _run(list(range(180)))), ("Sign", "sign", _run(list(range(90)))),
-            ("learned kernel", "custom:0.123456,0.654321;0.111111,0.999999", _run(list(range(181))))]
+    runs = [("trained kernels", None, _right(list(range(180)))), ("Sign", "sign", _right(list(range(90)))),
+            ("learned kernel", "custom:0.123456,0.654321;0.111111,0.999999", _right(list(range(181))))]
     table = swap_rows(swap_changes(runs, trained_with={"sign": {"accuracy": 0.8903, "epochs": 4}}))
     rows = table["rows"]
     trained = "trained with it (4 epochs, %) ↑"  # the study run's epochs in the header
@@ -421,23 +421,23 @@ def test_swap_rows_say_which_way_is_better_and_the_study_runs_epochs():
 def test_swap_takeaway_is_computed_from_the_numbers():
     from dither_lab.nn.evaluate import swap_changes, swap_takeaway
 
-    trained = ("trained kernels", None, _run(list(range(180))))
+    trained = ("trained kernels", None, _right(list(range(180))))
 
     def say(*runs, study=None):
         return swap_takeaway(swap_changes([trained, *runs], trained_with=study), trained_as="DeSign 2x2 (paper)")
 
     assert "90.00% of these 200 images" in say()
-    text = say(("Bayer 2x2", "bayer:2", _run(list(range(190)))))
+    text = say(("Bayer 2x2", "bayer:2", _right(list(range(190)))))
     assert text.startswith("Bayer 2x2 is ahead of the trained kernels beyond chance: 95.00% against 90.00% "
                            "(+5.00 points, chance ±3.16)")
-    text = say(("Sign", "sign", _run(list(range(90)))), study={"sign": {"accuracy": 0.8903, "epochs": 4}})
+    text = say(("Sign", "sign", _right(list(range(90)))), study={"sign": {"accuracy": 0.8903, "epochs": 4}})
     assert text.startswith("Swapping Sign in breaks the network: accuracy falls from 90.00% to 45.00%")
     assert "trained for DeSign 2x2 (paper)'s thresholds" in text and "reached 89.03%" in text and "4-epoch" in text
-    text = say(("A", "bayer:2", _run(list(range(10, 186)))), ("B", "bayer:4", _run(list(range(181)))))
+    text = say(("A", "bayer:2", _right(list(range(10, 186)))), ("B", "bayer:4", _right(list(range(181)))))
     assert text.startswith("Every swap is within chance of the trained kernels' 90.00%: the largest change, A's, "
                            "is -2.00 points, chance ±4.00.")
-    assert say(("A", "bayer:2", _run(list(range(181))))).startswith("A is within chance")
-    text = say(("DeSign 2x2 (paper)", "preset:design-2x2-a", _run(list(range(180)))))
+    assert say(("A", "bayer:2", _right(list(range(181))))).startswith("A is within chance")
+    text = say(("DeSign 2x2 (paper)", "preset:design-2x2-a", _right(list(range(180)))))
     assert text == "DeSign 2x2 (paper) is the kernel this network was trained with: the same prediction on every image."
-    text = say(("C", "bayer:8", _run(list(range(170)))))  # -5 points, chance 2 sqrt(10) / 200: behind, not broken
+    text = say(("C", "bayer:8", _right(list(range(170)))))  # -5 points, chance 2 sqrt(10) / 200: behind, not broken
     assert text == "C falls behind the trained kernels beyond chance (-5.00 points, chance ±3.16)."
