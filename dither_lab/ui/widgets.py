@@ -317,14 +317,15 @@ def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = No
         if col in frame:
             values = [None if pd.isna(v) else float(v) for v in frame[col]]
             i = best_index(values, direction, target=(targets or {}).get(col))
-            if i is not None and sum(v is not None for v in values) > 1:  # a lone value is no best
+            if i is not None and len({v for v in values if v is not None}) > 1:  # a lone value, or a tie of all, is no best
                 marks[col] = i
     cells = {(i, col) for col, i in marks.items()}
     for cols, direction in row_best:
         cols = tuple(c for c in cols if c in frame)
         for i in range(len(frame)) if len(cols) > 1 else ():
-            j = best_index([None if pd.isna(frame.at[i, c]) else float(frame.at[i, c]) for c in cols], direction)
-            if j is not None:
+            values = [None if pd.isna(frame.at[i, c]) else float(frame.at[i, c]) for c in cols]
+            j = best_index(values, direction)
+            if j is not None and len({v for v in values if v is not None}) > 1:
                 cells.add((i, cols[j]))
     if cells:
         def style(column: pd.Series) -> list[str]:

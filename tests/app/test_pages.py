@@ -662,3 +662,10 @@ def test_feature_maps_opens_the_layer_channel_and_image_a_link_names():
     assert any("The link's channel was not used: '99' is not a channel of layer 3: give 0 to 63" in w.value
                for w in at.warning)
     assert not at.exception
+
+
+def test_tables_mark_no_best_among_equals():
+    # "extra MACs" is 0 for every kernel, and a column with one value has nothing to compare: neither has a best
+    at = _app("app_pages/accuracy.py", model="fashion-mnist-design", kernel="bayer:4")
+    marked = _marked(at, 1)
+    assert not any(col == "extra MACs ↓" for _, col in marked) and (0, "thresholds ↓") in marked
