@@ -145,7 +145,7 @@ if st.button("Learn the kernel", key="acc_learn"):
 
     bar = st.progress(0.0, text="Learning...")
     try:
-        st.session_state["acc_learned"] = {"start": init_name, **learn_and_compare(
+        st.session_state["acc_learned"] = {"start": init_name, "asked": steps, **learn_and_compare(
             cached.private_model(name), held_out, init=lib[init_name], steps=steps, time_limit=30.0, seed=int(seed),
             progress=lambda f, loss: bar.progress(f, text=f"Learning... loss {loss:.3f}"))}
     except ValueError as exc:
@@ -156,11 +156,14 @@ if learned:
     start = learned.get("start", "the start kernel")
     c1, c2, c3 = st.columns(3)
     c1.metric("trained kernels ↑", f"{learned['trained']:.2%}")
-    c2.metric(f"{start}, swapped in ↑", f"{learned['before']:.2%}")
+    c2.metric("start kernel ↑", f"{learned['before']:.2%}", help=f"{start}, swapped in")
     c3.metric("learned kernel ↑", f"{learned['after']:.2%}", f"{100 * (learned['after'] - learned['before']):+.2f} points")
     st.info(learned_takeaway(learned, start), icon=":material/lightbulb:")
     st.caption(f"Accuracy on the {learned['held_out']:,} held-out images not used for learning (higher is better), "
-               f"after {learned['steps']} steps from {start} with seed {learned.get('seed', 0)}: the learned kernel "
+               f"after {learned['steps']} steps"
+               + (f" of {learned['asked']} (the 30-second limit stopped it, so a rerun may differ)"
+                  if learned.get("asked", learned["steps"]) > learned["steps"] else "")
+               + f" from {start} with seed {learned.get('seed', 0)}: the learned kernel "
                f"put right {learned['fixed']} images the start kernel got wrong and got {learned['broken']} wrong that "
                f"it had right; chance alone moves the difference by up to ±{100 * learned['chance']:.2f} points "
                "(sign test on the changed images, 95%). "
