@@ -266,7 +266,7 @@ def swap_takeaway(changes: list[dict[str, Any]], *, trained_as: str) -> str:
         w = broken[0]
         also = f", and {_names(broken[1:])} {_verb(broken[1:], 'breaks', 'break')} it too" if len(broken) > 1 else ""
         parts.append(f"Swapping {w['name']} in breaks the network: accuracy falls from {acc} to {w['accuracy']:.2%} "
-                     f"({pts(w)}){also}. Its weights were trained for {trained_as}'s thresholds: a swap at test time "
+                     f"({pts(w)}){also}. The network's weights were trained for {trained_as}'s thresholds: a swap at test time "
                      "shows how much the network relies on them, not how well it would do trained with the new kernel.")
         if w["trained_with"] is not None:
             parts.append(f"Trained with {w['name']}, a network reached {w['trained_with']:.2%} in the kernel study "
