@@ -3,7 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from dither_lab.nn.evaluate import paired_change
+from dither_lab.nn.cost import cost_rows
+from dither_lab.nn.evaluate import swap_changes, swap_rows, swap_takeaway
+from dither_lab.nn.learned import learned_takeaway
 from dither_lab.nn.models import binary_layers
 from dither_lab.study import trained_with
 from dither_lab.ui import cached, plots, state, widgets
@@ -18,17 +20,19 @@ st.markdown(
 )
 st.info("A kernel swapped in at test time is not the same as a kernel the network was trained with: the "
         "weights were learned for the trained thresholds. The first row is the network with its own kernels; where "
-        "the kernel study trained a network with the swapped kernel, that accuracy (full test set, a shorter run) "
-        "is shown beside it.", icon=":material/info:")
+        "the kernel study trained a network with the swapped kernel, that accuracy (full test set, a shorter run: "
+        "its epochs are in the header) is shown beside it.", icon=":material/info:")
 name, model, meta = widgets.loaded_model("acc_model")
 names = list(binary_layers(model))
+trained_as = widgets.kernel_label(binary_layers(model)[names[0]].kernel.spec)
 kernels = widgets.kernel_choice("Kernels to swap in", "acc_kernels")
 if st.toggle("Compare every kernel in the library", key="acc_all",
              help="Sign and every kernel of this session's library, each swapped into the chosen layers."):
     kernels = list(state.library().items())
 c1, c2 = st.columns(2)
+titles = widgets.layer_titles(name)
 which = c1.multiselect("Layers that take the kernel (none chosen = all)", list(range(len(names))), key="acc_layers",
-                       format_func=lambda i: widgets.layer_name(i, names[i]),
+                       format_func=lambda i: titles[names[i]],
                        help="Numbered from 0, as `--layers` of the command line counts them.")
 count = c2.select_slider("Images", [200, 500, 1000, 2000], value=1000, key="acc_count")
 layers = tuple(which) if which else None
@@ -37,8 +41,9 @@ try:
 except ValueError as exc:  # what needs no test images (the cost table) still shows
     held_out = None
     if meta["dataset"] == "cifar10":
-        st.warning(f"Accuracy on CIFAR-10 needs test images: {widgets.cifar10_missing(exc)}. "
-                   "The Fashion-MNIST models work without any download.")
+        hint = widgets.cifar10_hint()
+        st.warning(hint + " The Fashion-MNIST models work without any download." if hint else
+                   f"Accuracy on CIFAR-10 needs test images: {widgets.cifar10_missing(exc)}.")
     else:
         widgets.show_error(exc)
 
@@ -56,21 +61,16 @@ if held_out is not None:  # live: every change of model, kernels, layers or coun
         st.stop()
     bar.empty()
     base = results["trained kernels"]["accuracy"]
-    right_ref = results["trained kernels"]["correct"]
     try:
         study = trained_with(meta["dataset"])
     except ValueError:
         study = {}
-    rows = [{"kernel": label, "spec": spec or "(as trained)", "accuracy (%)": round(100 * r["accuracy"], 2),
-             "change vs trained (points)": round(100 * (r["accuracy"] - base), 2),
-             "chance ± (points)": round(100 * paired_change(r["correct"], right_ref)["chance"], 2),
-             "seconds": round(r["seconds"], 2),
-             "trained with it (kernel study, %)": round(100 * study[spec]["accuracy"], 2) if spec in study else None,
-             "study epochs": study[spec]["epochs"] if spec in study else None}
-            for (label, spec), r in zip(jobs, results.values(), strict=True)]
-    widgets.metric_table(rows, help={"chance ± (points)": (
-        "How far chance alone moves the change on these images: two standard deviations of a sign test on the "
-        "images this kernel and the trained kernels classify differently. A smaller change is no evidence.")})
+    changes = swap_changes([(label, spec, results[label]) for label, spec in jobs], trained_with=study)
+    table = swap_rows(changes)
+    widgets.metric_table(table["rows"], help=table["help"], better=table["better"], pinned=("kernel",))
+    st.info(swap_takeaway(changes, trained_as=trained_as), icon=":material/lightbulb:")
+    st.caption(f"On the first {changes[0]['images']:,} held-out images, measured in "
+               f"{sum(r['seconds'] for r in results.values()):.1f} s. Green: the best of each column.")
     classes = results["trained kernels"]["classes"]
     st.plotly_chart(plots.grouped_bars(classes, {k: list(r["per_class"].values()) for k, r in results.items()},
                                        title="Per-class accuracy"), key="acc_bars")
@@ -109,10 +109,8 @@ try:
 except ValueError as exc:
     widgets.show_error(exc)
     st.stop()
-widgets.metric_table([{"kernel": label, "spec": spec or "(as trained)", "thresholds": c["thresholds"],
-                       "Sign's": c["sign_thresholds"], "compares / image": c["compares"],
-                       "extra MACs": c["extra_macs"], "extra bytes": c["extra_bytes"],
-                       "% of model": round(100 * c["extra_share"], 1)} for label, spec, c in costs])
+cost_table = cost_rows(costs)
+widgets.metric_table(cost_table["rows"], better=cost_table["better"], pinned=("kernel",))
 st.caption("With batch norm folded in, Sign compares each activation with one threshold per channel, a kernel "
            "with one of its channel's m x n thresholds (the tiled map repeats), so a binary layer of C channels stores "
            "C x m x n thresholds instead of C. Every kernel makes the same one comparison per activation and no "
@@ -130,10 +128,14 @@ st.markdown("Fine-tune only the threshold kernel of this network (every weight f
             "straight-through estimator) on half of the held-out subset, keeping the kernel whose loss on that "
             "half, checked every 20 steps, was lowest; then measure it on the other half. At most 30 seconds.")
 lib = state.library()
-l1, l2 = st.columns(2)
+l1, l2, l3 = st.columns([2, 2, 1])
 init_name = l1.selectbox("Start from", list(lib), index=list(lib.values()).index("preset:design-2x2-a")
                          if "preset:design-2x2-a" in lib.values() else 0, key="acc_learn_init")
 steps = l2.select_slider("Steps", [20, 50, 100, 200, 400], value=100, key="acc_learn_steps")
+seed = l3.number_input("Seed", 0, 999, 0, key="acc_learn_seed", help="Draws the batches and the images the loss is "
+                       "checked on. The same start, steps and seed give the same kernel.")
+st.caption("A run is deterministic: from the same start, steps and seed it learns the same kernel again (unless "
+           "the 30-second limit stops it sooner). Another seed draws other batches.")
 if st.button("Learn the kernel", key="acc_learn"):
     from dither_lab.nn.learned import learn_and_compare
 
@@ -143,22 +145,28 @@ if st.button("Learn the kernel", key="acc_learn"):
 
     bar = st.progress(0.0, text="Learning...")
     try:
-        st.session_state["acc_learned"] = learn_and_compare(
-            cached.private_model(name), held_out, init=lib[init_name], steps=steps, time_limit=30.0,
-            progress=lambda f, loss: bar.progress(f, text=f"Learning... loss {loss:.3f}"))
+        st.session_state["acc_learned"] = {"start": init_name, "asked": steps, **learn_and_compare(
+            cached.private_model(name), held_out, init=lib[init_name], steps=steps, time_limit=30.0, seed=int(seed),
+            progress=lambda f, loss: bar.progress(f, text=f"Learning... loss {loss:.3f}"))}
     except ValueError as exc:
         widgets.show_error(exc)
     bar.empty()
 learned = st.session_state.get("acc_learned")
 if learned:
+    start = learned.get("start", "the start kernel")
     c1, c2, c3 = st.columns(3)
-    c1.metric("trained kernels", f"{learned['trained']:.2%}")
-    c2.metric("start kernel swapped in", f"{learned['before']:.2%}")
-    c3.metric("learned kernel", f"{learned['after']:.2%}", f"{100 * (learned['after'] - learned['before']):+.1f} points")
-    st.caption(f"After {learned['steps']} steps, on the {learned['held_out']:,} held-out images not used for learning: "
-               f"the learned kernel put right {learned['fixed']} images the start kernel got wrong and got "
-               f"{learned['broken']} wrong that it had right; chance alone moves the difference by up to about "
-               f"±{100 * learned['chance']:.1f} points (sign test on the changed images, 95%). "
+    c1.metric("trained kernels ↑", f"{learned['trained']:.2%}")
+    c2.metric("start kernel ↑", f"{learned['before']:.2%}", help=f"{start}, swapped in")
+    c3.metric("learned kernel ↑", f"{learned['after']:.2%}", f"{100 * (learned['after'] - learned['before']):+.2f} points")
+    st.info(learned_takeaway(learned, start), icon=":material/lightbulb:")
+    st.caption(f"Accuracy on the {learned['held_out']:,} held-out images not used for learning (higher is better), "
+               f"after {learned['steps']} steps"
+               + (f" of {learned['asked']} (the 30-second limit stopped it, so a rerun may differ)"
+                  if learned.get("asked", learned["steps"]) > learned["steps"] else "")
+               + f" from {start} with seed {learned.get('seed', 0)}: the learned kernel "
+               f"put right {learned['fixed']} images the start kernel got wrong and got {learned['broken']} wrong that "
+               f"it had right; chance alone moves the difference by up to ±{100 * learned['chance']:.2f} points "
+               "(sign test on the changed images, 95%). "
                f"Learned values (batch-norm units): {np.round(learned['values'], 4).tolist()}")
     if st.button("Save the learned kernel to the library", key="acc_learn_save"):
         state.save_kernel("learned kernel", learned["spec"], page="accuracy")

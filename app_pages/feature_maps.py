@@ -1,27 +1,68 @@
-"""Feature maps: a pretrained BNN's batch-norm output at one layer and channel, binarized by Sign and by a kernel."""
+"""Feature maps: a pretrained BNN's batch-norm output at one layer and channel, binarized by Sign, by a kernel and
+by Sign at the kernel's mean threshold."""
 
 import numpy as np
 import streamlit as st
 
 from dither_lab.data import prepare_image
 from dither_lab.imaging.compare import METRIC_LABELS
+from dither_lab.nn.feature_maps import (
+    comparison_rows,
+    detail_columns,
+    layer_rows,
+    shifted_label,
+    summary_takeaway,
+    takeaway,
+)
 from dither_lab.ui import cached, plots, state, widgets
 
 state.init()
 st.title("Feature maps")
 st.markdown(
-    "Inside a binary network every binary layer sees a batch-normalized map and keeps only its sign. Here you "
-    "pick an input, a layer and a channel, and compare what **Sign** keeps with what a **dithered Sign** keeps "
-    "— the same comparison as in the image lab, on real activations (values in batch-norm units)."
+    "Inside a binary network every binary layer sees a batch-normalized map and keeps only its sign. Pick an input, "
+    "a layer and a channel, and compare what **Sign** keeps with what a **kernel** keeps, on real activations."
 )
+st.info("Feature maps are in batch-norm units, so a kernel whose thresholds are not centred on 0 also shifts the "
+        "share of +1s (the paper's are all positive: fewer +1s). To tell that shift from detail, every view shows "
+        "Sign, the kernel, and **Sign at the kernel's mean threshold**: the same shift with one threshold. What the "
+        "kernel adds is the difference between those two; *local correlation* measures the detail kept, whatever "
+        "the shift.", icon=":material/info:")
 name, model, meta = widgets.loaded_model("fm_model")
 dataset = meta["dataset"]
 data = None
 try:
     data = cached.eval_set(dataset)
 except ValueError as exc:  # a damaged Fashion-MNIST subset, or no CIFAR-10 test images on this machine
-    why = widgets.cifar10_missing(exc) if dataset == "cifar10" else str(exc)
-    st.caption(f"No held-out images: {why}. Sample photos and uploads still work.")
+    hint = widgets.cifar10_hint() if dataset == "cifar10" else ""
+    st.caption((hint or f"No held-out images: {exc}.") + " Sample photos and uploads work meanwhile.")
+
+layers = widgets.layer_channels(model)
+titles = widgets.layer_titles(name)
+first = next(iter(layers))
+
+
+def _layer(text: str) -> str:
+    names = list(layers)
+    if text in layers:
+        return text
+    if text.isdigit() and int(text) < len(names):
+        return names[int(text)]
+    raise ValueError(f"{text!r} is not a binary layer of {name}: give 0 to {len(names) - 1} or a name "
+                     f"({', '.join(names)})")
+
+
+def _whole(limit: int, what: str):
+    def parse(text: str) -> int:
+        if not text.isdigit() or int(text) >= limit:
+            raise ValueError(f"{text!r} is not a {what}: give 0 to {limit - 1}")
+        return int(text)
+    return parse
+
+
+# a link opens a layer, a channel and a held-out image (Learn links to a channel where the kernel keeps detail)
+widgets.from_link("layer", "fm_layer", _layer)
+if data is not None and widgets.from_link("index", "fm_index", _whole(len(data), "held-out image index")):
+    st.session_state["dl_kept_fm_source"] = "held-out image"
 
 c1, c2 = st.columns([1, 1])
 sources = (["held-out image"] if data is not None else []) + ["sample photo", "upload"]
@@ -30,15 +71,18 @@ source = c1.radio("Input", sources, horizontal=True,
 thumbnail = c2.empty()
 # Every control is drawn before the page can stop for want of an image: a browser resets a widget that a run did
 # not draw, and a failed upload must not reset the layer, channel or kernel chosen.
-layers = widgets.layer_channels(model)
-first = next(iter(layers))
-layer = c2.selectbox("Binary layer", list(layers), format_func=widgets.layer_label(layers),
+layer = st.selectbox("Binary layer", list(layers), format_func=titles.get,
+                     help="Numbered from 0, as `--layers` and `dither-lab maps --layer` count them; the module's "
+                          "name in brackets.",
                      **widgets.kept("fm_layer", first, fit=lambda n: n if n in layers else first))
-channel = c2.number_input("Channel", 0, layers[layer] - 1,
+widgets.from_link("channel", "fm_channel", _whole(layers[layer], f"channel of layer {list(layers).index(layer)}"))
+k1, k2 = st.columns([1, 2])
+channel = k1.number_input("Channel", 0, layers[layer] - 1, help="Or click a channel in the mosaic below.",
                           **widgets.kept("fm_channel", 0, fit=lambda c: min(int(c), layers[layer] - 1)))
-kname, spec = widgets.kernel_select("Kernel for the dithered Sign", "fm_kernel", help="Thresholds in batch-norm "
-                                    "units. Used by every view below: the channel, every channel, every layer.")
-image = None
+with k2:
+    kname, spec = widgets.kernel_select("Kernel for the dithered Sign", "fm_kernel", help="Thresholds in batch-norm units. Used by every "
+                                        "view below: the channel, every channel, every layer.")
+image, idx = None, None
 if source == "sample photo":
     photo = widgets.photo_choice(c1, "fm_photo", help="Resized to the model's input size.")
     image = prepare_image(cached.sample(photo, "gray" if dataset == "fashion-mnist" else "rgb"), dataset)
@@ -54,6 +98,9 @@ else:
             image = prepare_image(img, dataset)
         except ValueError as exc:
             widgets.show_error(exc)
+state.leave_link("layer", layer, same=lambda text, n: text in (n, str(list(layers).index(n))))
+state.leave_link("channel", str(channel))
+state.leave_link("index", None if idx is None else str(idx))
 if image is None:
     st.info("Upload an image, or pick a held-out image.")
     st.stop()
@@ -68,41 +115,66 @@ except ValueError as exc:
     widgets.show_error(exc)
     st.stop()
 
+shifted = shifted_label(res["shift"])
+st.subheader(f"Channel {channel} of layer {list(layers).index(layer)}")
 real = bn[channel]
 h1, h2 = st.columns(2)
-h1.plotly_chart(plots.heatmap(real, title=f"batch-norm output, channel {channel}", zmid=0.0), key="fm_real")
+h1.plotly_chart(plots.heatmap(real, title="batch-norm output", zmid=0.0), key="fm_real")
 kernel_t = [float(t) for t in np.unique(res["thresholds"])]
-lines = [("Sign", 0.0)] + [("", t) for t in kernel_t[:16] if t != 0]
-h2.plotly_chart(plots.histogram(real, thresholds=lines, title="values; dashed: Sign (0) and the kernel's thresholds",
-                                x_title="batch-norm output", y_title="pixels"),
-                key="fm_hist")
-more = f" (the lowest 8 of {len(kernel_t)}; the lines mark up to 16)" if len(kernel_t) > 8 else ""
-h2.caption("Kernel thresholds here: " + ", ".join(f"{t:.3f}" for t in kernel_t[:8]) + more)
+h2.plotly_chart(plots.threshold_histogram(real, thresholds=kernel_t, shift=res["shift"], title="values against the thresholds",
+                                          x_title="batch-norm output"), key="fm_hist")
+listed = ", ".join(f"{t:.3f}" for t in kernel_t[:6]) + (f", ... ({len(kernel_t)} in all)" if len(kernel_t) > 6 else "")
+h2.caption(f"{kname}'s thresholds here: {listed} (shaded, a tick at each of up to 16); the dotted line is "
+           "where Sign at the kernel's mean cuts.")
 shown = res["shown"]
-st.plotly_chart(plots.side_by_side([("batch-norm output (clipped to ±3)", shown["real"]), ("Sign", shown["Sign"]),
-                                    (f"dithered: {kname}", shown["dithered"])], height=360), key="fm_panels")
-rows = [{"output": n, **{label: m[k] for k, label in METRIC_LABELS.items()}} for n, m in res["metrics"].items()]
-widgets.metric_table(rows)
-st.caption("Metrics compare each binary map ({-1, +1} -> {0, 1}) with the real map mapped linearly from "
-           "[-3, 3] to [0, 1] (clipped). The model's own binary output at this layer used its trained kernel; "
-           "the panels above apply the chosen kernel to the same batch-norm output.")
+st.plotly_chart(plots.align_top(plots.side_by_side([("batch-norm output (±3)", shown["real"]), ("Sign", shown["Sign"]),
+                                                   (kname, shown["dithered"]), (shifted, shown["shifted"])], height=220)),
+                key="fm_panels")
+rows = comparison_rows(res, kname)
+widgets.metric_table(rows, better=widgets.metric_directions(rows), pinned=("output",),
+                     targets={METRIC_LABELS["density"]: res["metrics"]["Sign"]["reference_mean"]},
+                     help={"output": f"{shifted}: Sign with one threshold at {kname}'s mean, the same shift of the "
+                                     "share of +1s without the kernel's pattern."})
+st.info(takeaway(res, kname), icon=":material/lightbulb:")
+st.caption("Green: the best of each column (arrows say which way is better; share of 1s: nearest the map's mean on "
+           "the same scale). Each binary map ({-1, +1} as {0, 1}) against the real map mapped from [-3, 3] to "
+           "[0, 1]; PSNR and SSIM compare pixel by pixel, so they penalize any binary texture. The network itself "
+           "ran with its trained kernels: the panels apply the chosen kernel to the same batch-norm output.")
 
 st.subheader("Every channel of this layer")
 mos = cached.mosaic(bn, spec)
-st.plotly_chart(plots.side_by_side([("batch-norm output (clipped to ±3)", mos["shown"]["real"]),
-                                    ("Sign", mos["shown"]["Sign"]), (f"dithered: {kname}", mos["shown"]["dithered"])],
-                                   height=420), config={"scrollZoom": True, "displaylogo": False}, key="fm_mosaic")
+
+
+def _pick_channel() -> None:
+    points = st.session_state["fm_mosaic"].selection.get("points") or []
+    if points and points[0].get("point_index") is not None:
+        st.session_state["dl_kept_fm_channel"] = int(points[0]["point_index"])
+
+
+st.plotly_chart(plots.align_top(plots.channel_mosaic([("batch-norm output (±3)", mos["shown"]["real"]), ("Sign", mos["shown"]["Sign"]),
+                                      (kname, mos["shown"]["dithered"]), (shifted, mos["shown"]["shifted"])],
+                                     grid=mos["grid"], tile=mos["tile"], channels=mos["channels"],
+                                     current=channel if channel < mos["channels"] else None, height=360)),
+                config={"scrollZoom": True, "displaylogo": False}, key="fm_mosaic", on_select=_pick_channel,
+                selection_mode="points")
 which = f"All {bn.shape[0]}" if mos["channels"] == bn.shape[0] else f"The first {mos['channels']} of the {bn.shape[0]}"
-st.caption(f"{which} channels of this layer, {mos['grid'][1]} to a row from the top left, one gray line between "
-           f"them; pan and zoom one panel and the others follow. +1 on "
-           f"{mos['density']['Sign']:.0%} of these pixels with Sign, {mos['density']['dithered']:.0%} with {kname}.")
+st.caption(f"{which} channels, {mos['grid'][1]} to a row from the top left (channel {channel} framed). **Click a "
+           f"channel** to look at it above; pan and zoom one panel and the others follow. +1 on "
+           f"{mos['density']['Sign']:.0%} of these pixels with Sign, {mos['density']['dithered']:.0%} with {kname}, "
+           f"{mos['density']['shifted']:.0%} with Sign at its mean.")
 
 st.subheader("Every layer")
 summary = cached.summary(name, image, spec)
-widgets.metric_table([{"layer": widgets.layer_name(i, r["layer"]), "maps": f"{r['channels']} x {r['height']}x{r['width']}",
-                       "+1s with Sign (%)": round(100 * r["sign_ones"], 1),
-                       f"+1s with {kname} (%)": round(100 * r["dithered_ones"], 1),
-                       "bits the kernel flips (%)": round(100 * r["differs"], 1)} for i, r in enumerate(summary)])
+st.info(summary_takeaway(summary, kname), icon=":material/lightbulb:")
+table = layer_rows(summary, kname, cached.layer_places(name))
+widgets.metric_table(table, pinned=("layer",), row_best=((detail_columns(kname), "higher"),), help={
+    "BN mean": "The mean batch-norm output of the layer: where the trained network puts its activations against "
+               "the thresholds (its own shift).",
+    detail_columns(kname)[0]: "Local correlation of Sign's binary maps with the batch-norm output, per channel, "
+                              "averaged: detail kept, whatever the shift.",
+    detail_columns(kname)[2]: f"The same for Sign at {kname}'s mean threshold ({summary[0]['kernel_mean']:+.2f}): "
+                              "the shift without the pattern. A channel it turns all -1 keeps nothing (0).",
+    "bits flipped (%)": f"Activations whose bit {kname} changes against Sign."})
 st.caption(f"Each binary layer's batch-norm output on this image (the network running with its trained kernels), "
-           f"binarized by Sign and by {kname}: the share of +1s, and of the activations whose bit {kname} changes "
-           "against Sign. A kernel with positive thresholds, like the paper's, fires less than Sign.")
+           f"binarized by Sign, by {kname} and by Sign at its mean threshold ({summary[0]['kernel_mean']:+.2f}). "
+           "Green: the most detail kept in each layer.")

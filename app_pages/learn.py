@@ -1,14 +1,17 @@
 """Learn: one threshold, ordered dithering, Bayer versus blue noise, error diffusion, the dithered Sign in a BNN."""
 
+import numpy as np
 import streamlit as st
 
-from dither_lab.imaging.compare import compare
+from dither_lab.imaging.compare import METRIC_LABELS, compare
 from dither_lab.imaging.samples import gray_ramp
-from dither_lab.ui import cached, plots, state
+from dither_lab.nn.feature_maps import comparison_rows, shifted_label, summary_takeaway, takeaway
+from dither_lab.study import finding, swap_lesson
+from dither_lab.ui import cached, plots, state, widgets
 
 state.init()
 st.title("Learn: from one threshold to a dithered Sign")
-st.markdown("Five short steps. Each has a live example and a link that opens another page preset to show it.")
+st.markdown("Six short steps. Each has a live example, and most a link that opens another page preset to show it.")
 # Examples are small and drawn larger than their pixels: drawn smaller, a dither pattern aliases into moiré.
 ramp = gray_ramp(24, 128)
 
@@ -60,30 +63,72 @@ st.markdown("A binary layer normalizes its input with batch norm, then keeps the
 st.latex(r"b_{c,i,j} = \operatorname{sign}\!\left(y_{c,i,j} - s_c\,T_{(i \bmod m),(j \bmod n)}\right),\qquad "
          r"y = \gamma_c \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}} + \beta_c")
 st.markdown("Try it on a map like the ones batch norm gives a binary layer: the camera photo at 128 x 128 "
-            "pixels, standardized to mean 0 and variance 1.")
-kernels5 = {"DeSign 2x2 (the paper's)": "preset:design-2x2-a", "DeSign 3x3": "preset:design-3x3-a",
-            "Bayer 4x4 in batch-norm units": "bayer:4", "blue noise 16x16 in batch-norm units": "blue-noise:16"}
-label5 = st.selectbox("Kernel", list(kernels5), key="learn_k5")
+            "pixels, standardized to mean 0 and variance 1. Beside Sign and the kernel is **Sign at the kernel's "
+            "mean threshold**: the same shift of the share of +1s with one threshold, so what differs between it and "
+            "the kernel is the kernel's pattern alone.")
+lib = {n: s for n, s in state.library().items() if s != "sign"}
+label5 = st.selectbox("Kernel", list(lib), key="learn_k5",
+                      index=list(lib).index("DeSign 2x2 (paper)") if "DeSign 2x2 (paper)" in lib else 0,
+                      help="The kernels of this session's library, in batch-norm units.")
 real5 = cached.standardized("camera")
-act = cached.activation_compare(real5, kernels5[label5], 0)
+try:
+    act = cached.activation_compare(real5, lib[label5], 0)
+except ValueError as exc:
+    widgets.show_error(exc)
+    st.stop()
 shown5 = act["shown"]
-st.plotly_chart(plots.side_by_side([("batch-norm output (-3 black, +3 white)", shown5["real"]), ("Sign", shown5["Sign"]),
-                                    (label5, shown5["dithered"])], height=300), key="learn_5")
-m5 = act["metrics"]
-st.caption(f"+1 on {m5['Sign']['density']:.0%} of the pixels with Sign, {m5['dithered']['density']:.0%} with "
-           f"{label5}: the paper's kernels hold positive thresholds only, so they turn fewer pixels on than Sign; "
-           "Bayer and blue noise mapped to "
-           "batch-norm units are centred on 0 and keep about the share of Sign. Against the real-valued map (PSNR, "
-           f"SSIM on -3..3): Sign {m5['Sign']['psnr']:.2f} dB, {m5['Sign']['ssim']:.3f}; {label5} "
-           f"{m5['dithered']['psnr']:.2f} dB, {m5['dithered']['ssim']:.3f}.")
+shifted5 = shifted_label(act["shift"])
+st.plotly_chart(plots.align_top(plots.side_by_side([("batch-norm map (±3)", shown5["real"]), ("Sign", shown5["Sign"]),
+                                                   (label5, shown5["dithered"]), (shifted5, shown5["shifted"])],
+                                                  height=240)), key="learn_5")
+rows5 = [{k: r[k] for k in ("output", METRIC_LABELS["local_correlation"], METRIC_LABELS["psnr"], METRIC_LABELS["ssim"])}
+         for r in comparison_rows(act, label5)]
+widgets.metric_table(rows5, better=widgets.metric_directions(rows5), pinned=("output",))
+st.info(takeaway(act, label5), icon=":material/lightbulb:")
+st.markdown("**Why dithering can help a network where a pixel metric prefers Sign.** PSNR and SSIM compare the binary "
+            "map with the real one pixel by pixel, so every binary texture counts as error and Sign, with its flat "
+            "areas, often scores best. A network needs something else. Where its activations sit against the "
+            "thresholds it learns itself (batch norm shifts each channel), so a kernel's mean shift is the network's "
+            "to absorb. What a kernel adds is local detail: more +1s where the map is high, fewer where it is low, "
+            "inside areas Sign makes flat. *Local correlation* measures that whatever the shift, and measured "
+            "against Sign at the same shift it shows what the kernel's pattern keeps.")
 st.markdown("At inference the batch norm and the kernel fold into one threshold per (channel, position), so it "
             "costs the same comparison as Sign; what it adds is memory, a table of m x n thresholds per channel "
             "instead of one (the Accuracy page counts it for a real network). The paper's 2x2 kernel is [[1,1],[0,3]] "
             "in levels, that is [[0.631, 0.631], [0.312, 0.967]] in batch-norm units.")
-c1, c2 = st.columns(2)
-with c1:
-    st.page_link("app_pages/feature_maps.py", label="See it on real feature maps", icon=":material/arrow_forward:",
-                 query_params={"kernel": "preset:design-2x2-a", "model": "fashion-mnist-sign"})
-with c2:
-    st.page_link("app_pages/accuracy.py", label="Measure what it does to accuracy", icon=":material/arrow_forward:",
-                 query_params={"kernel": "preset:design-2x2-a", "model": "fashion-mnist-design"})
+
+st.header("6. What a trained network does with it")
+lesson = swap_lesson("fashion-mnist")
+if lesson is None:
+    st.caption("The kernel study's results are not installed: run `python scripts/compare_kernels.py` (see the README).")
+else:
+    st.info(lesson["text"], icon=":material/lightbulb:")
+if lesson is not None:
+    st.markdown("**Trained with each** (the kernel study, full test set). " + finding("fashion-mnist")["text"])
+try:
+    data = cached.eval_set("fashion-mnist")
+    image = np.asarray(data.images[0:1])
+    gained = cached.detail_gained("fashion-mnist-design", image, "preset:design-2x2-a")
+    summary = cached.summary("fashion-mnist-design", image, "preset:design-2x2-a")
+    bn = cached.maps("fashion-mnist-design", image, None)[gained["layer"]]["bn"][0]
+    clearest = cached.activation_compare(bn[gained["channel"]], "preset:design-2x2-a", gained["channel"])["metrics"]
+except ValueError as exc:  # the shipped model or images missing: the other links still work
+    st.caption(f"The DeSign model's feature maps cannot be shown here: {exc}")
+    gained = None
+if gained is not None:
+    paper = widgets.kernel_label("preset:design-2x2-a")
+    st.markdown(f"**Inside the DeSign model**, on the first held-out image ({data.classes[int(data.labels[0])]}): "
+                + summary_takeaway(summary, paper)
+                + f" The clearest case is channel {gained['channel']} of layer {gained['index']}: {paper} keeps a local "
+                f"correlation of {clearest['dithered']['local_correlation']:.3f} where Sign at its mean keeps "
+                f"{clearest['shifted Sign']['local_correlation']:.3f}.")
+st.page_link("app_pages/accuracy.py", label="Accuracy: the DeSign model with Sign swapped in",
+             icon=":material/arrow_forward:", query_params={"kernel": "sign", "model": "fashion-mnist-design"})
+if gained is not None:
+    st.page_link("app_pages/feature_maps.py", label=f"Feature maps: channel {gained['channel']} of layer "
+                 f"{gained['index']}, where the kernel keeps the detail its shift alone loses",
+                 icon=":material/arrow_forward:",
+                 query_params={"kernel": "preset:design-2x2-a", "model": "fashion-mnist-design",
+                               "layer": str(gained["index"]), "channel": str(gained["channel"]), "index": "0"})
+st.page_link("app_pages/study.py", label="Kernel study: where DeSign helped, with the chance band",
+             icon=":material/arrow_forward:")

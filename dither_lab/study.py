@@ -75,7 +75,8 @@ def study_kernel(key: str) -> StudyKernel:
 
 __all__ = ["StudyKernel", "STUDY_KERNELS", "METRIC_KEYS", "study_kernel", "feature_map_metrics", "measured_levels",
            "levels_kernel", "compare_kernels", "results_dir", "load_results", "campaigns", "first_study",
-           "first_study_rows", "shipped_accuracy", "kernel_runs", "trained_with"]
+           "first_study_rows", "shipped_accuracy", "kernel_runs", "trained_with", "finding", "finding_rows",
+           "swap_lesson", "kernel_rows", "kernel_takeaway"]
 
 
 
@@ -356,3 +357,142 @@ def finding(dataset: str, *, folder: Path | None = None) -> dict[str, Any]:
                  if seed_sd else " Chance: each run is one seed, so the band covers test-set sampling only (no "
                  "seed spread was measured on this dataset).")
     return {"pairs": pairs, "text": text}
+
+
+def finding_rows(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`finding`'s pairs as table rows: the campaign (and ResNet-20 unit where the pairs differ in it), the
+    batch-norm setting, DeSign's difference, the chance band and whether the difference is beyond it first, then
+    each accuracy (better higher, the headers say so), epochs and seeds."""
+    units = {p["unit"] for p in pairs}
+    rows = []
+    for p in pairs:
+        row: dict[str, Any] = {"campaign": p["campaign"]}
+        if len(units) > 1:
+            row["unit"] = p["unit"]
+        verdict = ("no" if not p["beyond_chance"] else "yes, DeSign ahead" if p["difference"] > 0
+                   else "yes, Sign ahead")
+        row |= {"BN scale/shift": "learnable" if p["affine"] else "off",
+                "DeSign − Sign (points)": round(p["difference"], 2), "chance ± (points)": round(p["band"], 2),
+                "beyond chance": verdict, "Sign (%) ↑": round(p["sign"], 2), "DeSign (%) ↑": round(p["design"], 2),
+                "epochs": p["epochs"], "seeds": p["seeds"]}
+        rows.append(row)
+    return rows
+
+
+def swap_lesson(dataset: str, *, folder: Path | None = None) -> dict[str, Any] | None:
+    """What swapping kernels into the shipped models shows, from the saved comparison (:func:`load_results`):
+    the DeSign model with its own kernel and with Sign swapped in, the Sign model with the paper's kernel swapped
+    in, and networks trained with each; with a sentence. None when there is no comparison for ``dataset``.
+
+    Returns:
+        ``{"design_own", "design_with_sign", "sign_own", "sign_with_design", "trained_sign", "trained_design",
+        "epochs", "test_images", "text"}`` (accuracies as fractions; trained-with and epochs None where unmeasured).
+    """
+    comp = load_results("compare", dataset, folder=folder)
+    if comp is None:
+        return None
+    by = {r["key"]: r for r in comp["rows"]}
+    if not {"trained", "sign", "design-2x2-a"} <= set(by):
+        return None
+    own, sign, paper = by["trained"], by["sign"], by["design-2x2-a"]
+    out = {"design_own": own["swapped_into_design_model"], "design_with_sign": sign["swapped_into_design_model"],
+           "sign_own": own["swapped_into_sign_model"], "sign_with_design": paper["swapped_into_sign_model"],
+           "trained_sign": (sign["trained_with"] or {}).get("accuracy"),
+           "trained_design": (paper["trained_with"] or {}).get("accuracy"),
+           "epochs": (paper["trained_with"] or sign["trained_with"] or {}).get("epochs"),
+           "test_images": comp["test_images"]}
+    fall = out["design_own"] - out["design_with_sign"]
+    text = (f"On {out['test_images']:,} test images the model trained with DeSign classifies {out['design_own']:.2%} "
+            f"right with its own kernel and {out['design_with_sign']:.2%} with Sign swapped in"
+            + (": the network relies on its dithered thresholds" if fall >= 0.05 else
+               ": its dithered thresholds make little difference to it" if abs(fall) < 0.05 else "")
+            + f". The other way round, the model trained with Sign falls from {out['sign_own']:.2%} to "
+            f"{out['sign_with_design']:.2%} with the paper's kernel swapped in: weights are learned for the thresholds "
+            "they were trained with, so a swap measures that reliance, not the kernel.")
+    if out["trained_sign"] is not None and out["trained_design"] is not None:
+        text += (f" Trained with each (the kernel study's {out['epochs']}-epoch runs), Sign reached "
+                 f"{out['trained_sign']:.2%} and the paper's kernel {out['trained_design']:.2%}.")
+    out["text"] = text
+    return out
+
+
+def kernel_rows(comp: dict[str, Any], *, names: dict[str, str] | None = None) -> dict[str, Any]:
+    """The saved comparison of every kernel (:func:`load_results` ``"compare"``) as a table: per kernel its
+    accuracy swapped into the shipped Sign and DeSign models, trained with it (a shorter run: its epochs in the
+    header where they agree) and the detail it keeps in the DeSign model's feature maps, each header saying which
+    way is better.
+
+    Args:
+        comp: the comparison.
+        names: a name for a kernel's spec (the app's kernel library), used in place of the study's label.
+
+    Returns:
+        ``{"rows": [...], "better": {column: direction}, "help": {column: text}}``.
+    """
+    names = names or {}
+    rows_in = comp["rows"]
+    epochs = sorted({r["trained_with"]["epochs"] for r in rows_in if r["trained_with"]})
+    trained = f"trained with it ({epochs[0]} epochs, %) ↑" if len(epochs) == 1 else "trained with it (%) ↑"
+
+    def pct(v: float | None) -> float | None:
+        return None if v is None else round(100 * v, 2)
+
+    rows = []
+    for r in rows_in:
+        fm = r["feature_maps_design_model"]
+        row = {"kernel": names.get(r["spec_on_design_model"], r["label"]),
+               "Sign model (%) ↑": pct(r["swapped_into_sign_model"]),
+               "DeSign model (%) ↑": pct(r["swapped_into_design_model"]),
+               trained: pct(r["trained_with"]["accuracy"]) if r["trained_with"] else None}
+        if len(epochs) > 1:
+            row["epochs"] = r["trained_with"]["epochs"] if r["trained_with"] else None
+        rows.append(row | {"PSNR (dB) ↑": round(fm["psnr"], 2), "SSIM ↑": round(fm["ssim"], 3),
+                           "TV ratio → 1": round(fm["tv_ratio"], 2)})
+    help = {
+        "kernel": "The app's name for the kernel where its library holds it, else the study's.",
+        "Sign model (%) ↑": "Test accuracy of the shipped Sign model with this kernel swapped into every binary layer",
+        "DeSign model (%) ↑": "Test accuracy of the shipped DeSign model with this kernel swapped into every binary "
+                              "layer",
+        trained: "Test accuracy of a network trained with this kernel: a shorter run than the shipped models'",
+        "PSNR (dB) ↑": "Feature maps of the DeSign model: PSNR of the binary map against its batch-norm input, pixel "
+                       "by pixel (it penalizes any binary texture, so it favours Sign)",
+        "SSIM ↑": "Feature maps of the DeSign model: SSIM of the binary map against its batch-norm input (like PSNR, "
+                  "it penalizes binary texture)",
+        "TV ratio → 1": "Feature maps of the DeSign model: total variation of the binary map over its input's (1: as "
+                        "much variation as the input)"}
+    better = {"Sign model (%) ↑": "higher", "DeSign model (%) ↑": "higher", trained: "higher", "PSNR (dB) ↑": "higher",
+              "SSIM ↑": "higher", "TV ratio → 1": "near 1"}
+    return {"rows": rows, "better": better, "help": help}
+
+
+def kernel_takeaway(comp: dict[str, Any], *, names: dict[str, str] | None = None) -> str:
+    """What the comparison of every kernel shows, in two sentences computed from it: how far apart networks
+    trained with each kernel land, and what swapping a kernel into a model trained with another does."""
+    names = names or {}
+    rows = {r["key"]: r for r in comp["rows"]}
+
+    def name(r: dict[str, Any]) -> str:
+        return names.get(r["spec_on_design_model"], r["label"])
+
+    parts = []
+    trained = [r for r in comp["rows"] if r["trained_with"]]
+    if len(trained) > 1:
+        lo = min(trained, key=lambda r: r["trained_with"]["accuracy"])
+        hi = max(trained, key=lambda r: r["trained_with"]["accuracy"])
+        epochs = sorted({r["trained_with"]["epochs"] for r in trained})
+        runs = f"{epochs[0]}-epoch runs" if len(epochs) == 1 else "shorter runs"
+        if len(trained) == 2:
+            parts.append(f"Trained with it ({runs}, one each), {name(lo)} reached {lo['trained_with']['accuracy']:.2%} "
+                         f"and {name(hi)} {hi['trained_with']['accuracy']:.2%}.")
+        else:
+            parts.append(f"Trained with it ({runs}, one each), the {len(trained)} kernels land between "
+                         f"{lo['trained_with']['accuracy']:.2%} ({name(lo)}) and {hi['trained_with']['accuracy']:.2%} "
+                         f"({name(hi)}).")
+    fixed = [r for r in comp["rows"] if r["key"] not in ("trained", "sign", "learned") and not r["key"].endswith("-scaled")]
+    if "trained" in rows and fixed:
+        own = rows["trained"]["swapped_into_sign_model"]
+        into = [r["swapped_into_sign_model"] for r in fixed]
+        parts.append(f"Swapped at test time into the Sign model ({own:.2%} with its own threshold), the study's "
+                     f"{len(fixed)} fixed kernels score {min(into):.2%} to {max(into):.2%}: a swap measures how much a "
+                     "network relies on the thresholds it was trained with, not which kernel is better.")
+    return " ".join(parts)

@@ -68,3 +68,78 @@ def test_describe_layers_names_them_for_people():
     assert list(describe_layers(vgg, layer_shapes(vgg)).values()) == [
         "conv 1: 16 channels, 28x28", "conv 2: 16 channels, 14x14", "conv 3: 32 channels, 14x14",
         "conv 4: 32 channels, 7x7"]
+
+
+def test_comparison_rows_name_each_output_as_the_app_does():
+    from dither_lab.imaging.compare import METRIC_LABELS
+    from dither_lab.nn.feature_maps import comparison_rows, shifted_label
+
+    res = compare_activation(_ramp_map(), "preset:design-2x2-a")
+    rows = comparison_rows(res, "DeSign 2x2 (paper)")
+    # one name per output: the library's name of the kernel, and Sign at the kernel's own mean threshold
+    assert [r["output"] for r in rows] == ["Sign", "DeSign 2x2 (paper)", "Sign at +0.64 (kernel mean)"]
+    assert shifted_label(-0.004) == "Sign at +0.00 (kernel mean)" and shifted_label(-0.25) == "Sign at -0.25 (kernel mean)"
+    assert list(rows[0])[1:] == list(METRIC_LABELS.values())  # tone and detail first, each with its direction
+    for row, key in zip(rows, ("Sign", "dithered", "shifted Sign"), strict=True):
+        assert row[METRIC_LABELS["local_correlation"]] == res["metrics"][key]["local_correlation"]
+
+
+def test_channel_detail_is_what_layer_summary_averages(rng):
+    from dither_lab.imaging.metrics import local_correlation
+    from dither_lab.nn.feature_maps import channel_detail
+
+    bn = np.stack([_ramp_map(0), 0.2 * _ramp_map(1), rng.normal(0, 1, (32, 32)).astype(np.float32)])
+    d = channel_detail(bn, "preset:design-2x2-a")
+    row = layer_summary({"a": bn}, "preset:design-2x2-a")[0]
+    for key, col in (("Sign", "sign_detail"), ("dithered", "dithered_detail"), ("shifted Sign", "shifted_detail")):
+        assert d[key].shape == (3,) and d[key].mean() == pytest.approx(row[col])
+    one = compare_activation(bn[0], "preset:design-2x2-a")
+    assert d["dithered"][0] == pytest.approx(local_correlation(bn[0], one["dithered"]))
+    # channel 1 lies wholly below the kernel's mean threshold (+0.64): Sign at that mean turns all of it -1 and keeps
+    # nothing, while Sign still draws its shape
+    assert bn[1].max() < 0.635 and d["shifted Sign"][1] == 0.0 and d["Sign"][1] > 0.5
+    with pytest.raises(ValueError, match="C, H, W"):
+        channel_detail(bn[0], "sign")
+
+
+def test_layer_rows_put_the_detail_of_the_three_side_by_side():
+    from dither_lab.nn.feature_maps import detail_columns, layer_rows
+
+    bns = {"features.0": _ramp_map()[None].repeat(2, 0), "features.3": _ramp_map(2)[None, :16, :16] - 0.5}
+    summary = layer_summary(bns, "bayer:2")
+    rows = layer_rows(summary, "Bayer 2x2", {"features.0": "conv 1", "features.3": "conv 2"})
+    assert [r["layer"] for r in rows] == ["0: conv 1", "1: conv 2"]  # numbered from 0, as the command line
+    assert rows[1]["maps"] == "1 x 16x16"
+    sign, kern, shift = detail_columns("Bayer 2x2")
+    assert (sign, kern, shift) == ("detail: Sign ↑", "detail: Bayer 2x2 ↑", "detail: Sign at kernel mean ↑")
+    assert list(rows[0])[2:5] == [sign, kern, shift]  # the comparison first, after the layer
+    assert rows[0][kern] == round(summary[0]["dithered_detail"], 3)
+    assert rows[1]["BN mean"] == round(float(bns["features.3"].mean()), 2)
+    assert rows[0]["+1s: Bayer 2x2 (%)"] == round(100 * summary[0]["dithered_ones"], 1)
+    assert layer_rows(summary, "Bayer 2x2")[0]["layer"] == "0: features.0"  # no places: the module's name
+
+
+def test_layer_places_follow_the_architecture():
+    from dither_lab.nn.models import build_model, layer_places
+
+    res = build_model("resnet-20", in_channels=3, width=0.25)
+    places = list(layer_places(res).values())
+    assert len(places) == 18 and places[7] == "stage 2, block 1, conv 2" and places[-1] == "stage 3, block 3, conv 2"
+    vgg = build_model("fmnist-net", in_channels=1, image_size=28, width=0.25)
+    assert list(layer_places(vgg).values()) == ["conv 1", "conv 2", "conv 3", "conv 4"]
+
+
+def test_most_detail_gained_finds_the_channel_the_shift_alone_loses():
+    from dither_lab.nn.feature_maps import channel_detail, most_detail_gained
+
+    low = 0.2 * _ramp_map(1)  # wholly below the kernel's mean (+0.64): Sign at that mean keeps nothing of it
+    bns = {"a": np.stack([_ramp_map(0), _ramp_map(3)]), "b": np.stack([_ramp_map(2), low + 0.3, low])}
+    best = most_detail_gained(bns, "preset:design-2x2-a")
+    gains = {(n, c): g for n, bn in bns.items()
+             for c, g in enumerate(channel_detail(bn, "preset:design-2x2-a")["dithered"]
+                                   - channel_detail(bn, "preset:design-2x2-a")["shifted Sign"])}
+    assert (best["layer"], best["channel"]) == max(gains, key=gains.get) and best["index"] == ["a", "b"].index(best["layer"])
+    assert best["gain"] == pytest.approx(max(gains.values())) and best["gain"] > 0
+    assert best["detail"]["dithered"] - best["detail"]["shifted Sign"] == pytest.approx(best["gain"])
+    with pytest.raises(ValueError, match="at least one"):
+        most_detail_gained({}, "sign")

@@ -85,3 +85,29 @@ def test_keep_best_returns_the_kernel_with_the_lowest_check_loss():
     assert evaluate(tuned, data)["accuracy"] == evaluate(model, data)["accuracy"]  # the network is the start's
     with pytest.raises(ValueError, match="keep_best"):
         learn_kernel(model, data, steps=1, keep_best=0)
+
+
+def test_a_learned_kernel_is_the_same_from_the_same_start_and_seed(model):
+    from dither_lab.nn.learned import learn_and_compare
+
+    data = embedded_subset().subset(np.arange(200))
+    runs = [learn_and_compare(model, data, init="preset:design-2x2-a", steps=4, keep_best=None, time_limit=None,
+                              seed=s) for s in (0, 0, 1)]
+    assert runs[0]["seed"] == 0 and runs[0]["spec"] == runs[1]["spec"] and runs[0]["after"] == runs[1]["after"]
+    assert runs[2]["seed"] == 1 and runs[2]["spec"] != runs[0]["spec"]  # other batches, another kernel
+
+
+def test_learned_takeaway_says_what_the_numbers_show():
+    from dither_lab.nn.learned import learned_takeaway
+
+    base = {"held_out": 1000, "trained": 0.928, "values": [[0.5, 0.7], [0.3, 1.0]],
+            "start_values": [[0.631, 0.631], [0.3118, 0.9671]]}
+    ahead = learned_takeaway(base | {"before": 0.90, "after": 0.92, "fixed": 30, "broken": 10, "chance": 2 * 40**0.5 / 1000},
+                             "DeSign 2x2 (paper)")
+    assert ahead.startswith("The learned kernel is ahead of DeSign 2x2 (paper) beyond chance on the 1,000 images it did "
+                            "not learn on (+2.00 points, chance ±1.26).")
+    level = learned_takeaway(base | {"before": 0.90, "after": 0.905, "fixed": 15, "broken": 10, "chance": 0.01}, "X")
+    assert "within chance of X" in level and "no evidence that learning helped" in level
+    same = learned_takeaway(base | {"values": base["start_values"], "before": 0.928, "after": 0.928, "fixed": 0,
+                                    "broken": 0, "chance": 0.0}, "X")
+    assert same.startswith("The learned kernel is X itself")

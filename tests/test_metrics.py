@@ -236,12 +236,13 @@ def test_layer_mosaic_places_every_channel_as_compare_activation_shows_it(rng):
     bn = rng.normal(0, 1.5, (10, 5, 6)).astype(np.float32)
     res = layer_mosaic(bn, "preset:design3d-2x2x4")
     assert res["grid"] == (3, 4) and res["channels"] == 10
-    for key in ("real", "Sign", "dithered"):
+    assert res["tile"] == (5, 6)
+    for key in ("real", "Sign", "dithered", "shifted"):
         assert res["shown"][key].shape == (3 * 5 + 2, 4 * 6 + 3)
     for c in range(10):
         i, j = divmod(c, 4)
         one = compare_activation(bn[c], "preset:design3d-2x2x4", channel=c)["shown"]
-        for key in ("real", "Sign", "dithered"):
+        for key in ("real", "Sign", "dithered", "shifted"):  # shifted: Sign at this channel's slice's mean
             assert np.array_equal(res["shown"][key][i * 6 : i * 6 + 5, j * 7 : j * 7 + 6], one[key]), (c, key)
     assert np.all(res["shown"]["Sign"][5, :] == 0.5) and np.all(res["shown"]["Sign"][:, 6] == 0.5)
     assert np.all(res["shown"]["Sign"][12:, 14:] == 0.5)  # cells 11 and 12 hold no channel

@@ -342,3 +342,60 @@ def test_finding_pairs_sign_and_design_with_the_chance_band():
     long_no_affine = next(p for p in c["pairs"] if p["campaign"] == "long" and not p["affine"])
     assert long_no_affine["difference"] == pytest.approx(9.20, abs=0.01) and long_no_affine["beyond_chance"]
     assert "test-set sampling only" in c["text"]
+
+
+def test_finding_rows_say_which_way_is_better_and_what_is_beyond_chance():
+    from dither_lab.study import finding, finding_rows
+
+    rows = finding_rows(finding("fashion-mnist")["pairs"])
+    assert list(rows[0]) == ["campaign", "BN scale/shift", "DeSign − Sign (points)", "chance ± (points)",
+                             "beyond chance", "Sign (%) ↑", "DeSign (%) ↑", "epochs", "seeds"]  # one unit: no column
+    short_off = next(r for r in rows if r["campaign"] == "short" and r["BN scale/shift"] == "off")
+    # campaign_short_fashion-mnist.json without scale and shift: Sign 88.38, DeSign 88.81 (3 seeds each)
+    assert (short_off["Sign (%) ↑"], short_off["DeSign (%) ↑"], short_off["DeSign − Sign (points)"]) == (88.38, 88.81, 0.43)
+    assert short_off["beyond chance"] == "yes, DeSign ahead" and short_off["chance ± (points)"] == 0.14
+    assert {r["beyond chance"] for r in rows if r["BN scale/shift"] == "learnable"} == {"no"}
+    cifar = finding_rows(finding("cifar10")["pairs"])
+    assert {r["unit"] for r in cifar} == {"plain", "bn-prelu"}
+    fake = [{"campaign": "x", "unit": "plain", "affine": True, "epochs": 3, "seeds": 1, "sign": 80.0, "design": 78.0,
+             "difference": -2.0, "band": 1.0, "beyond_chance": True}]
+    assert finding_rows(fake)[0]["beyond chance"] == "yes, Sign ahead"
+
+
+def test_swap_lesson_reads_the_kernel_comparison(tmp_path):
+    from dither_lab.study import load_results, swap_lesson
+
+    lesson = swap_lesson("fashion-mnist")
+    rows = {r["key"]: r for r in load_results("compare", "fashion-mnist")["rows"]}
+    # compare_fashion-mnist.json: the DeSign model 92.76% with its kernel, 45.94% with Sign swapped in; the Sign
+    # model 92.70% with its own, 19.25% with the paper's kernel; 4-epoch runs trained with each: 89.03% and 88.80%
+    assert (lesson["design_own"], lesson["design_with_sign"]) == (0.9276, 0.4594) == (
+        rows["trained"]["swapped_into_design_model"], rows["sign"]["swapped_into_design_model"])
+    assert (lesson["sign_own"], lesson["sign_with_design"], lesson["epochs"]) == (0.927, 0.1925, 4)
+    assert "92.76% right with its own kernel and 45.94% with Sign swapped in: the network relies on its dithered " \
+           "thresholds" in lesson["text"]
+    assert "Sign reached 89.03% and the paper's kernel 88.80%" in lesson["text"]
+    assert swap_lesson("fashion-mnist", folder=tmp_path) is None  # no comparison: nothing to say
+
+
+def test_kernel_rows_and_takeaway_of_the_comparison():
+    from dither_lab.study import kernel_rows, kernel_takeaway, load_results
+
+    comp = load_results("compare", "fashion-mnist")
+    table = kernel_rows(comp, names={"preset:design-2x2-a": "DeSign 2x2 (paper)"})
+    rows = table["rows"]
+    assert [r["kernel"] for r in rows[:3]] == ["trained kernels (as shipped)", "Sign", "DeSign 2x2 (paper)"]
+    # compare_fashion-mnist.json: the paper's kernel swapped into the Sign model 19.25%, trained with it 88.80%
+    assert rows[2]["Sign model (%) ↑"] == 19.25 and rows[2]["trained with it (4 epochs, %) ↑"] == 88.8
+    assert rows[0]["trained with it (4 epochs, %) ↑"] is None  # the shipped model has no study run
+    assert table["better"]["TV ratio → 1"] == "near 1" and table["better"]["PSNR (dB) ↑"] == "higher"
+    assert "penalizes any binary texture" in table["help"]["PSNR (dB) ↑"]
+    text = kernel_takeaway(comp)
+    # 4-epoch runs: blue noise 8x8 lowest at 86.06%, Sign highest at 89.03%; into the Sign model (92.70%) the 13
+    # fixed kernels (not Sign, the learned one or the data-scaled one) score 8.26% (DeSign3D) to 52.41% (Bayer 4x4)
+    assert text.startswith("Trained with it (4-epoch runs, one each), the 15 kernels land between 86.06% "
+                           "(blue noise 8x8) and 89.03% (Sign).")
+    assert "the study's 13 fixed kernels score 8.26% to 52.41%" in text
+    cifar = kernel_takeaway(load_results("compare", "cifar10"), names={"preset:design-2x2-a": "DeSign 2x2 (paper)"})
+    assert cifar.startswith("Trained with it (12-epoch runs, one each), Sign reached 68.69% and DeSign 2x2 (paper) "
+                            "70.23%.")

@@ -366,3 +366,78 @@ def test_shipped_run_is_the_one_recipe_of_every_study_run():
     assert shipped_run("fashion-mnist", "sign", epochs=1).recipe.crop_padding == 2
     with pytest.raises(ValueError, match="dataset must be one of"):
         shipped_run("mnist", "sign", epochs=1)
+
+
+def _right(right: list[int], n: int = 200) -> dict:
+    """An evaluate(per_image=True)-like result: the images listed are right, the others wrong."""
+    correct = np.zeros(n, dtype=bool)
+    correct[right] = True
+    return {"accuracy": float(correct.mean()), "correct": correct}
+
+
+def test_swap_changes_compare_each_kernel_with_the_trained_ones_image_by_image():
+    from dither_lab.nn.evaluate import paired_change, swap_changes
+
+    trained = _right(list(range(180)))  # 90%
+    ahead = _right(list(range(190)))  # 10 more right, none wrong: +5 points, chance 2 sqrt(10) / 200 = 3.2
+    mixed = _right(list(range(10, 186)))  # 6 right, 10 wrong: -2 points, chance 2 sqrt(16) / 200 = 4
+    changes = swap_changes([("trained kernels", None, trained), ("A", "bayer:2", ahead), ("B", "sign", mixed)],
+                           trained_with={"sign": {"accuracy": 0.89, "epochs": 4}})
+    assert [c["name"] for c in changes] == ["trained kernels", "A", "B"]
+    assert changes[0]["change"] == 0 and changes[0]["chance"] == 0 and not changes[0]["beyond_chance"]
+    assert changes[1]["change"] == pytest.approx(0.05) and changes[1]["chance"] == pytest.approx(2 * 10**0.5 / 200)
+    assert changes[1]["beyond_chance"] and changes[1]["trained_with"] is None
+    want = paired_change(mixed["correct"], trained["correct"])
+    assert (changes[2]["fixed"], changes[2]["broken"]) == (want["fixed"], want["broken"]) == (6, 10)
+    assert changes[2]["chance"] == pytest.approx(0.04) and not changes[2]["beyond_chance"]
+    assert (changes[2]["trained_with"], changes[2]["epochs"]) == (0.89, 4)
+    with pytest.raises(ValueError, match="trained kernels"):
+        swap_changes([("A", "bayer:2", ahead)])
+
+
+def test_swap_rows_say_which_way_is_better_and_the_study_runs_epochs():
+    from dither_lab.nn.evaluate import short_spec, swap_changes, swap_rows
+
+    runs = [("trained kernels", None, _right(list(range(180)))), ("Sign", "sign", _right(list(range(90)))),
+            ("learned kernel", "custom:0.123456,0.654321;0.111111,0.999999", _right(list(range(181))))]
+    table = swap_rows(swap_changes(runs, trained_with={"sign": {"accuracy": 0.8903, "epochs": 4}}))
+    rows = table["rows"]
+    trained = "trained with it (4 epochs, %) ↑"  # the study run's epochs in the header
+    assert list(rows[0]) == ["kernel", "accuracy (%) ↑", "change ↑", "chance ±", "beyond chance", trained,
+                             "spec"]
+    assert rows[0]["spec"] == "(as trained)" and rows[0]["beyond chance"] == ""
+    assert rows[1]["accuracy (%) ↑"] == 45.0 and rows[1]["change ↑"] == -45.0
+    assert rows[1]["beyond chance"] == "yes" and rows[2]["beyond chance"] == "no"
+    assert rows[1][trained] == 89.03 and rows[2][trained] is None
+    assert rows[2]["spec"] == "custom:0.123456,0.654…" == short_spec(runs[2][1]) and len(rows[2]["spec"]) == 22
+    assert table["better"] == {"accuracy (%) ↑": "higher", trained: "higher"}
+    assert "sign test" in table["help"]["chance ±"]
+    mixed = swap_rows(swap_changes(runs, trained_with={"sign": {"accuracy": 0.89, "epochs": 4},
+                                                       runs[2][1]: {"accuracy": 0.9, "epochs": 12}}))
+    assert "trained with it (%) ↑" in mixed["rows"][0] and mixed["rows"][2]["its epochs"] == 12
+    assert "trained with it (%) ↑" not in swap_rows(swap_changes(runs[:2]))["rows"][0]  # no study run: no column
+
+
+def test_swap_takeaway_is_computed_from_the_numbers():
+    from dither_lab.nn.evaluate import swap_changes, swap_takeaway
+
+    trained = ("trained kernels", None, _right(list(range(180))))
+
+    def say(*runs, study=None):
+        return swap_takeaway(swap_changes([trained, *runs], trained_with=study), trained_as="DeSign 2x2 (paper)")
+
+    assert "90.00% of these 200 images" in say()
+    text = say(("Bayer 2x2", "bayer:2", _right(list(range(190)))))
+    assert text.startswith("Bayer 2x2 is ahead of the trained kernels beyond chance: 95.00% against 90.00% "
+                           "(+5.00 points, chance ±3.16)")
+    text = say(("Sign", "sign", _right(list(range(90)))), study={"sign": {"accuracy": 0.8903, "epochs": 4}})
+    assert text.startswith("Swapping Sign in breaks the network: accuracy falls from 90.00% to 45.00%")
+    assert "trained for DeSign 2x2 (paper)'s thresholds" in text and "reached 89.03%" in text and "4-epoch" in text
+    text = say(("A", "bayer:2", _right(list(range(10, 186)))), ("B", "bayer:4", _right(list(range(181)))))
+    assert text.startswith("Every swap is within chance of the trained kernels' 90.00%: the largest change, A's, "
+                           "is -2.00 points, chance ±4.00.")
+    assert say(("A", "bayer:2", _right(list(range(181))))).startswith("A is within chance")
+    text = say(("DeSign 2x2 (paper)", "preset:design-2x2-a", _right(list(range(180)))))
+    assert text == "DeSign 2x2 (paper) is the kernel this network was trained with: the same prediction on every image."
+    text = say(("C", "bayer:8", _right(list(range(170)))))  # -5 points, chance 2 sqrt(10) / 200: behind, not broken
+    assert text == "C falls behind the trained kernels beyond chance (-5.00 points, chance ±3.16)."

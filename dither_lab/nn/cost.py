@@ -155,3 +155,21 @@ def inference_time(model: nn.Module, kernel: Any = None, *, layers: Any = None, 
                 t.append(time.perf_counter() - t0)
     t_k, t_s = (float(np.median(t)) for t in times)
     return {"seconds_per_image": t_k / batch, "sign_seconds_per_image": t_s / batch, "ratio": t_k / t_s}
+
+
+def cost_rows(costs: list[tuple[str, str | None, dict[str, Any]]]) -> dict[str, Any]:
+    """:func:`kernel_cost` of several kernels as a table: per kernel (name, spec; None for the trained kernels)
+    the thresholds stored and Sign's, compares and multiply-adds per image, the extra bytes and their share of the
+    model; fewer is better in each column that differs between kernels (the headers say so).
+
+    Returns:
+        ``{"rows": [...], "better": {column: "lower"}}``.
+    """
+    from dither_lab.nn.evaluate import short_spec
+
+    rows = [{"kernel": name, "spec": "(as trained)" if spec is None else short_spec(spec),
+             "thresholds ↓": c["thresholds"], "Sign's": c["sign_thresholds"], "compares / image": c["compares"],
+             "extra MACs ↓": c["extra_macs"], "extra bytes ↓": c["extra_bytes"],
+             "% of model ↓": round(100 * c["extra_share"], 1)} for name, spec, c in costs]
+    return {"rows": rows, "better": dict.fromkeys(("thresholds ↓", "extra MACs ↓", "extra bytes ↓", "% of model ↓"),
+                                                  "lower")}

@@ -180,3 +180,160 @@ def strength_sweep(model: nn.Module, data: Dataset, kernel: Any, strengths: Any 
         if progress is not None:
             progress((i + 1) / len(values))
     return rows
+
+
+def swap_changes(results: list[tuple[str, str | None, dict[str, Any]]], *,
+                 trained_with: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Kernels swapped in at test time against the trained kernels, image by image.
+
+    Args:
+        results: ``(name, spec, result)`` per run of :func:`evaluate` with ``per_image=True`` on the same images;
+            the first is the network with its trained kernels (spec None).
+        trained_with: the accuracy and epochs of a network trained with a kernel, by spec
+            (:func:`dither_lab.study.trained_with`), where the study measured one.
+
+    Returns:
+        One dict per run: ``name``, ``spec``, ``accuracy``, ``images``, and against the first run, from
+        :func:`paired_change`: ``change``, ``chance``, ``fixed``, ``broken`` and ``beyond_chance`` (the change is
+        larger than chance alone gives); ``trained_with`` and ``epochs`` (None where unmeasured). Fractions.
+
+    Raises:
+        ValueError: no runs, or a first run that is not the trained kernels.
+    """
+    if not results or results[0][1] is not None:
+        raise ValueError("results must start with the trained kernels' run (spec None)")
+    ref = results[0][2]["correct"]
+    trained_with = trained_with or {}
+    out = []
+    for name, spec, r in results:
+        p = paired_change(r["correct"], ref)
+        study = trained_with.get(spec) if spec is not None else None
+        out.append({"name": name, "spec": spec, "accuracy": r["accuracy"], "images": int(len(r["correct"])),
+                    "change": p["change"], "chance": p["chance"], "fixed": p["fixed"], "broken": p["broken"],
+                    "beyond_chance": abs(p["change"]) > p["chance"],
+                    "trained_with": study["accuracy"] if study else None, "epochs": study["epochs"] if study else None})
+    return out
+
+
+#: Specs longer than this are shortened in tables (the whole spec is in the kernel library).
+SPEC_CHARS = 22
+
+
+def short_spec(spec: str, most: int = SPEC_CHARS) -> str:
+    """A spec cut to ``most`` characters with an ellipsis (``custom:0.1,0.2;...`` of a learned kernel is long)."""
+    return spec if len(spec) <= most else spec[: most - 1] + "…"
+
+
+def swap_rows(changes: list[dict[str, Any]]) -> dict[str, Any]:
+    """:func:`swap_changes` as a table: rows in percent and points, the kernel's name first and its spec last
+    (shortened), which way each column is better, and a tooltip per header. The accuracy columns mark their best;
+    the change is marked by its arrow only (the trained kernels' own 0 is no result).
+
+    "Trained with it" comes from the kernel study's runs, shorter than the shipped models' training: its header
+    says their epochs (one column of them where the runs differ).
+
+    Returns:
+        ``{"rows": [...], "better": {column: direction}, "help": {column: text}}`` (directions as
+        :class:`dither_lab.imaging.metrics.MetricInfo`'s).
+    """
+    epochs = sorted({c["epochs"] for c in changes if c["epochs"] is not None})
+    trained = f"trained with it ({epochs[0]} epochs, %) ↑" if len(epochs) == 1 else "trained with it (%) ↑"
+    rows = []
+    for i, c in enumerate(changes):
+        row = {"kernel": c["name"], "accuracy (%) ↑": round(100 * c["accuracy"], 2),
+               "change ↑": round(100 * c["change"], 2), "chance ±": round(100 * c["chance"], 2),
+               "beyond chance": "" if i == 0 else "yes" if c["beyond_chance"] else "no"}
+        if epochs:
+            row[trained] = None if c["trained_with"] is None else round(100 * c["trained_with"], 2)
+            if len(epochs) > 1:
+                row["its epochs"] = c["epochs"]
+        row["spec"] = "(as trained)" if c["spec"] is None else short_spec(c["spec"])
+        rows.append(row)
+    help = {
+        "change ↑": "Accuracy with this kernel minus the trained kernels', on the same images, in points.",
+        "chance ±": "How far chance alone moves the change on these images, in points: two standard deviations of "
+                    "a sign test on the images this kernel and the trained kernels classify differently. A smaller "
+                    "change is no evidence.",
+        "beyond chance": "Whether the change is larger than chance alone gives.",
+        trained: "Test accuracy (full test set) of a network the kernel study trained with this kernel: a shorter "
+                 "run than the shipped models'" + (", epochs beside it." if len(epochs) > 1 else "."),
+        "spec": "The kernel's spec (shortened; the whole one is in the kernel library).",
+    }
+    better = {"accuracy (%) ↑": "higher", trained: "higher"}
+    return {"rows": rows, "better": {k: v for k, v in better.items() if not rows or k in rows[0]},
+            "help": {k: v for k, v in help.items() if not rows or k in rows[0]}}
+
+
+#: A fall of accuracy beyond chance and at least this large (a fraction) breaks the network, as the takeaway says.
+BREAKS = 0.10
+
+
+def swap_takeaway(changes: list[dict[str, Any]], *, trained_as: str) -> str:
+    """What :func:`swap_changes` shows, in a few sentences computed from it: which kernel is ahead of the trained
+    kernels beyond chance, which fall behind, which swap breaks the network (and why: its weights were trained for
+    other thresholds), or that every swap is within chance.
+
+    Args:
+        changes: :func:`swap_changes`' rows, the trained kernels first.
+        trained_as: the name of the kernel the network was trained with ("Sign", "DeSign 2x2 (paper)").
+    """
+    if not changes:
+        return ""
+    base, swaps = changes[0], changes[1:]
+    n, acc = base["images"], f"{base['accuracy']:.2%}"
+    if not swaps:
+        return (f"With its trained kernels ({trained_as}) the network classifies {acc} of these {n:,} images right. "
+                "Pick kernels to swap in: the table then says how far each moves that, and whether chance alone could.")
+
+    def pts(c: dict[str, Any]) -> str:
+        return f"{100 * c['change']:+.2f} points, chance ±{100 * c['chance']:.2f}"
+
+    same = [c for c in swaps if c["fixed"] == c["broken"] == 0]
+    ahead = sorted((c for c in swaps if c["beyond_chance"] and c["change"] > 0), key=lambda c: -c["change"])
+    behind = sorted((c for c in swaps if c["beyond_chance"] and c["change"] < 0), key=lambda c: c["change"])
+    level = [c for c in swaps if not c["beyond_chance"] and c not in same]
+    broken = [c for c in behind if -c["change"] >= BREAKS]
+    mild = [c for c in behind if c not in broken]
+    parts = []
+    if ahead:
+        a = ahead[0]
+        parts.append(f"{a['name']} is ahead of the trained kernels beyond chance: {a['accuracy']:.2%} against {acc} "
+                     f"({pts(a)}) on {n:,} images"
+                     + (f"; so {_verb(ahead[1:], 'is', 'are')} {_names(ahead[1:])}." if len(ahead) > 1 else "."))
+    if broken:
+        w = broken[0]
+        also = f", and {_names(broken[1:])} {_verb(broken[1:], 'breaks', 'break')} it too" if len(broken) > 1 else ""
+        parts.append(f"Swapping {w['name']} in breaks the network: accuracy falls from {acc} to {w['accuracy']:.2%} "
+                     f"({pts(w)}){also}. The network's weights were trained for {trained_as}'s thresholds: a swap at test time "
+                     "shows how much the network relies on them, not how well it would do trained with the new kernel.")
+        if w["trained_with"] is not None:
+            parts.append(f"Trained with {w['name']}, a network reached {w['trained_with']:.2%} in the kernel study "
+                         f"(a {w['epochs']}-epoch run, full test set).")
+    if mild:
+        each = (pts(mild[0]) if len(mild) == 1 else "; ".join(f"{c['name']}: {pts(c)}" for c in mild))
+        parts.append(f"{_names(mild)} {_verb(mild, 'falls', 'fall')} behind the trained kernels beyond chance ({each}).")
+    for c in same:
+        parts.append(f"{c['name']} is the kernel this network was trained with: the same prediction on every image."
+                     if c["name"] == trained_as else
+                     f"{c['name']} gives the trained kernels' prediction on every image.")
+    if level and not ahead and not behind:
+        big = max(level, key=lambda c: abs(c["change"]))
+        if len(level) == 1:
+            parts.append(f"{big['name']} is within chance of the trained kernels' {acc} ({pts(big)}): on these {n:,} "
+                         "images it does no better or worse than chance alone would make it.")
+        else:
+            parts.append(f"Every swap is within chance of the trained kernels' {acc}: the largest change, "
+                         f"{big['name']}'s, is {pts(big)}. On these {n:,} images no kernel does better or worse than "
+                         "chance alone would make it.")
+    elif level:
+        parts.append(f"{_names(level)} {_verb(level, 'is', 'are')} within chance of the trained kernels.")
+    return " ".join(parts)
+
+
+def _verb(changes: list[dict[str, Any]], one: str, many: str) -> str:
+    return one if len(changes) == 1 else many
+
+
+def _names(changes: list[dict[str, Any]]) -> str:
+    names = [c["name"] for c in changes]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -92,6 +92,77 @@ def takeaway(res: dict[str, Any], kernel_name: str) -> str:
             "the thresholds, so the shift is the network's to absorb; the detail is the kernel's.")
 
 
+def most_detail_gained(bns: dict[str, np.ndarray], kernel: Any) -> dict[str, Any]:
+    """The binary layer and channel where a kernel keeps the most detail beyond Sign at its mean threshold: the
+    largest local correlation of the kernel's map less the shifted Sign's (:func:`channel_detail`), where its
+    pattern, not its shift, makes the difference.
+
+    Args:
+        bns: per binary layer (in network order), its batch-norm output for one image, (C, H, W).
+        kernel: kernel in batch-norm units (spec, Kernel or array).
+
+    Returns:
+        ``{"layer": name, "index": its position from 0, "channel", "gain", "detail": {"Sign", "dithered",
+        "shifted Sign"}}`` (the channel's local correlations).
+    """
+    best: dict[str, Any] | None = None
+    for i, (name, bn) in enumerate(bns.items()):
+        d = channel_detail(bn, kernel)
+        gain = d["dithered"] - d["shifted Sign"]
+        c = int(np.argmax(gain))
+        if best is None or gain[c] > best["gain"]:
+            best = {"layer": name, "index": i, "channel": c, "gain": float(gain[c]),
+                    "detail": {k: float(v[c]) for k, v in d.items()}}
+    if best is None:
+        raise ValueError("bns must hold at least one layer's maps")
+    return best
+
+
+def shifted_label(shift: float) -> str:
+    """How tables and panels name Sign at a kernel's mean threshold: ``"Sign at +0.64 (kernel mean)"``."""
+    return f"Sign at {round(shift, 2) + 0.0:+.2f} (kernel mean)"  # + 0.0: no "-0.00" for a centred kernel
+
+
+def comparison_rows(res: dict[str, Any], kernel_name: str) -> list[dict[str, Any]]:
+    """:func:`compare_activation`'s metrics as table rows: Sign, the kernel (as ``kernel_name``) and Sign at the
+    kernel's mean threshold (:func:`shifted_label`), under the headers of
+    :data:`dither_lab.imaging.compare.METRIC_LABELS` (tone and detail first, each saying which way is better).
+
+    Examples:
+        >>> res = compare_activation(np.linspace(-2, 2, 64, dtype=np.float32).reshape(8, 8), "preset:design-2x2-a")
+        >>> [r["output"] for r in comparison_rows(res, "DeSign 2x2 (paper)")]
+        ['Sign', 'DeSign 2x2 (paper)', 'Sign at +0.64 (kernel mean)']
+    """
+    from dither_lab.imaging.compare import METRIC_LABELS
+
+    names = {"Sign": "Sign", "dithered": kernel_name, "shifted Sign": shifted_label(res["shift"])}
+    return [{"output": names[key], **{label: m[k] for k, label in METRIC_LABELS.items()}}
+            for key, m in res["metrics"].items()]
+
+
+def layer_rows(rows: list[dict[str, Any]], kernel_name: str, places: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """:func:`layer_summary`'s rows as a table: the layer (its index from 0, as the command line counts, and
+    where it sits in the network, from :func:`dither_lab.nn.models.layer_places`), its maps, the detail Sign, the
+    kernel and Sign at the kernel's mean threshold keep (local correlation, higher is better), the trained
+    network's batch-norm mean, the share of +1s with Sign and the kernel, and the bits the kernel flips.
+
+    The detail columns (:func:`detail_columns`) are to be compared within a row.
+    """
+    places = places or {}
+    sign, kern, shift = detail_columns(kernel_name)
+    return [{"layer": f"{i}: {places.get(r['layer'], r['layer'])}", "maps": f"{r['channels']} x {r['height']}x{r['width']}",
+             sign: round(r["sign_detail"], 3), kern: round(r["dithered_detail"], 3), shift: round(r["shifted_detail"], 3),
+             "BN mean": round(r["bn_mean"], 2), "+1s: Sign (%)": round(100 * r["sign_ones"], 1),
+             f"+1s: {kernel_name} (%)": round(100 * r["dithered_ones"], 1), "bits flipped (%)": round(100 * r["differs"], 1)}
+            for i, r in enumerate(rows)]
+
+
+def detail_columns(kernel_name: str) -> tuple[str, str, str]:
+    """The headers of :func:`layer_rows`' detail columns: the local correlation (higher is better) of Sign, the
+    kernel and Sign at the kernel's mean threshold."""
+    return ("detail: Sign ↑", f"detail: {kernel_name} ↑", "detail: Sign at kernel mean ↑")
+
+
 def layer_mosaic(bn: np.ndarray, kernel: Any, *, max_channels: int = 64,
                  value_range: tuple[float, float] = ACTIVATION_RANGE) -> dict[str, Any]:
     """Every channel of one layer's batch-norm output at a glance: the real maps, Sign and the dithered Sign.
@@ -104,10 +175,11 @@ def layer_mosaic(bn: np.ndarray, kernel: Any, *, max_channels: int = 64,
         value_range: the range of ``bn`` mapped to [0, 1], as in :func:`compare_activation`.
 
     Returns:
-        dict with ``shown``: three montages (``real``, ``Sign``, ``dithered``) on [0, 1], the channels in rows of a
-        near-square grid with one mid-gray (0.5) pixel between them (unused cells mid-gray too); ``channels``
-        shown; ``grid`` (rows, columns); and ``density``: the share of +1s over the shown channels for ``Sign``
-        and ``dithered``.
+        dict with ``shown``: four montages (``real``, ``Sign``, ``dithered`` and ``shifted``: Sign at each
+        channel's mean threshold of the kernel) on [0, 1], the channels in rows of a near-square grid with one
+        mid-gray (0.5) pixel between them (unused cells mid-gray too); ``channels`` shown; ``grid`` (rows,
+        columns); ``tile`` (height, width of one channel); and ``density``: the share of +1s over the shown
+        channels for ``Sign``, ``dithered`` and ``shifted``.
     """
     from skimage.util import montage
 
@@ -115,7 +187,8 @@ def layer_mosaic(bn: np.ndarray, kernel: Any, *, max_channels: int = 64,
     if r.ndim != 3:
         raise ValueError(f"bn must be one image's maps (C, H, W), got shape {r.shape}")
     c = min(r.shape[0], check_positive_int("max_channels", max_channels))
-    binary = {"Sign": dithered_sign(r, "sign"), "dithered": dithered_sign(r, kernel)}
+    _, three = _three_ways(r, as_kernel(kernel))
+    binary = {"Sign": three["Sign"], "dithered": three["dithered"], "shifted": three["shifted Sign"]}
     cols = int(np.ceil(np.sqrt(c)))
     grid = (int(np.ceil(c / cols)), cols)
 
@@ -124,7 +197,7 @@ def layer_mosaic(bn: np.ndarray, kernel: Any, *, max_channels: int = 64,
         return tiled[1:-1, 1:-1]  # separators only between tiles: the page frames the outer edge
 
     shown = {"real": tiles(r, value_range), **{k: tiles(v, (-1.0, 1.0)) for k, v in binary.items()}}
-    return {"shown": shown, "channels": c, "grid": grid,
+    return {"shown": shown, "channels": c, "grid": grid, "tile": (r.shape[1], r.shape[2]),
             "density": {k: float((v[:c] > 0).mean()) for k, v in binary.items()}}
 
 
@@ -145,29 +218,61 @@ def layer_summary(bns: dict[str, np.ndarray], kernel: Any) -> list[dict[str, Any
         averaged) for Sign, the kernel and Sign shifted to the kernel's mean threshold (``sign_detail``,
         ``dithered_detail``, ``shifted_detail``).
     """
-    from dither_lab.imaging.metrics import local_correlation
-
     k = as_kernel(kernel)
     rows = []
     for name, bn in bns.items():
         r = np.asarray(bn, dtype=np.float32)
         if r.ndim != 3:
             raise ValueError(f"layer {name!r}: expected one image's maps (C, H, W), got shape {r.shape}")
-        # each channel's mean threshold (a 3-D kernel's slice c mod F)
-        slices = k.values.reshape(-1, k.shape[-2] * k.shape[-1]).mean(1)
-        shift = slices[np.arange(r.shape[0]) % len(slices)]
-        sign, dithered = dithered_sign(r, "sign"), dithered_sign(r, k)
-        shifted = np.where(r >= shift[:, None, None].astype(np.float32), 1.0, -1.0).astype(np.float32)
-
-        def detail(b: np.ndarray, r: np.ndarray = r) -> float:
-            return float(np.mean([local_correlation(r[c], b[c]) for c in range(r.shape[0])]))
-
+        shift, binary = _three_ways(r, k)
+        sign, dithered = binary["Sign"], binary["dithered"]
+        detail = {key: float(v.mean()) for key, v in _channel_detail(r, binary).items()}
         rows.append({"layer": name, "channels": r.shape[0], "height": r.shape[1], "width": r.shape[2],
                      "bn_mean": float(r.mean()), "kernel_mean": float(shift.mean()),
                      "sign_ones": float((sign > 0).mean()), "dithered_ones": float((dithered > 0).mean()),
                      "differs": float(((sign > 0) != (dithered > 0)).mean()),
-                     "sign_detail": detail(sign), "dithered_detail": detail(dithered), "shifted_detail": detail(shifted)})
+                     "sign_detail": detail["Sign"], "dithered_detail": detail["dithered"],
+                     "shifted_detail": detail["shifted Sign"]})
     return rows
+
+
+def _three_ways(r: np.ndarray, k: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Each channel's mean threshold (a 3-D kernel's slice c mod F) and the maps (C, H, W) binarized by Sign, the
+    kernel and Sign at that mean threshold."""
+    slices = k.values.reshape(-1, k.shape[-2] * k.shape[-1]).mean(1)
+    shift = slices[np.arange(r.shape[0]) % len(slices)]
+    shifted = np.where(r >= shift[:, None, None].astype(np.float32), 1.0, -1.0).astype(np.float32)
+    return shift, {"Sign": dithered_sign(r, "sign"), "dithered": dithered_sign(r, k), "shifted Sign": shifted}
+
+
+def _channel_detail(r: np.ndarray, binary: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    from dither_lab.imaging.metrics import local_correlation
+
+    return {key: np.array([local_correlation(r[c], b[c]) for c in range(r.shape[0])]) for key, b in binary.items()}
+
+
+def channel_detail(bn: np.ndarray, kernel: Any) -> dict[str, np.ndarray]:
+    """Per channel of one layer, the local correlation with the batch-norm output of Sign, the kernel and Sign at
+    the kernel's mean threshold: where a kernel keeps detail that a shift alone loses.
+
+    Args:
+        bn: the layer's batch-norm output for one image, (C, H, W).
+        kernel: kernel in batch-norm units (spec, Kernel or array); a 3-D kernel cycles its slices over the channels.
+
+    Returns:
+        ``{"Sign": (C,), "dithered": (C,), "shifted Sign": (C,)}``: :func:`dither_lab.imaging.metrics.local_correlation`
+        of each binary map with its channel (0.0 where a binary map is constant: the channel is lost).
+
+    Examples:
+        >>> bn = np.stack([np.linspace(-1, 2, 64, dtype=np.float32).reshape(8, 8)] * 2)
+        >>> d = channel_detail(bn, "preset:design-2x2-a")
+        >>> sorted(d), d["dithered"].shape
+        (['Sign', 'dithered', 'shifted Sign'], (2,))
+    """
+    r = np.asarray(bn, dtype=np.float32)
+    if r.ndim != 3:
+        raise ValueError(f"bn must be one image's maps (C, H, W), got shape {r.shape}")
+    return _channel_detail(r, _three_ways(r, as_kernel(kernel))[1])
 
 
 def summary_takeaway(rows: list[dict[str, Any]], kernel_name: str) -> str:

@@ -111,13 +111,17 @@ def learn_kernel(model: nn.Module, data: Dataset, *, init: Any = "preset:design-
 
 
 def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int = 100, time_limit: float | None = 30.0,
-                      keep_best: int | None = 20,
+                      keep_best: int | None = 20, seed: int = 0,
                       progress: Callable[[float, float], None] | None = None) -> dict[str, Any]:
     """Learn a kernel on the even-indexed images of ``data`` (keeping the best by their loss, see
     :func:`learn_kernel`) and measure it on the odd-indexed ones.
 
+    The batches and the images the loss is checked on are drawn from ``seed``: the same start, steps and seed give
+    the same kernel, unless ``time_limit`` stops a run sooner (``steps`` in the result says how many ran).
+
     Returns:
-        dict with the learned kernel's ``spec`` and ``values``, the steps run, and held-out accuracy of the
+        dict with the learned kernel's ``spec`` and ``values``, the start's values (``start_values``), the steps run,
+        the ``seed``, and held-out accuracy of the
         trained kernels (``trained``), of ``init`` swapped in (``before``) and of the learned kernel (``after``);
         and :func:`dither_lab.nn.evaluate.paired_change` of the learned kernel against ``init`` (``fixed``,
         ``broken``, ``change`` and the ``chance`` band).
@@ -126,11 +130,35 @@ def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int 
 
     fit, held = data.subset(slice(0, None, 2)), data.subset(slice(1, None, 2))
     tuned, kernels, losses = learn_kernel(model, fit, init=init, steps=steps, time_limit=time_limit,
-                                          keep_best=keep_best, progress=progress)
+                                          keep_best=keep_best, seed=seed, progress=progress)
     k = next(iter(kernels.values()))
     labels = np.asarray(held.labels)
     right = {name: predict(net, held.images, held.name) == labels
              for name, net in (("trained", model), ("before", with_kernel(model, init)[0]), ("after", tuned))}
-    return {"spec": k.to_spec_values(), "values": k.values.tolist(), "steps": len(losses),
+    return {"spec": k.to_spec_values(), "values": k.values.tolist(), "start_values": as_kernel(init).values.tolist(),
+            "steps": len(losses), "seed": seed,
             **{name: float(r.mean()) for name, r in right.items()}, "held_out": len(held),
             **paired_change(right["after"], right["before"])}
+
+
+def learned_takeaway(res: dict[str, Any], start_name: str) -> str:
+    """What :func:`learn_and_compare`'s numbers show, in a sentence or two: whether the learned kernel does better
+    than the kernel it started from beyond chance, on the images it did not learn on, or is that kernel itself."""
+    change, chance = res["after"] - res["before"], res["chance"]
+    pts = f"{100 * change:+.2f} points, chance ±{100 * chance:.2f}"
+    n = f"{res['held_out']:,}"
+    start = res.get("start_values")
+    if start is not None and np.shape(start) == np.shape(res["values"]) and np.allclose(res["values"], start):
+        text = (f"The learned kernel is {start_name} itself: of the kernels checked on the learning half, the start "
+                "had the lowest loss, so the run kept it. Learning found nothing better here.")
+    elif res["fixed"] == res["broken"] == 0:
+        text = (f"The learned kernel gives {start_name}'s prediction on every one of the {n} images it did not learn "
+                "on: no change.")
+    elif abs(change) <= chance:
+        text = (f"The learned kernel is within chance of {start_name} on the {n} images it did not learn on ({pts}): "
+                "no evidence that learning helped.")
+    else:
+        text = (f"The learned kernel is {'ahead of' if change > 0 else 'behind'} {start_name} beyond chance on the "
+                f"{n} images it did not learn on ({pts}).")
+    return text + (f" On those images: the learned kernel {res['after']:.2%}, {start_name} {res['before']:.2%}, the "
+                   f"network's trained kernels {res['trained']:.2%}.")

@@ -274,19 +274,26 @@ def binary_layers(model: nn.Module) -> OrderedDict[str, BinaryActivation]:
     return OrderedDict((n, m) for n, m in model.named_modules() if isinstance(m, BinaryActivation))
 
 
-def describe_layers(model: nn.Module, shapes: dict[str, tuple[int, int, int]]) -> dict[str, str]:
-    """Each binary layer named for people, from its place in the network and its maps (C, H, W):
-    ``"block 2, conv 1: 32 channels, 16x16"`` in a ResNet-20 (stages of three blocks, two binary convolutions
-    each), ``"conv 3: 128 channels, 7x7"`` in a VGG-style network."""
-    names = list(binary_layers(model))
+def layer_places(model: nn.Module) -> dict[str, str]:
+    """Where each binary layer sits in the network, for people: ``"stage 2, block 1, conv 2"`` in a ResNet-20
+    (stages of three blocks, two binary convolutions each), ``"conv 3"`` in a VGG-style network."""
     out = {}
-    for i, name in enumerate(names):
-        c, h, w = shapes[name]
+    for i, name in enumerate(binary_layers(model)):
         if isinstance(model, ResNet20Binary):
             unit = int(name.split(".")[1])
-            place = f"stage {unit // 6 + 1}, block {unit % 6 // 2 + 1}, conv {unit % 2 + 1}"
+            out[name] = f"stage {unit // 6 + 1}, block {unit % 6 // 2 + 1}, conv {unit % 2 + 1}"
         else:
-            place = f"conv {i + 1}"
+            out[name] = f"conv {i + 1}"
+    return out
+
+
+def describe_layers(model: nn.Module, shapes: dict[str, tuple[int, int, int]]) -> dict[str, str]:
+    """Each binary layer named for people, from its place in the network (:func:`layer_places`) and its maps
+    (C, H, W): ``"stage 2, block 1, conv 2: 32 channels, 16x16"`` in a ResNet-20, ``"conv 3: 128 channels, 7x7"``
+    in a VGG-style network."""
+    out = {}
+    for name, place in layer_places(model).items():
+        c, h, w = shapes[name]
         out[name] = f"{place}: {c} channels, {h}x{w}"
     return out
 

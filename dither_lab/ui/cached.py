@@ -147,6 +147,32 @@ def summary(model_name: str, image: np.ndarray, kernel: str) -> list[dict[str, A
     return layer_summary({n: m["bn"][0] for n, m in maps(model_name, image, None).items()}, kernel)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def detail_gained(model_name: str, image: np.ndarray, kernel: str) -> dict[str, Any]:
+    """:func:`dither_lab.nn.feature_maps.most_detail_gained` on the model's batch-norm outputs for ``image``."""
+    from dither_lab.nn.feature_maps import most_detail_gained
+
+    return most_detail_gained({n: m["bn"][0] for n, m in maps(model_name, image, None).items()}, kernel)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def layer_descriptions(model_name: str) -> dict[str, str]:
+    """:func:`dither_lab.nn.models.describe_layers` of a shipped model, in forward order."""
+    from dither_lab.nn.cost import layer_shapes
+    from dither_lab.nn.models import describe_layers
+
+    m = private_model(model_name)  # a forward pass runs the model: on a copy
+    return describe_layers(m, layer_shapes(m))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def layer_places(model_name: str) -> dict[str, str]:
+    """:func:`dither_lab.nn.models.layer_places` of a shipped model."""
+    from dither_lab.nn.models import layer_places as places
+
+    return places(model(model_name)[0])
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def design_search(size: int, objective: str, count: int, seed: int) -> tuple[dict[str, Any], np.ndarray]:
     """Exhaustive search on the embedded subset; returns the ranking and the first response map (for display)."""

@@ -221,3 +221,122 @@ def score_histogram(counts: Sequence[int], edges: Sequence[float], marks: dict[s
     fig.update_yaxes(type="log", title="candidates", dtick=1)  # 1, 10, 100: no 2s and 5s between the decades
     fig.update_xaxes(title=x_title)
     return fig
+
+
+#: The colour of a kernel's thresholds in histograms (its band, its ticks and its mean).
+KERNEL_COLOR = "#d35400"
+
+
+def threshold_histogram(values: np.ndarray, *, thresholds: Sequence[float], shift: float | None = None,
+                        title: str = "", x_title: str = "", y_title: str = "pixels", height: int = 330,
+                        most_ticks: int = 16) -> go.Figure:
+    """Histogram of a map's values against Sign's threshold (0) and a kernel's, drawn so the data stays visible.
+
+    The kernel's thresholds are a shaded band from the lowest to the highest behind the bars, with a short tick at
+    the foot of each (up to ``most_ticks`` distinct ones); two lines mark Sign's threshold and, where it is not 0,
+    the kernel's mean threshold ``shift`` (where Sign at the kernel's mean cuts); a legend below names them.
+    Dozens of full-height dashed lines, one per threshold, hid the histogram. One bar four times the next tallest
+    (a flat background) is cut, with its count written at the top, so the others keep their height.
+    """
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v)]
+    t = np.unique(np.asarray(thresholds, dtype=float))
+    counts, edges = np.histogram(v, bins=80) if v.size else (np.zeros(1), np.array([-0.5, 0.5]))
+    fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges), marker={"color": "#566573"},
+                           opacity=0.9, customdata=np.stack([edges[:-1], edges[1:]], 1), name="pixels",
+                           hovertemplate="%{customdata[0]:.2f} to %{customdata[1]:.2f}: %{y} pixels<extra></extra>"))
+    top = np.sort(counts)[::-1]
+    if top.size > 1 and top[0] > 4 * max(top[1], 1):
+        cap = 1.4 * max(top[1], 1)
+        fig.update_yaxes(range=[0, cap])
+        i = int(np.argmax(counts))
+        fig.add_annotation(x=float((edges[i] + edges[i + 1]) / 2), y=cap, text=f"{int(counts[i]):,} ↑", showarrow=False,
+                           yanchor="top", xanchor="left", font={"size": 11})
+    legend = []
+    if t.size > 1:
+        fig.add_vrect(x0=float(t.min()), x1=float(t.max()), fillcolor=KERNEL_COLOR, opacity=0.15, line_width=0,
+                      layer="below")
+        legend.append(("kernel's thresholds", {"color": "rgba(211, 84, 0, 0.3)", "width": 8}))
+    if t.size <= most_ticks:  # a few thresholds: a tick at the foot of each, not a line across the data
+        for x in t:
+            fig.add_shape(type="line", x0=float(x), x1=float(x), y0=0, y1=0.07, xref="x", yref="paper",
+                          line={"color": KERNEL_COLOR, "width": 3}, layer="above")
+        if t.size == 1:
+            legend.append(("kernel's threshold", {"color": KERNEL_COLOR, "width": 3}))
+    sign_line = {"color": "#1b2631", "width": 1.5}
+    fig.add_vline(x=0.0, line=sign_line)
+    legend.append(("Sign's threshold (0)", sign_line))
+    if shift is not None and abs(shift) >= 0.005:
+        mean_line = {"color": KERNEL_COLOR, "width": 1.5, "dash": "dot"}
+        fig.add_vline(x=float(shift), line=mean_line)
+        legend.append((f"kernel mean ({shift:+.2f})", mean_line))
+    for label, line in legend:  # legend entries only: the shapes above draw them
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=line, name=label, hoverinfo="skip"))
+    ends = [float(x) for x in (*v, *t, 0.0)]
+    lo, hi = min(ends), max(ends)
+    pad = 0.06 * (hi - lo) if hi > lo else 0.5
+    fig.update_xaxes(range=[lo - pad, hi + pad], title=x_title)
+    fig.update_yaxes(title=y_title)
+    fig.update_layout(title=title, height=height, showlegend=True,
+                      legend={"orientation": "h", "y": -0.3, "x": 0, "font": {"size": 11}}, **LAYOUT)
+    fig.update_traces(showlegend=False, selector={"type": "bar"})
+    return fig
+
+
+def align_top(figure: dict) -> dict:
+    """A :func:`side_by_side` figure whose fitted images sit at the top of their panels, under their titles, rather
+    than in the middle (a panel narrower than it is tall left a gap between title and image)."""
+    for name, axis in figure["layout"].items():
+        if name.startswith("yaxis") and "range" not in axis:
+            axis["constraintoward"] = "top"
+    return figure
+
+
+def channel_mosaic(panels: Sequence[tuple[str, np.ndarray]], *, grid: tuple[int, int], tile: tuple[int, int],
+                   channels: int, current: int | None = None, height: int = 420, per_row: int = 2) -> dict:
+    """:func:`side_by_side` of a layer's channel montages (:func:`dither_lab.nn.feature_maps.layer_mosaic`) that
+    a click selects a channel in.
+
+    Each panel carries an invisible point at the centre of each channel's tile, in channel order (so a selected
+    point's index is its channel), and hovering anywhere picks the nearest one, so a click anywhere on a tile
+    selects its channel through ``st.plotly_chart(..., on_select=..., selection_mode="points")``; hovering says
+    which channel it is. ``current`` is framed in every panel.
+    """
+    fig = side_by_side(panels, height=height, per_row=per_row)
+    h, w = tile
+    cols = grid[1]
+    xs = [c % cols * (w + 1) + (w - 1) / 2 for c in range(channels)]
+    ys = [c // cols * (h + 1) + (h - 1) / 2 for c in range(channels)]
+    for i in range(len(panels)):
+        sfx = "" if i == 0 else str(i + 1)
+        fig["data"].append({"type": "scatter", "x": xs, "y": ys, "mode": "markers", "xaxis": f"x{sfx}",
+                            "yaxis": f"y{sfx}", "customdata": list(range(channels)), "showlegend": False,
+                            "marker": {"size": 12, "opacity": 0}, "selected": {"marker": {"opacity": 0}},
+                            "unselected": {"marker": {"opacity": 0}},
+                            "hovertemplate": "channel %{customdata}<extra></extra>"})
+        if current is not None and 0 <= current < channels:
+            r, c = divmod(current, cols)
+            fig["layout"]["shapes"].append({"type": "rect", "xref": f"x{sfx}", "yref": f"y{sfx}",
+                                            "x0": c * (w + 1) - 0.5, "x1": c * (w + 1) + w - 0.5,
+                                            "y0": r * (h + 1) - 0.5, "y1": r * (h + 1) + h - 0.5,
+                                            "line": {"color": KERNEL_COLOR, "width": 2}, "layer": "above"})
+    fig["layout"].update(hovermode="closest", hoverdistance=-1)
+    return fig
+
+
+def grouped_hbars(labels: Sequence[str], series: dict[str, Sequence[float | None]], *, title: str = "",
+                  most_chars: int = 30, bar_px: int = 7) -> go.Figure:
+    """Accuracies (fractions; None draws no bar) as grouped horizontal bars in percent, one group per label, the
+    first at the top: long names (a kernel's, as its table gives it) read across rather than turned on end.
+    Labels longer than ``most_chars`` are shortened, whole on hover."""
+    short = [lab if len(lab) <= most_chars else lab[: most_chars - 1] + "…" for lab in labels]
+    fig = go.Figure([go.Bar(name=n, y=short, x=[None if a is None else 100 * a for a in v], orientation="h",
+                            customdata=list(labels), hovertemplate="%{customdata}: %{x:.2f}%<extra>" + n + "</extra>")
+                     for n, v in series.items()])
+    fig.update_xaxes(range=[0, 100], title="accuracy (%)")
+    fig.update_yaxes(autorange="reversed", type="category")
+    height = 150 + len(labels) * max(1, len(series)) * bar_px * 1.5
+    fig.update_layout(barmode="group", title=title, height=int(height), bargap=0.25,
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+                      margin={"l": 10, "r": 10, "t": 90, "b": 10})
+    return fig

@@ -78,6 +78,33 @@ def _to_url(param: str, value: str | None) -> None:
         st.session_state[f"dl_url_{param}"] = value  # in the URL by now: not a new link value on the next run
 
 
+def link_param(param: str) -> str | None:
+    """A page's own link parameter (Feature maps' ``layer``, ``channel``, ``index``): its value when the URL
+    brings a new one, once; else None.
+
+    The page never writes these into the URL (a rerun that arrows on a slider fires carries the URL the browser
+    had, which would set the slider back); :func:`leave_link` takes one out once the view differs from it, and
+    a run without it forgets it, so the same link followed again applies again.
+    """
+    value = st.query_params.get(param)
+    if not value:
+        st.session_state.pop(f"dl_url_{param}", None)
+        return None
+    if st.session_state.get(f"dl_url_{param}") != value:
+        st.session_state[f"dl_url_{param}"] = value
+        return value
+    return None
+
+
+def leave_link(param: str, value: str | None, *, same: Any = None) -> None:
+    """Take a page's own link parameter out of the URL once the page shows something else (``value``, as the
+    parameter would give it; ``same`` tells whether the URL's text names it, by default equality), so the URL
+    never names a view the page has left."""
+    text = st.query_params.get(param)
+    if text and not (same(text, value) if same is not None else text == value):
+        del st.query_params[param]
+
+
 def url_errors() -> list[str]:
     """Messages about bad URL parameters, each shown once."""
     return st.session_state.pop("dl_url_errors", [])

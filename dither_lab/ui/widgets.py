@@ -63,6 +63,21 @@ def kept(key: str, default: Any, *, fit: Callable[[Any], Any] | None = None) -> 
     return {"key": key, "on_change": lambda: st.session_state.__setitem__(store, st.session_state[key])}
 
 
+def from_link(param: str, key: str, parse: Callable[[str], Any]) -> bool:
+    """Apply a page's own link parameter (``?channel=29``) to a :func:`kept` widget before it is drawn, once per
+    new value: ``parse`` turns the URL's text into the widget's value, or raises ValueError, which is said.
+    Returns whether a value was applied."""
+    text = state.link_param(param)
+    if text is None:
+        return False
+    try:
+        st.session_state[f"dl_kept_{key}"] = parse(text)
+    except ValueError as exc:
+        st.warning(f"The link's {param} was not used: {exc}")
+        return False
+    return True
+
+
 def kernel_choice(label: str, key: str, *, help: str | None = None) -> list[tuple[str, str]]:
     """Pick kernels from the session library; returns [(name, spec)].
 
@@ -242,6 +257,37 @@ def layer_label(names: Any) -> Callable[[str], str]:
     return lambda n: layer_name(index[n], n)
 
 
+def layer_titles(model_name: str) -> dict[str, str]:
+    """Each binary layer of a shipped model named for people beside its index (from 0, as the CLI's --layers and
+    Python count) and its module: ``"7 · stage 2, block 1, conv 2: 32 channels, 16x16 (features.7.act)"``."""
+    return {n: f"{i} · {d} ({n})" for i, (n, d) in enumerate(cached.layer_descriptions(model_name).items())}
+
+
+def kernel_label(spec: str) -> str:
+    """The name a kernel goes by in the app: its name in this session's library, else its own name (the library
+    is not changed)."""
+    from dither_lab.kernels import make_kernel
+
+    for name, s in state.library().items():
+        if s == spec:
+            return name
+    try:
+        return make_kernel(spec, allow_files=False).name
+    except ValueError:
+        return spec
+
+
+def cifar10_hint() -> str:
+    """One line for a page that offers CIFAR-10 models without the test images: the one command that gets them,
+    or where the archive goes."""
+    from dither_lab.data import cifar10_locations, data_root
+
+    if any(p.exists() for p in cifar10_locations()):
+        return ""  # there but unreadable: the page says the reason instead
+    return (f"No CIFAR-10 test images here: run `dither-lab data download cifar10`, or put `cifar10-jpg.tar.gz` in "
+            f"`{data_root()}`, then reload.")
+
+
 def model_choice(key: str) -> str | None:
     """Pick a shipped pretrained model; None (with a message) when none is installed."""
     names = available_pretrained()
@@ -347,7 +393,8 @@ MAX_TEXT = 36
 
 def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = None,
                  better: dict[str, str] | None = None, targets: dict[str, float] | None = None,
-                 pinned: tuple[str, ...] = (), max_text: int | dict[str, int] = MAX_TEXT) -> None:
+                 pinned: tuple[str, ...] = (), max_text: int | dict[str, int] = MAX_TEXT,
+                 row_best: tuple[tuple[tuple[str, ...], str], ...] = ()) -> None:
     """Rows as a table: whole-number columns with values of 1,000 or more get thousands separators, a column of
     decimals writes each with as many places as its longest (up to 4); ``help`` gives columns a tooltip on their
     header (so a short header can say all it means).
@@ -359,6 +406,8 @@ def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = No
         pinned: columns kept in view when the table scrolls sideways (the row's name).
         max_text: text columns are as wide as their longest text up to this many characters (longer texts are cut
             at the column's edge); a dict gives it per column (others: ``MAX_TEXT``).
+        row_best: ``(columns, direction)`` pairs: in each row, the best of those columns is marked green (a row
+            that compares outputs side by side, as Sign against a kernel in one layer).
     """
     import pandas as pd
 
@@ -385,14 +434,21 @@ def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = No
     marks = {}
     for col, direction in (better or {}).items():
         if col in frame:
-            i = best_index([None if pd.isna(v) else float(v) for v in frame[col]], direction,
-                           target=(targets or {}).get(col))
-            if i is not None and len(frame) > 1:
+            values = [None if pd.isna(v) else float(v) for v in frame[col]]
+            i = best_index(values, direction, target=(targets or {}).get(col))
+            if i is not None and len({v for v in values if v is not None}) > 1:  # a lone value, or a tie of all, is no best
                 marks[col] = i
-    if marks:
+    cells = {(i, col) for col, i in marks.items()}
+    for cols, direction in row_best:
+        cols = tuple(c for c in cols if c in frame)
+        for i in range(len(frame)) if len(cols) > 1 else ():
+            values = [None if pd.isna(frame.at[i, c]) else float(frame.at[i, c]) for c in cols]
+            j = best_index(values, direction)
+            if j is not None and len({v for v in values if v is not None}) > 1:
+                cells.add((i, cols[j]))
+    if cells:
         def style(column: pd.Series) -> list[str]:
-            i = marks.get(column.name)
-            return [f"background-color: {BEST_COLOR}" if j == i else "" for j in range(len(column))]
+            return [f"background-color: {BEST_COLOR}" if (j, column.name) in cells else "" for j in range(len(column))]
 
         data = frame.style.apply(style, axis=0)
     st.dataframe(data, hide_index=True, width="stretch", height="content", placeholder=MISSING,

@@ -211,9 +211,40 @@ def test_learn_page():
     assert any("a 4x4 kernel renders 17 gray levels" in m.value for m in at.markdown)
     at.select_slider(key="learn_n").set_value(8).run()
     assert any("an 8x8 kernel renders 65 gray levels" in m.value for m in at.markdown)
-    at.selectbox(key="learn_k5").set_value("Bayer 4x4 in batch-norm units").run()  # step 5: a kernel on a BN map
-    assert not at.exception and any("with Bayer 4x4" in c.value for c in at.main.caption)
+    at.selectbox(key="learn_k5").set_value("Bayer 4x4").run()  # step 5: a library kernel on a BN map
+    assert not at.exception
+    from dither_lab.nn.feature_maps import compare_activation, takeaway
+    from dither_lab.ui.cached import standardized
+
+    res = compare_activation(standardized("camera"), "bayer:4")
+    assert takeaway(res, "Bayer 4x4") in [i.value for i in at.info]  # computed, not canned
+    assert list(_table(at)["output"]) == ["Sign", "Bayer 4x4", "Sign at +0.00 (kernel mean)"]
     assert max(_image_widths(at)) <= 128
+
+
+def test_learn_links_open_views_that_show_a_real_effect():
+    # The accuracy link swapped the model's own kernel in (a 0.0 change); now each link opens a view where the
+    # effect is there to see, and Learn's own sentences are computed from the same numbers
+    import urllib.parse
+
+    from dither_lab.study import swap_lesson
+
+    at = _app("app_pages/learn.py")
+    assert swap_lesson("fashion-mnist")["text"] in [i.value for i in at.info]
+    links = {link.proto.page: dict(urllib.parse.parse_qsl(link.proto.query_string)) for link in at.get("page_link")
+             if link.proto.page in ("accuracy", "feature_maps")}
+    assert links["accuracy"] == {"kernel": "sign", "model": "fashion-mnist-design"}
+    acc = _app("app_pages/accuracy.py", **links["accuracy"])
+    assert any(i.value.startswith("Swapping Sign in breaks the network") for i in acc.info)
+    maps = links["feature_maps"]
+    assert maps["model"] == "fashion-mnist-design" and maps["kernel"] == "preset:design-2x2-a"
+    fm = _app("app_pages/feature_maps.py", **maps)
+    assert fm.number_input(key="fm_channel").value == int(maps["channel"])
+    detail = _table(fm)["local correlation ↑"]
+    assert detail[1] > detail[2] + 0.5  # the kernel keeps what Sign at its mean threshold loses
+    assert any("it keeps more local detail" in i.value for i in fm.info)
+    sentence = next(m.value for m in at.markdown if m.value.startswith("**Inside the DeSign model**"))
+    assert f"channel {maps['channel']} of layer {maps['layer']}" in sentence and f"{detail[1]:.3f}" in sentence
 
 
 def _image_widths(at: AppTest) -> list[int]:
@@ -231,25 +262,60 @@ def test_teaching_examples_are_drawn_larger_than_their_pixels():
     assert max(_image_widths(_app("app_pages/kernel_designer.py"))) <= 128
 
 
+def _marked(at: AppTest, i: int) -> set[tuple[int, str]]:
+    """(row, column name) of the cells a table marks as best (green)."""
+    import re
+
+    table = at.dataframe[i]
+    columns = list(table.value.columns)
+    css = table.proto.arrow_data.styler.styles
+    return {(int(r), columns[int(c)]) for r, c in re.findall(r"_row(\d+)_col(\d+)", css)}
+
+
 def test_feature_maps_page():
-    at = _app("app_pages/feature_maps.py", kernel="preset:design-2x2-a")
+    from dither_lab.data import embedded_subset
+    from dither_lab.imaging.compare import METRIC_LABELS
+    from dither_lab.nn.feature_maps import compare_activation, layer_maps, layer_summary, summary_takeaway, takeaway
+    from dither_lab.nn.models import load_pretrained
+
+    at = _app("app_pages/feature_maps.py", kernel="preset:design-2x2-a", model="fashion-mnist-design")
     assert at.title[0].value == "Feature maps"
     df = _table(at)
-    assert list(df["output"]) == ["Sign", "dithered", "shifted Sign"]
+    # one name per output: the library's name of the kernel, and Sign at the kernel's mean threshold
+    assert list(df["output"]) == ["Sign", "DeSign 2x2 (paper)", "Sign at +0.64 (kernel mean)"]
     at.slider(key="fm_index").set_value(7).run()
     at.number_input(key="fm_channel").set_value(3).run()
     assert not at.exception
-    assert not _table(at).equals(df)
-    mosaic = next(c.value for c in at.main.caption if "channels of this layer" in c.value)
-    assert mosaic.startswith("All ") and "with DeSign 2x2" in mosaic  # every channel, binarized by both
+    df = _table(at)
+    # the numbers and the takeaway are the library's, for this image, layer and channel
+    model, _ = load_pretrained("fashion-mnist-design")
+    maps = layer_maps(model, embedded_subset().images[7:8], "fashion-mnist")
+    res = compare_activation(maps["features.0"]["bn"][0][3], "preset:design-2x2-a", channel=3)
+    lc = METRIC_LABELS["local_correlation"]
+    assert list(df[lc]) == pytest.approx([res["metrics"][k]["local_correlation"] for k in ("Sign", "dithered", "shifted Sign")])
+    best = max(range(3), key=lambda i: df[lc][i])
+    assert (best, lc) in _marked(at, 0) and (best, "output") not in _marked(at, 0)  # the best is marked green
+    infos = [i.value for i in at.info]
+    assert takeaway(res, "DeSign 2x2 (paper)") in infos
+    summary = layer_summary({n: m["bn"][0] for n, m in maps.items()}, "preset:design-2x2-a")
+    assert summary_takeaway(summary, "DeSign 2x2 (paper)") in infos
+    mosaic = next(c.value for c in at.main.caption if "channels, 6 to a row" in c.value)
+    assert mosaic.startswith("All 32") and "with DeSign 2x2 (paper)" in mosaic and "channel 3 framed" in mosaic
     layers = at.dataframe[-1].value  # every binary layer: the paper's kernel fires less than Sign, never more
-    assert len(layers) == 4 and (layers.iloc[:, 2] >= layers.iloc[:, 3]).all() and (layers.iloc[:, 4] > 0).all()
+    assert list(layers["layer"]) == ["0: conv 1", "1: conv 2", "2: conv 3", "3: conv 4"]
+    assert len(layers) == 4 and (layers["+1s: Sign (%)"] >= layers["+1s: DeSign 2x2 (paper) (%)"]).all()
+    assert list(layers["BN mean"]) == [round(r["bn_mean"], 2) for r in summary]  # the network's own shift
+    detail = ["detail: Sign ↑", "detail: DeSign 2x2 (paper) ↑", "detail: Sign at kernel mean ↑"]
+    marked = _marked(at, len(at.dataframe) - 1)
+    for i in range(4):  # in each layer, the most detail kept is marked
+        assert (i, detail[int(np.argmax(layers.loc[i, detail].to_numpy(dtype=float)))]) in marked
 
 
 def test_accuracy_page_runs_and_matches_library():
     from dither_lab.data import embedded_subset
-    from dither_lab.nn.evaluate import evaluate
+    from dither_lab.nn.evaluate import evaluate, swap_changes, swap_takeaway
     from dither_lab.nn.models import load_pretrained
+    from dither_lab.study import trained_with
 
     at = _app("app_pages/accuracy.py", kernel="preset:design-2x2-a")
     assert len(_table(at)) == 2  # live: measured on opening, without a button
@@ -257,19 +323,31 @@ def test_accuracy_page_runs_and_matches_library():
     assert not at.exception
     df = _table(at)
     model, _ = load_pretrained(at.session_state["dl_model"])
-    trained = evaluate(model, embedded_subset(), count=200)
-    assert df.iloc[0]["accuracy (%)"] == pytest.approx(100 * trained["accuracy"], abs=0.005)  # in percent, as the study
-    assert len(df) == 2
-    from dither_lab.study import trained_with  # the kernel study's trained-with accuracy sits beside the swap
-
-    study = trained_with("fashion-mnist")["preset:design-2x2-a"]["accuracy"]
-    assert df.iloc[1]["trained with it (kernel study, %)"] == pytest.approx(100 * study, abs=0.005)
-    from dither_lab.nn.evaluate import paired_change  # how far chance moves each change, image by image
-
+    trained = evaluate(model, embedded_subset(), count=200, per_image=True)
+    assert df.iloc[0]["accuracy (%) ↑"] == pytest.approx(100 * trained["accuracy"], abs=0.005)  # in percent
+    assert len(df) == 2 and list(df["kernel"]) == ["trained kernels", "DeSign 2x2 (paper)"]
+    # the kernel study's trained-with accuracy sits beside the swap, its shorter run's epochs in the header
+    study = trained_with("fashion-mnist")
+    assert df.iloc[1]["trained with it (4 epochs, %) ↑"] == pytest.approx(100 * study["preset:design-2x2-a"]["accuracy"],
+                                                                          abs=0.005)
     swapped = evaluate(model, embedded_subset(), count=200, kernel="preset:design-2x2-a", per_image=True)
-    want = paired_change(swapped["correct"], evaluate(model, embedded_subset(), count=200, per_image=True)["correct"])
-    assert df.iloc[0]["chance ± (points)"] == 0 and df.iloc[1]["chance ± (points)"] == pytest.approx(
-        100 * want["chance"], abs=0.005)
+    changes = swap_changes([("trained kernels", None, trained), ("DeSign 2x2 (paper)", "preset:design-2x2-a", swapped)],
+                           trained_with=study)
+    assert df.iloc[0]["chance ±"] == 0 and df.iloc[1]["chance ±"] == pytest.approx(100 * changes[1]["chance"], abs=0.005)
+    # the Sign model, the paper's kernel swapped in: the takeaway is the library's, from these numbers
+    assert swap_takeaway(changes, trained_as="Sign") in [i.value for i in at.info]
+    assert (1, "accuracy (%) ↑") not in _marked(at, 0) and (0, "accuracy (%) ↑") in _marked(at, 0)
+
+
+def test_accuracy_takeaway_says_the_design_model_relies_on_its_kernel():
+    # Learn links here: the DeSign model with Sign swapped in loses half its accuracy, beyond chance
+    at = _app("app_pages/accuracy.py", model="fashion-mnist-design", kernel="sign")
+    at.select_slider(key="acc_count").set_value(2000).run()
+    df = _table(at)
+    assert list(df["accuracy (%) ↑"]) == [92.6, 44.8] and list(df["beyond chance"]) == ["", "yes"]
+    text = next(i.value for i in at.info if i.value.startswith("Swapping"))
+    assert text.startswith("Swapping Sign in breaks the network: accuracy falls from 92.60% to 44.80%")
+    assert "trained for DeSign 2x2 (paper)'s thresholds" in text
 
 
 def test_accuracy_page_strength_sweep():
@@ -299,13 +377,14 @@ def test_accuracy_page_says_what_each_kernel_costs():
     assert list(cost["spec"]) == ["(as trained)", "bayer:4"]
     model, _ = load_pretrained(at.session_state["dl_model"])
     want = kernel_cost(model, "bayer:4")
-    assert cost.iloc[1]["thresholds"] == want["thresholds"] == 16 * cost.iloc[1]["Sign's"]
-    assert cost.iloc[1]["extra bytes"] == want["extra_bytes"] and (cost["extra MACs"] == 0).all()
+    assert cost.iloc[1]["thresholds ↓"] == want["thresholds"] == 16 * cost.iloc[1]["Sign's"]  # fewer is better
+    assert cost.iloc[1]["extra bytes ↓"] == want["extra_bytes"] and (cost["extra MACs ↓"] == 0).all()
+    assert (0, "thresholds ↓") in _marked(at, 1)
     formats = {c: v.get("type_config", {}).get("format") for c, v in json.loads(at.dataframe[1].proto.columns).items()}
-    assert formats["compares / image"] == formats["extra bytes"] == "localized"  # 47,040 with its separator
+    assert formats["compares / image"] == formats["extra bytes ↓"] == "localized"  # 47,040 with its separator
     at.multiselect(key="acc_layers").set_value([0]).run()  # one layer takes the kernel: only its thresholds grow
     one = _table(at, 1).iloc[1]
-    assert one["thresholds"] == kernel_cost(model, "bayer:4", layers=[0])["thresholds"] < want["thresholds"]
+    assert one["thresholds ↓"] == kernel_cost(model, "bayer:4", layers=[0])["thresholds"] < want["thresholds"]
 
 
 def test_kernel_designer_search_shows_degenerate_optimum():
@@ -329,15 +408,26 @@ def test_feature_maps_upload_is_resized_for_the_model():
     big = (np.random.default_rng(3).random((300, 200)) * 255).astype(np.uint8)
     at.file_uploader(key="fm_upload").upload("shirt.png", _png(big), "image/png").run()
     assert not at.exception
-    assert list(_table(at)["output"]) == ["Sign", "dithered", "shifted Sign"]
+    assert list(_table(at)["output"]) == ["Sign", "Bayer 2x2", "Sign at +0.00 (kernel mean)"]
 
 
 def test_accuracy_page_learns_a_kernel_and_saves_it():
+    from dither_lab.nn.learned import learned_takeaway
+
     at = _app("app_pages/accuracy.py", kernel="preset:design-2x2-a")
     at.select_slider(key="acc_learn_steps").set_value(20).run()
     at.button(key="acc_learn").click().run()
     assert not at.exception
     assert len(at.metric) == 3
+    learned = at.session_state["acc_learned"]
+    assert learned["start"] == "DeSign 2x2 (paper)" and learned["seed"] == 0
+    assert learned_takeaway(learned, "DeSign 2x2 (paper)") in [i.value for i in at.info]
+    assert any("same start, steps and seed it learns the same kernel again" in c.value for c in at.main.caption)
+    at.button(key="acc_learn").click().run()  # a rerun from the same start: the same kernel, as the page says
+    assert at.session_state["acc_learned"]["spec"] == learned["spec"]
+    at.number_input(key="acc_learn_seed").set_value(1).run()
+    at.button(key="acc_learn").click().run()
+    assert at.session_state["acc_learned"]["seed"] == 1
     at.button(key="acc_learn_save").click().run()
     assert any("learned kernel" in s.value for s in at.success)
     at.select_slider(key="acc_learn_steps").set_value(50).run()
@@ -351,24 +441,41 @@ def test_accuracy_page_learns_a_kernel_and_saves_it():
 
 def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
     from dither_lab import study
+    from dither_lab.ui.state import DEFAULT_LIBRARY
 
     at = _app("app_pages/study.py")
     assert at.title[0].value == "Kernel study"
-    first = _table(at, 0)
+    # it opens with its finding: the sentence and the pairs, computed from the campaigns
+    found = study.finding("fashion-mnist")
+    assert at.info[0].value == found["text"] and at.main.subheader[0].value == "Where DeSign helped"
+    pairs = _table(at, 0)
+    assert list(pairs["beyond chance"]) == ["no", "no", "yes, DeSign ahead"]
+    assert list(pairs["DeSign − Sign (points)"]) == [round(p["difference"], 2) for p in found["pairs"]]
+    assert (2, "DeSign (%) ↑") in _marked(at, 0) and (2, "Sign (%) ↑") not in _marked(at, 0)  # the higher of a pair
+    first = _table(at, 1)
     long = study.first_study(study.load_results("campaign_long", "fashion-mnist"))
-    assert first["test accuracy (%)"].iloc[0] == round(100 * long[0]["mean"], 2)
+    assert first["test accuracy (%) ↑"].iloc[0] == round(100 * long[0]["mean"], 2)
     comp = study.load_results("compare", "fashion-mnist")
-    kernels = _table(at, 1)
-    assert list(kernels["kernel"]) == [r["label"] for r in comp["rows"]]
-    assert len(at.get("plotly_chart")) == 1
+    kernels = _table(at, 2)
+    names = {spec: name for name, spec in DEFAULT_LIBRARY.items()}  # one name per kernel: the library's where it has one
+    assert list(kernels["kernel"]) == [names.get(r["spec_on_design_model"], r["label"]) for r in comp["rows"]]
+    assert "DeSign 2x2 (paper)" in list(kernels["kernel"]) and "Bayer 2x2" in list(kernels["kernel"])
+    assert {"Sign model (%) ↑", "trained with it (4 epochs, %) ↑", "PSNR (dB) ↑", "TV ratio → 1"} <= set(kernels.columns)
+    best_tv = int((kernels["TV ratio → 1"] - 1).abs().idxmin())
+    assert (best_tv, "TV ratio → 1") in _marked(at, 2)
+    assert study.kernel_takeaway(comp, names=names) in [i.value for i in at.info]
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len(at.get("plotly_chart")) == 1 and chart["data"][0]["customdata"] == list(kernels["kernel"])
     assert sorted(first.loc[first["shipped"] == "yes", "activation"]) == ["DeSign 2x2", "Sign"]
     at.radio(key="study_ds").set_value("cifar10").run()
-    cifar = _table(at, 0)
+    cifar = _table(at, 1)
     assert not at.exception and "resnet" not in str(cifar.columns)
+    assert at.info[0].value == study.finding("cifar10")["text"] and "unit" in _table(at, 0).columns
     shipped = cifar[cifar["shipped"] == "yes"]  # matched to the shipped models' cards, whichever campaign made them
     assert list(shipped.index) == [0, 1] and set(shipped["ResNet-20 unit"]) == {"bn-prelu"}
     assert {"plain", "bn-prelu"} <= set(cifar["ResNet-20 unit"])
     assert "spread (sd, points)" in first.columns and "spread (sd, points)" not in cifar.columns  # one seed each
+    assert "trained with it (12 epochs, %) ↑" in _table(at, 2).columns
     assert all(t.proto.placeholder == widgets.MISSING for t in at.dataframe)  # a gap reads as a dash, not None
     monkeypatch.setattr(study, "results_dir", lambda: tmp_path)  # no results: the page says how to make them
     at = _app("app_pages/study.py")
@@ -388,14 +495,15 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
     cached.eval_set.clear()
     at = _app("app_pages/feature_maps.py", model="cifar10-design", kernel="bayer:2")
     assert at.radio(key="fm_source").value == "sample photo"  # no held-out CIFAR-10 images are shipped
-    assert any("No held-out images" in c.value for c in at.main.caption)
+    hint = next(c.value for c in at.main.caption if "CIFAR-10" in c.value)  # one short line, the one command
+    assert "`dither-lab data download cifar10`" in hint and str(tmp_path) in hint and len(hint) < 250
     df = _table(at)
     at.selectbox(key="fm_photo").set_value("coffee").run()
     assert not at.exception and not _table(at).equals(df)
 
     at = _app("app_pages/accuracy.py", model="cifar10-sign", kernel="bayer:2")
-    warning = at.warning[0].value  # says where the app looks and how to get the images there
-    assert "CIFAR-10 test images are not shipped" in warning and str(tmp_path) in warning and "reload" in warning
+    warning = at.warning[0].value  # one line: the command that gets the images, or where the archive goes
+    assert "`dither-lab data download cifar10`" in warning and str(tmp_path) in warning and "reload" in warning
     assert not at.button
     assert list(_table(at)["spec"]) == ["(as trained)", "bayer:2"]  # what the kernels cost needs no test images
     (tmp_path / "cifar10-jpg.tar.gz").write_bytes(b"not an archive")  # there but unreadable: the reason is said
@@ -410,7 +518,7 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
         assert not at.exception
         model, _ = load_pretrained("cifar10-sign")
         expected = evaluate(model, load_dataset("cifar10", "test"))
-        assert _table(at).iloc[0]["accuracy (%)"] == pytest.approx(100 * expected["accuracy"]) and expected["count"] == 20
+        assert _table(at).iloc[0]["accuracy (%) ↑"] == pytest.approx(100 * expected["accuracy"]) and expected["count"] == 20
         at = _app("app_pages/feature_maps.py", model="cifar10-design")  # now with held-out CIFAR-10 images
         assert at.radio(key="fm_source").value == "held-out image"
     finally:
@@ -481,9 +589,10 @@ def test_feature_maps_draws_the_one_kernel_chosen_everywhere():
     assert choice.value == "Bayer 2x2"
     choice.set_value("DeSign 2x2 (paper)").run()
     assert not at.exception
-    mosaic = next(c.value for c in at.main.caption if "channels of this layer" in c.value)
+    mosaic = next(c.value for c in at.main.caption if "to a row from the top left" in c.value)
     assert "with DeSign 2x2 (paper)" in mosaic
-    assert "+1s with DeSign 2x2 (paper) (%)" in list(at.dataframe[-1].value.columns)
+    assert "+1s: DeSign 2x2 (paper) (%)" in list(at.dataframe[-1].value.columns)
+    assert "DeSign 2x2 (paper)" in list(_table(at)["output"])
     assert at.session_state["dl_kernel"] == "preset:design-2x2-a"  # the kernel in use, for the next page too
 
 
@@ -513,10 +622,13 @@ def test_binary_layers_are_numbered_from_0_as_the_cli_does():
 
     names = list(binary_layers(load_pretrained("fashion-mnist-sign")[0]))
     at = _app("app_pages/feature_maps.py", model="fashion-mnist-sign")
-    assert at.selectbox(key="fm_layer").options == [f"{i}: {n}" for i, n in enumerate(names)]
-    assert list(at.dataframe[-1].value["layer"]) == [f"{i}: {n}" for i, n in enumerate(names)]
+    # named for people beside the index and the module: "2 · conv 3: 64 channels, 14x14 (features.5)"
+    sizes = ["32 channels, 28x28", "32 channels, 14x14", "64 channels, 14x14", "64 channels, 7x7"]
+    labels = [f"{i} · conv {i + 1}: {size} ({n})" for i, (n, size) in enumerate(zip(names, sizes, strict=True))]
+    assert at.selectbox(key="fm_layer").options == labels
+    assert list(at.dataframe[-1].value["layer"]) == [f"{i}: conv {i + 1}" for i in range(4)]
     at.switch_page("app_pages/accuracy.py").run()
-    assert at.multiselect(key="acc_layers").options == [f"{i}: {n}" for i, n in enumerate(names)]
+    assert at.multiselect(key="acc_layers").options == labels
 
 
 def test_feature_maps_keeps_its_image_layer_and_channel_while_not_drawn():
@@ -536,3 +648,29 @@ def test_feature_maps_keeps_its_image_layer_and_channel_while_not_drawn():
     assert (at.selectbox(key="fm_layer").value, at.number_input(key="fm_channel").value) == ("features.5", 40)
     at.selectbox(key="fm_layer").set_value("features.0").run()  # 32 channels: channel 40 is past the last
     assert not at.exception and at.number_input(key="fm_channel").value == 31
+
+
+def test_feature_maps_opens_the_layer_channel_and_image_a_link_names():
+    at = _app("app_pages/feature_maps.py", model="fashion-mnist-design", kernel="preset:design-2x2-a",
+              layer="2", channel="5", index="7")
+    assert at.selectbox(key="fm_layer").value == "features.5" and at.number_input(key="fm_channel").value == 5
+    assert (at.radio(key="fm_source").value, at.slider(key="fm_index").value) == ("held-out image", 7)
+    at.number_input(key="fm_channel").set_value(9).run()  # the view has left the link's channel: the URL too
+    assert "channel" not in at.query_params and at.query_params["layer"] in ("2", ["2"])
+    at.radio(key="fm_source").set_value("sample photo").run()
+    assert "index" not in at.query_params
+    at.query_params["channel"] = "5"  # the same link followed again applies again
+    at.run()
+    assert at.number_input(key="fm_channel").value == 5
+    at = _app("app_pages/feature_maps.py", model="fashion-mnist-design", layer="features.8", channel="99")
+    assert at.selectbox(key="fm_layer").value == "features.8" and at.number_input(key="fm_channel").value == 0
+    assert any("The link's channel was not used: '99' is not a channel of layer 3: give 0 to 63" in w.value
+               for w in at.warning)
+    assert not at.exception
+
+
+def test_tables_mark_no_best_among_equals():
+    # "extra MACs" is 0 for every kernel, and a column with one value has nothing to compare: neither has a best
+    at = _app("app_pages/accuracy.py", model="fashion-mnist-design", kernel="bayer:4")
+    marked = _marked(at, 1)
+    assert not any(col == "extra MACs ↓" for _, col in marked) and (0, "thresholds ↓") in marked

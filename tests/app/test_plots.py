@@ -113,3 +113,53 @@ def test_text_columns_are_as_wide_as_their_longest_text():
 
     assert text_width(["output", "error diffusion (floyd-steinberg)"]) > text_width(["output", "Sign"])
     assert text_width(["x" * 500]) == 360  # a very long one is capped and scrolls
+
+
+def test_threshold_histogram_keeps_the_data_visible():
+    # Dozens of full-height dashed lines (one per threshold of a blue-noise kernel) hid the histogram, and one bar
+    # of a flat background flattened every other one
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.normal(0, 1, 500), np.full(3000, 0.01)])
+    fig = plots.threshold_histogram(values, thresholds=np.linspace(-1.5, 1.5, 64), shift=0.0)
+    bars = fig.data[0]
+    assert bars.type == "bar" and sum(bars.y) == values.size
+    second = sorted(bars.y)[-2]
+    assert fig.layout.yaxis.range[1] == pytest.approx(1.4 * second) and 1.4 * second < max(bars.y)  # the tall bar cut
+    assert [a.text for a in fig.layout.annotations] == [f"{max(bars.y):,} ↑"] and max(bars.y) >= 3000  # its count said
+    shapes = fig.layout.shapes
+    bands = [s for s in shapes if s.type == "rect"]
+    assert len(bands) == 1 and (bands[0].x0, bands[0].x1) == (-1.5, 1.5)  # one band for 64 thresholds
+    assert [s.layer for s in bands] == ["below"]
+    assert len([s for s in shapes if s.type == "line"]) == 1  # Sign's line; no tick per threshold past 16
+    few = plots.threshold_histogram(values, thresholds=[0.3118, 0.631, 0.9671], shift=0.64)
+    ticks = [s for s in few.layout.shapes if s.type == "line" and s.yref == "paper" and s.y1 < 0.1]
+    assert sorted(s.x0 for s in ticks) == [0.3118, 0.631, 0.9671]  # a short tick at each, not a line across
+    names = [t.name for t in few.data if t.type == "scatter"]
+    assert names == ["kernel's thresholds", "Sign's threshold (0)", "kernel mean (+0.64)"]  # a legend, not labels
+
+
+def test_channel_mosaic_points_carry_the_channel_at_each_tiles_centre():
+    from dither_lab.nn.feature_maps import layer_mosaic
+
+    bn = np.random.default_rng(1).normal(0, 1, (10, 5, 6)).astype(np.float32)
+    mos = layer_mosaic(bn, "bayer:2")  # 10 channels, 4 to a row, tiles 5 x 6 with one pixel between
+    fig = plots.channel_mosaic([("real", mos["shown"]["real"]), ("Sign", mos["shown"]["Sign"])], grid=mos["grid"],
+                               tile=mos["tile"], channels=mos["channels"], current=6)
+    points = [t for t in fig["data"] if t["type"] == "scatter"]
+    assert [p["yaxis"] for p in points] == ["y", "y2"] and points[0]["customdata"] == list(range(10))
+    # channel 6: row 1, column 2 -> rows 6..10, columns 14..19 of the montage
+    assert (points[0]["x"][6], points[0]["y"][6]) == (14 + 2.5, 6 + 2)
+    assert (mos["shown"]["real"][6:11, 13] == 0.5).all() and (mos["shown"]["real"][11, 14:20] == 0.5).all()  # gaps
+    frames = [s for s in fig["layout"]["shapes"] if s["line"].get("color") == plots.KERNEL_COLOR]
+    assert len(frames) == 2 and (frames[0]["x0"], frames[0]["x1"], frames[0]["y0"], frames[0]["y1"]) == (13.5, 19.5, 5.5, 10.5)
+    assert fig["layout"]["hoverdistance"] == -1  # a click anywhere on a tile picks its centre's point
+    assert all(p["marker"]["opacity"] == 0 for p in points)
+
+
+def test_align_top_and_horizontal_bars():
+    fig = plots.align_top(plots.side_by_side([("a", np.zeros((4, 4))), ("b", np.zeros((4, 4)))]))
+    assert fig["layout"]["yaxis"]["constraintoward"] == fig["layout"]["yaxis2"]["constraintoward"] == "top"
+    bars = plots.grouped_hbars(["Sign", "a kernel with a very long name indeed, [[1,2],[3,4]]"],
+                               {"swapped": [0.9, None], "trained": [0.88, 0.87]})
+    assert list(bars.data[0].x) == [90.0, None] and bars.data[0].orientation == "h"
+    assert bars.data[0].y[1] == "a kernel with a very long nam…" and bars.data[0].customdata[1].endswith("[3,4]]")

@@ -93,11 +93,31 @@ def test_feature_maps_page(page, server, shots):
     page.screenshot(path=str(shots / "feature_maps.png"), full_page=True)
 
 
+def test_a_click_on_the_mosaic_selects_its_channel(page, server):
+    # Only a browser sends plotly's selection: a click anywhere on a channel's tile (the nearest tile centre
+    # carries the channel) selects it, and the channel field, the framed tile and the link follow
+    page.goto(f"{server}/feature_maps?model=fashion-mnist-design&kernel=preset:design-2x2-a&layer=0&channel=0")
+    _settle(page)
+    mosaic = page.locator("[data-testid='stPlotlyChart']").nth(3)
+    mosaic.scroll_into_view_if_needed()
+    panel = mosaic.locator(".nsewdrag").first.bounding_box()  # the first montage: 32 channels, 6 to a row
+    image = mosaic.locator("g.imagelayer image").first.bounding_box()
+    x, y = image["x"] + image["width"] * 2.5 / 6, image["y"] + image["height"] * 1.5 / 6  # row 1, column 2
+    assert panel["x"] <= x <= panel["x"] + panel["width"]
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    _settle(page)
+    _no_exception(page)
+    assert page.locator("[data-testid='stNumberInputField']").first.input_value() == "8"
+    assert "channel=" not in page.url  # the URL no longer names the channel the link opened
+    page.get_by_text("channel 8 framed").first.wait_for(state="attached")
+
+
 def test_accuracy_runs(page, server, shots):
     page.goto(f"{server}/accuracy?kernel=preset:design-2x2-a")
     _settle(page)
     _no_exception(page)
-    page.get_by_text("change vs trained").first.wait_for(state="attached")  # the grid keeps its header hidden
+    page.get_by_text("beyond chance").first.wait_for(state="attached")  # the grid keeps its header hidden
     page.get_by_text("What the kernels cost").wait_for()
     page.get_by_text("compares / image").first.wait_for(state="attached")
     page.screenshot(path=str(shots / "accuracy.png"), full_page=True)
@@ -123,7 +143,7 @@ def test_kernel_study_page(page, server, shots):
     page.screenshot(path=str(shots / "study.png"), full_page=True)
     # Every row of the kernel table shows: at Streamlit's default height a table scrolls after ten rows, which hid
     # most of the kernels below the fold of their own table.
-    table = page.locator("[data-testid='stDataFrame']").nth(1)
+    table = page.locator("[data-testid='stDataFrame']").nth(2)
     rows = table.locator("table tbody tr").count()
     assert rows > 10 and table.bounding_box()["height"] >= 35 * (rows + 1)
     page.get_by_text("CIFAR-10 (JPEG copy)").click()
