@@ -93,3 +93,17 @@ def test_threshold_tables_rebuild_what_the_model_computes(net, spec):
         high = t["high"][:, None, None]
         got = torch.where(x >= theta, high, -high)
         assert torch.equal(got, want), name
+
+
+def test_engine_row_reads_both_engines_and_the_program():
+    from dither_lab.nn.cost import engine_row
+
+    class Program:
+        def nbytes(self):
+            return {"total": 68_456}
+
+    times = {"float": {"seconds_per_image": 4e-4, "ratio": 1.06}, "packed": {"seconds_per_image": 5e-5, "ratio": 0.99}}
+    row = engine_row("DeSign 2x2", "preset:design-2x2-a", times, Program())
+    assert row["float (ms / image) ↓"] == 0.4 and row["packed (ms / image) ↓"] == 0.05
+    assert row["packed speedup ↑"] == 8.0 and row["packed / Sign"] == 0.99 and row["packed program (bytes) ↓"] == 68_456
+    assert engine_row("trained", None, times, Program())["spec"] == "(as trained)"

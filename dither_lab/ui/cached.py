@@ -100,11 +100,39 @@ def eval_set(dataset: str) -> Dataset:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def accuracy(model_name: str, kernel: str | None, layers: tuple[int, ...] | None, count: int) -> dict[str, Any]:
-    """:func:`dither_lab.nn.evaluate.evaluate` with per-image results (the page compares kernels image by image)."""
+def accuracy(model_name: str, kernel: str | None, layers: tuple[int, ...] | None, count: int,
+             engine: str = "float") -> dict[str, Any]:
+    """:func:`dither_lab.nn.evaluate.evaluate` with per-image results (the page compares kernels image by image), on
+    the float engine or the packed 1-bit one (its compiled program cached, see :func:`program`)."""
+    data = eval_set(model(model_name)[1]["dataset"])
+    layer_list = None if layers is None else list(layers)
+    if engine == "packed":
+        return evaluate(model(model_name)[0], data, kernel=kernel, layers=layer_list, count=count, per_image=True,
+                        engine="packed", program=program(model_name, kernel, layers))
     m = model(model_name)[0] if kernel is not None else private_model(model_name)  # a swap runs on a copy
-    return evaluate(m, eval_set(model(model_name)[1]["dataset"]), kernel=kernel, layers=None if layers is None else list(layers),
-                    count=count, per_image=True)
+    return evaluate(m, data, kernel=kernel, layers=layer_list, count=count, per_image=True)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def program(model_name: str, kernel: str | None, layers: tuple[int, ...] | None) -> Any:
+    """The model compiled for the packed 1-bit engine with ``kernel`` in ``layers`` (shared: a program is read-only
+    and safe for concurrent callers; compiling works on its own copy of the model)."""
+    import torch
+
+    from dither_lab.engine import compile_model
+
+    return compile_model(model(model_name)[0], kernel=kernel, layers=None if kernel is None or layers is None
+                         else list(layers), threads=torch.get_num_threads())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def engine_times(model_name: str, kernel: str | None) -> dict[str, Any]:
+    """Inference time per image of the model with ``kernel`` against Sign, on the float and the packed engine
+    (:func:`dither_lab.nn.cost.inference_time`, a batch of 256, the two timed alternately)."""
+    from dither_lab.nn.cost import inference_time
+
+    m = model(model_name)[0]
+    return {e: inference_time(m, kernel, batch=256, repeats=3, engine=e) for e in ("float", "packed")}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

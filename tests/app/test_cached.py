@@ -58,3 +58,27 @@ def test_runs_and_copies_of_the_shared_model_overlap_without_error():
     finally:
         cached.accuracy.clear()
         cached.maps.clear()
+
+
+def test_sessions_evaluating_on_the_packed_engine_at_once_stay_correct():
+    # Several sessions measure accuracy at once on the packed engine, each through the one shared compiled program
+    # of its (model, kernel, layers): every result must equal the float model's, image by image.
+    from dither_lab.nn.evaluate import evaluate
+    from dither_lab.nn.models import load_pretrained
+
+    jobs = [("fashion-mnist-design", k, c) for k in (None, "bayer:4", "preset:design-3x3-a") for c in (150, 300)]
+    want = {}
+    for name, kernel, count in jobs:
+        model, _ = load_pretrained(name)
+        want[(kernel, count)] = evaluate(model, embedded_subset(), kernel=kernel, count=count, per_image=True)
+    cached.accuracy.clear()
+    cached.program.clear()
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            got = list(pool.map(lambda j: cached.accuracy(j[0], j[1], None, j[2], engine="packed"), jobs * 2))
+    finally:
+        cached.accuracy.clear()
+        cached.program.clear()
+    for (name, kernel, count), g in zip(jobs * 2, got, strict=True):
+        assert g["engine"] == "packed"
+        np.testing.assert_array_equal(g["predictions"], want[(kernel, count)]["predictions"], err_msg=str(kernel))

@@ -504,7 +504,7 @@ def test_cifar_models_on_feature_maps_and_accuracy(monkeypatch, tmp_path, cifar_
     at = _app("app_pages/accuracy.py", model="cifar10-sign", kernel="bayer:2")
     warning = at.warning[0].value  # one line: the command that gets the images, or where the archive goes
     assert "`dither-lab data download cifar10`" in warning and str(tmp_path) in warning and "reload" in warning
-    assert not at.button
+    assert [b.key for b in at.button] == ["acc_time"]  # timing needs no test images; learning does
     assert list(_table(at)["spec"]) == ["(as trained)", "bayer:2"]  # what the kernels cost needs no test images
     (tmp_path / "cifar10-jpg.tar.gz").write_bytes(b"not an archive")  # there but unreadable: the reason is said
     cached.eval_set.clear()
@@ -674,3 +674,23 @@ def test_tables_mark_no_best_among_equals():
     at = _app("app_pages/accuracy.py", model="fashion-mnist-design", kernel="bayer:4")
     marked = _marked(at, 1)
     assert not any(col == "extra MACs ↓" for _, col in marked) and (0, "thresholds ↓") in marked
+
+
+def test_accuracy_runs_on_the_packed_engine_and_times_it_against_float():
+    at = _app("app_pages/accuracy.py", kernel="bayer:4")
+    at.select_slider(key="acc_count").set_value(200).run()
+    assert not at.exception
+    said = next(m.value for m in at.markdown if "the packed 1-bit engine took" in m.value)
+    assert "with the same predictions on every image" in said and "faster" in said
+    at.button(key="acc_time").click().run()
+    assert not at.exception
+    timing = next(d.value for d in at.dataframe if "packed (ms / image) ↓" in d.value.columns)
+    assert list(timing["kernel"]) == ["trained kernels", "Bayer 4x4"]
+    assert (timing["packed program (bytes) ↓"] > 0).all() and (timing["packed speedup ↑"] > 0).all()
+
+
+def test_learn_shows_the_executed_cost_of_a_kernel():
+    at = _app("app_pages/learn.py")
+    said = next(m.value for m in at.markdown if m.value.startswith("Executed, not just counted"))
+    assert "ms** with its kernel" in said and "ms with Sign in its place: a ratio of **" in said
+    assert "faster than the same network in float32" in said
