@@ -79,6 +79,6 @@ def test_sessions_evaluating_on_the_packed_engine_at_once_stay_correct():
     finally:
         cached.accuracy.clear()
         cached.program.clear()
-    for (name, kernel, count), g in zip(jobs * 2, got, strict=True):
+    for (_, kernel, count), g in zip(jobs * 2, got, strict=True):
         assert g["engine"] == "packed"
         np.testing.assert_array_equal(g["predictions"], want[(kernel, count)]["predictions"], err_msg=str(kernel))
