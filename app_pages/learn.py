@@ -110,7 +110,7 @@ st.markdown(f"Executed, not just counted: on dither_lab's packed 1-bit engine (w
 st.header("6. What a trained network does with it")
 lesson = swap_lesson("fashion-mnist")
 if lesson is None:
-    st.caption("The kernel study's results are not installed: run `python scripts/compare_kernels.py` (see the README).")
+    st.caption("The kernel study's results are not installed: run `python scripts/kernel_study.py` (see the README).")
 else:
     st.info(lesson["text"], icon=":material/lightbulb:")
 if lesson is not None:

@@ -24,7 +24,7 @@ st.markdown(
 dataset = st.radio("Dataset", ["fashion-mnist", "cifar10"], horizontal=True, key="study_ds",
                    format_func={"fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10 (JPEG copy)"}.get)
 try:
-    first, comp, found = first_study_rows(dataset), load_results("compare", dataset), finding(dataset)
+    first, comp, found = first_study_rows(dataset), load_results("kernel_study", dataset), finding(dataset)
 except ValueError as exc:
     widgets.show_error(exc)
     st.stop()
@@ -73,7 +73,7 @@ else:
 
 st.subheader("Every kernel")
 if comp is None:
-    st.info(f"No comparison yet: run `python scripts/compare_kernels.py --dataset {dataset}` (see the README).")
+    st.info(f"No comparison yet: run `python scripts/kernel_study.py --dataset {dataset}` (see the README).")
     st.stop()
 names = {spec: name for name, spec in state.library().items()}
 st.info(kernel_takeaway(comp, names=names), icon=":material/lightbulb:")

@@ -1,9 +1,9 @@
 """The comparison study of threshold kernels on trained BNNs.
 
 Which kernels are compared (:data:`STUDY_KERNELS`), their accuracy when swapped into a trained model at test
-time and the detail each keeps in the model's feature maps (:func:`compare_kernels`, :func:`feature_map_metrics`).
+time and the detail each keeps in the model's feature maps (:func:`run_kernel_study`, :func:`feature_map_metrics`).
 Accuracy when *trained with* a kernel comes from training runs (``scripts/campaign.py``); the study script
-``scripts/compare_kernels.py`` joins both into ``benchmarks/results/compare_<dataset>.json``.
+``scripts/kernel_study.py`` joins both into ``dither_lab/assets/study/kernel_study_<dataset>.json``.
 
 The designed kernels are this project's own searches on the paper's simulated responses (the embedded 2,000-image
 Fashion-MNIST subset, first 1,000 images, seed 0), reproduced by ``tests/test_study.py``::
@@ -36,7 +36,7 @@ class StudyKernel:
         key: short name (file and run names).
         label: what tables and plots show.
         activation: the ``activation`` argument of :func:`dither_lab.nn.models.build_model` that trains with it.
-        spec: the kernel swapped in at test time (None: learned from the model by :func:`compare_kernels`).
+        spec: the kernel swapped in at test time (None: learned from the model by :func:`run_kernel_study`).
     """
 
     key: str
@@ -74,7 +74,7 @@ def study_kernel(key: str) -> StudyKernel:
 
 
 __all__ = ["StudyKernel", "STUDY_KERNELS", "METRIC_KEYS", "study_kernel", "feature_map_metrics", "measured_levels",
-           "levels_kernel", "compare_kernels", "results_dir", "load_results", "campaigns", "first_study",
+           "levels_kernel", "run_kernel_study", "results_dir", "load_results", "campaigns", "first_study",
            "first_study_rows", "shipped_accuracy", "kernel_runs", "trained_with", "finding", "finding_rows",
            "swap_lesson", "kernel_rows", "kernel_takeaway"]
 
@@ -156,7 +156,7 @@ def levels_kernel(levels: Any, table: dict[int, float], *, name: str = "levels, 
     return Kernel(values, spec="custom", domain="bn", name=name)
 
 
-def compare_kernels(model: Any, test: Dataset, *, train: Dataset | None = None, metric_images: int = 8,
+def run_kernel_study(model: Any, test: Dataset, *, train: Dataset | None = None, metric_images: int = 8,
                     learn_steps: int = 200, seed: int = 0,
                     progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Every study kernel swapped into all binary layers of ``model``: test accuracy and feature-map detail.
@@ -203,7 +203,7 @@ def results_dir() -> Path:
 
 
 def load_results(kind: str, dataset: str, *, folder: Path | None = None) -> dict[str, Any] | None:
-    """A results file: ``kind`` is ``compare`` (scripts/compare_kernels.py) or ``campaign_<tag>``
+    """A results file: ``kind`` is ``kernel_study`` (scripts/kernel_study.py) or ``campaign_<tag>``
     (scripts/campaign.py). None when the file is absent; ValueError when it is not valid JSON."""
     path = (folder or results_dir()) / f"{kind}_{dataset}.json"
     if not path.is_file():
@@ -279,7 +279,7 @@ def kernel_runs(campaign: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def trained_with(dataset: str) -> dict[str, dict[str, Any]]:
     """Accuracy of networks trained with each study kernel, by kernel spec, from the saved comparison:
     ``{spec: {"accuracy": ..., "epochs": ...}}`` (empty when there are no results)."""
-    comp = load_results("compare", dataset)
+    comp = load_results("kernel_study", dataset)
     if comp is None:
         return {}
     return {r["spec_on_design_model"]: r["trained_with"] for r in comp["rows"]
@@ -388,7 +388,7 @@ def swap_lesson(dataset: str, *, folder: Path | None = None) -> dict[str, Any] |
         ``{"design_own", "design_with_sign", "sign_own", "sign_with_design", "trained_sign", "trained_design",
         "epochs", "test_images", "text"}`` (accuracies as fractions; trained-with and epochs None where unmeasured).
     """
-    comp = load_results("compare", dataset, folder=folder)
+    comp = load_results("kernel_study", dataset, folder=folder)
     if comp is None:
         return None
     by = {r["key"]: r for r in comp["rows"]}
@@ -417,7 +417,7 @@ def swap_lesson(dataset: str, *, folder: Path | None = None) -> dict[str, Any] |
 
 
 def kernel_rows(comp: dict[str, Any], *, names: dict[str, str] | None = None) -> dict[str, Any]:
-    """The saved comparison of every kernel (:func:`load_results` ``"compare"``) as a table: per kernel its
+    """The saved comparison of every kernel (:func:`load_results` ``"kernel_study"``) as a table: per kernel its
     accuracy swapped into the shipped Sign and DeSign models, trained with it (a shorter run: its epochs in the
     header where they agree) and the detail it keeps in the DeSign model's feature maps, each header saying which
     way is better.

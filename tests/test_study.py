@@ -10,10 +10,10 @@ from dither_lab.kernels import make_kernel
 from dither_lab.nn.models import build_model, load_pretrained
 from dither_lab.study import (
     STUDY_KERNELS,
-    compare_kernels,
     feature_map_metrics,
     levels_kernel,
     measured_levels,
+    run_kernel_study,
     study_kernel,
 )
 
@@ -92,10 +92,10 @@ def test_measured_levels_and_levels_kernel():
         levels_kernel([[4]], table)
 
 
-def test_compare_kernels_rows():
+def test_run_kernel_study_rows():
     model, _ = load_pretrained("fashion-mnist-sign")
     data = embedded_subset()
-    rows = compare_kernels(model, data.subset(slice(0, 60)), train=data.subset(slice(1000, 1200)), metric_images=1,
+    rows = run_kernel_study(model, data.subset(slice(0, 60)), train=data.subset(slice(1000, 1200)), metric_images=1,
                            learn_steps=2)
     # the rows of the README's study tables, in their order
     assert [r["key"] for r in rows] == [
@@ -105,7 +105,7 @@ def test_compare_kernels_rows():
     by = {r["key"]: r for r in rows}
     assert by["trained"]["accuracy"] == by["sign"]["accuracy"]  # a Sign model swapped to Sign is itself
     assert by["learned"]["spec"].startswith("custom:")
-    no_learn = compare_kernels(model, data.subset(slice(0, 20)), metric_images=1)
+    no_learn = run_kernel_study(model, data.subset(slice(0, 20)), metric_images=1)
     assert "learned" not in [r["key"] for r in no_learn]
 
 
@@ -283,10 +283,10 @@ def test_trained_with_and_results_loading(monkeypatch, tmp_path):
     assert "trained" not in tw
     assert "custom:" not in "".join(tw)  # the learned kernel differs per model: not looked up by spec
     monkeypatch.setattr(study, "results_dir", lambda: tmp_path)
-    assert study.trained_with("fashion-mnist") == {} and study.load_results("compare", "cifar10") is None
-    (tmp_path / "compare_cifar10.json").write_text("{")
+    assert study.trained_with("fashion-mnist") == {} and study.load_results("kernel_study", "cifar10") is None
+    (tmp_path / "kernel_study_cifar10.json").write_text("{")
     with pytest.raises(ValueError, match="not valid JSON"):
-        study.load_results("compare", "cifar10")
+        study.load_results("kernel_study", "cifar10")
 
 
 def test_kernel_runs_join_the_campaign_by_kernel():
@@ -296,7 +296,7 @@ def test_kernel_runs_join_the_campaign_by_kernel():
                      {"activation": "bayer:2", "affine": False, "seed": 0, "test_accuracy": 0.1, "epochs": 4},
                      {"activation": "sign", "affine": True, "seed": 1, "test_accuracy": 0.2, "epochs": 4}]}
     assert study.kernel_runs(camp) == {"bayer-2": {"accuracy": 0.8, "epochs": 4}}  # seed 0 with scale/shift only
-    saved = study.load_results("compare", "fashion-mnist")  # the saved table was joined the same way
+    saved = study.load_results("kernel_study", "fashion-mnist")  # the saved table was joined the same way
     runs = study.kernel_runs(study.load_results("campaign_short", "fashion-mnist"))
     assert {r["key"]: r["trained_with"] for r in saved["rows"] if r["trained_with"]} == runs
 
@@ -366,8 +366,8 @@ def test_swap_lesson_reads_the_kernel_comparison(tmp_path):
     from dither_lab.study import load_results, swap_lesson
 
     lesson = swap_lesson("fashion-mnist")
-    rows = {r["key"]: r for r in load_results("compare", "fashion-mnist")["rows"]}
-    # compare_fashion-mnist.json: the DeSign model 92.76% with its kernel, 45.94% with Sign swapped in; the Sign
+    rows = {r["key"]: r for r in load_results("kernel_study", "fashion-mnist")["rows"]}
+    # kernel_study_fashion-mnist.json: the DeSign model 92.76% with its kernel, 45.94% with Sign swapped in; the Sign
     # model 92.70% with its own, 19.25% with the paper's kernel; 4-epoch runs trained with each: 89.03% and 88.80%
     assert (lesson["design_own"], lesson["design_with_sign"]) == (0.9276, 0.4594) == (
         rows["trained"]["swapped_into_design_model"], rows["sign"]["swapped_into_design_model"])
@@ -381,11 +381,11 @@ def test_swap_lesson_reads_the_kernel_comparison(tmp_path):
 def test_kernel_rows_and_takeaway_of_the_comparison():
     from dither_lab.study import kernel_rows, kernel_takeaway, load_results
 
-    comp = load_results("compare", "fashion-mnist")
+    comp = load_results("kernel_study", "fashion-mnist")
     table = kernel_rows(comp, names={"preset:design-2x2-a": "DeSign 2x2 (paper)"})
     rows = table["rows"]
     assert [r["kernel"] for r in rows[:3]] == ["trained kernels (as shipped)", "Sign", "DeSign 2x2 (paper)"]
-    # compare_fashion-mnist.json: the paper's kernel swapped into the Sign model 19.25%, trained with it 88.80%
+    # kernel_study_fashion-mnist.json: the paper's kernel swapped into the Sign model 19.25%, trained with it 88.80%
     assert rows[2]["Sign model (%) ↑"] == 19.25 and rows[2]["trained with it (4 epochs, %) ↑"] == 88.8
     assert rows[0]["trained with it (4 epochs, %) ↑"] is None  # the shipped model has no study run
     assert table["better"]["TV ratio → 1"] == "near 1" and table["better"]["PSNR (dB) ↑"] == "higher"
@@ -396,6 +396,6 @@ def test_kernel_rows_and_takeaway_of_the_comparison():
     assert text.startswith("Trained with it (4-epoch runs, one each), the 15 kernels land between 86.06% "
                            "(blue noise 8x8) and 89.03% (Sign).")
     assert "the study's 13 fixed kernels score 8.26% to 52.41%" in text
-    cifar = kernel_takeaway(load_results("compare", "cifar10"), names={"preset:design-2x2-a": "DeSign 2x2 (paper)"})
+    cifar = kernel_takeaway(load_results("kernel_study", "cifar10"), names={"preset:design-2x2-a": "DeSign 2x2 (paper)"})
     assert cifar.startswith("Trained with it (12-epoch runs, one each), Sign reached 68.69% and DeSign 2x2 (paper) "
                             "70.23%.")

@@ -455,7 +455,7 @@ def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
     first = _table(at, 1)
     long = study.first_study(study.load_results("campaign_long", "fashion-mnist"))
     assert first["test accuracy (%) ↑"].iloc[0] == round(100 * long[0]["mean"], 2)
-    comp = study.load_results("compare", "fashion-mnist")
+    comp = study.load_results("kernel_study", "fashion-mnist")
     kernels = _table(at, 2)
     names = {spec: name for name, spec in DEFAULT_LIBRARY.items()}  # one name per kernel: the library's where it has one
     assert list(kernels["kernel"]) == [names.get(r["spec_on_design_model"], r["label"]) for r in comp["rows"]]
@@ -480,7 +480,7 @@ def test_study_page_shows_the_measured_results(monkeypatch, tmp_path):
     monkeypatch.setattr(study, "results_dir", lambda: tmp_path)  # no results: the page says how to make them
     at = _app("app_pages/study.py")
     assert any("scripts/campaign.py" in i.value for i in at.info)
-    (tmp_path / "compare_fashion-mnist.json").write_text("{broken")
+    (tmp_path / "kernel_study_fashion-mnist.json").write_text("{broken")
     at = _app("app_pages/study.py")
     assert "not valid JSON" in at.error[0].value
 

@@ -1,7 +1,7 @@
 """The comparison study: every study kernel on the shipped models, swapped in at test time and trained with.
 
-    python scripts/compare_kernels.py --dataset fashion-mnist --data PATH/fashion-mnist
-    python scripts/compare_kernels.py --dataset cifar10 --data PATH/cifar10-jpg.tar.gz --count 2000
+    python scripts/kernel_study.py --dataset fashion-mnist --data PATH/fashion-mnist
+    python scripts/kernel_study.py --dataset cifar10 --data PATH/cifar10-jpg.tar.gz --count 2000
 
 For both shipped models of the dataset (trained with Sign and with DeSign): test accuracy with each kernel of
 ``dither_lab.study.STUDY_KERNELS`` swapped into every binary layer, plus the paper's 2x2 kernel with levels scaled
@@ -9,7 +9,7 @@ from data and a kernel learned on 10,000 training images (1,000 per class); the 
 set or ``--count`` of them, the same number per class; and the detail each kernel keeps in the feature maps
 (``dither_lab.study.feature_map_metrics``). Accuracy when trained with each kernel is joined from the training
 campaign's results (dither_lab/assets/study/campaign_short_<dataset>.json, made by scripts/campaign.py), where they exist.
-Writes dither_lab/assets/study/compare_<dataset>.json and prints a Markdown table.
+Writes dither_lab/assets/study/kernel_study_<dataset>.json and prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import torch
 from dither_lab.data import balanced_subset, load_dataset
 from dither_lab.io import record_asset
 from dither_lab.nn.models import load_pretrained
-from dither_lab.study import METRIC_KEYS, compare_kernels, kernel_runs, load_results
+from dither_lab.study import METRIC_KEYS, kernel_runs, load_results, run_kernel_study
 
 
 def main() -> None:
@@ -41,9 +41,9 @@ def main() -> None:
     a = p.parse_args()
     checkout.use_assets(a.assets)
     if a.table:
-        comp = load_results("compare", a.dataset, folder=checkout.STUDY)
+        comp = load_results("kernel_study", a.dataset, folder=checkout.STUDY)
         if comp is None:
-            p.error(f"no compare_{a.dataset}.json in {checkout.STUDY} yet; run without --table first")
+            p.error(f"no kernel_study_{a.dataset}.json in {checkout.STUDY} yet; run without --table first")
         print(markdown(comp["rows"]))
         return
     if a.threads:
@@ -55,7 +55,7 @@ def main() -> None:
     for act in ("sign", "design"):
         model, _ = load_pretrained(f"{a.dataset}-{act}")
         print(f"== model trained with {act}")
-        models[act] = compare_kernels(model, test, train=train, metric_images=a.metric_images,
+        models[act] = run_kernel_study(model, test, train=train, metric_images=a.metric_images,
                                       learn_steps=a.learn_steps, progress=lambda s: print("  " + s, flush=True))
     camp = load_results("campaign_short", a.dataset, folder=checkout.STUDY)
     tw = {} if camp is None else kernel_runs(camp)
@@ -67,12 +67,12 @@ def main() -> None:
                      "swapped_into_design_model": r["accuracy"], "trained_with": tw.get(r["key"]),
                      "feature_maps_design_model": {k: r[k] for k in METRIC_KEYS},
                      "feature_maps_sign_model": {k: s[k] for k in METRIC_KEYS}})
-    out = checkout.STUDY / f"compare_{a.dataset}.json"
-    out.write_text(json.dumps({"made_by": f"python scripts/compare_kernels.py --dataset {a.dataset} --count {a.count}",
+    out = checkout.STUDY / f"kernel_study_{a.dataset}.json"
+    out.write_text(json.dumps({"made_by": f"python scripts/kernel_study.py --dataset {a.dataset} --count {a.count}",
                                "test_images": len(test), "metric_images": a.metric_images,
                                "learn_steps": a.learn_steps, "seconds": round(time.perf_counter() - t0, 1),
                                "rows": rows}, indent=2) + "\n")
-    record_asset(f"study/{out.name}", made_by=f"python scripts/compare_kernels.py --dataset {a.dataset} --count {a.count}",
+    record_asset(f"study/{out.name}", made_by=f"python scripts/kernel_study.py --dataset {a.dataset} --count {a.count}",
                  assets_dir=checkout.ASSETS)
     print(f"wrote {out}\n")
     print(markdown(rows))
