@@ -337,3 +337,15 @@ def test_a_learned_kernel_still_gets_its_gradient_through_the_one_pass_loops():
     torch.testing.assert_close(x.grad, window)
     expected_k = -window.sum(dim=(0, 1)).reshape(24, 2, 24, 2).sum(dim=(0, 2))
     torch.testing.assert_close(k.grad, expected_k)
+
+
+def test_double_backward_works_on_maps_the_one_pass_loops_take():
+    # create_graph=True differentiates the backward itself: the PyTorch expression runs there, at any size
+    from dither_lab.activation.dithered import FUSED_MIN
+
+    x = torch.randn(4, 16, 32, 32, generator=torch.Generator().manual_seed(8), requires_grad=True)
+    assert x.numel() >= FUSED_MIN
+    out = dithered_sign(x, "preset:design-2x2-a", ste="approxsign")
+    (g,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+    (gg,) = torch.autograd.grad(g.sum(), x)  # the ApproxSign window's own slope, -2 sign(d) inside it
+    assert gg.shape == x.shape and torch.isfinite(gg).all() and (gg != 0).any()

@@ -70,7 +70,9 @@ class _DitheredSignFn(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor | None, None]:
         x, thr = ctx.saved_tensors
-        g = _fused_ste(grad, x, thr, ctx.ste)
+        # the one-pass loop returns a plain tensor: where the backward itself is differentiated (create_graph), the
+        # PyTorch expression keeps its graph
+        g = None if torch.is_grad_enabled() or grad.requires_grad else _fused_ste(grad, x, thr, ctx.ste)
         if g is None:
             g = grad * ste_window(x - thr, ctx.ste)
         gx = g if ctx.needs_input_grad[0] else None
