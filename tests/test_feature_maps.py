@@ -135,11 +135,13 @@ def test_most_detail_gained_finds_the_channel_the_shift_alone_loses():
     low = 0.2 * _ramp_map(1)  # wholly below the kernel's mean (+0.64): Sign at that mean keeps nothing of it
     bns = {"a": np.stack([_ramp_map(0), _ramp_map(3)]), "b": np.stack([_ramp_map(2), low + 0.3, low])}
     best = most_detail_gained(bns, "preset:design-2x2-a")
-    gains = {(n, c): g for n, bn in bns.items()
-             for c, g in enumerate(channel_detail(bn, "preset:design-2x2-a")["dithered"]
-                                   - channel_detail(bn, "preset:design-2x2-a")["shifted Sign"])}
+    gains = {}
+    for n, bn in bns.items():  # the kernel against the better of Sign and Sign at its mean: what its pattern adds
+        d = channel_detail(bn, "preset:design-2x2-a")
+        gains |= {(n, c): g for c, g in enumerate(d["dithered"] - np.maximum(d["Sign"], d["shifted Sign"]))}
     assert (best["layer"], best["channel"]) == max(gains, key=gains.get) and best["index"] == ["a", "b"].index(best["layer"])
     assert best["gain"] == pytest.approx(max(gains.values())) and best["gain"] > 0
-    assert best["detail"]["dithered"] - best["detail"]["shifted Sign"] == pytest.approx(best["gain"])
+    d = best["detail"]
+    assert d["dithered"] - max(d["Sign"], d["shifted Sign"]) == pytest.approx(best["gain"])
     with pytest.raises(ValueError, match="at least one"):
         most_detail_gained({}, "sign")

@@ -93,9 +93,9 @@ def takeaway(res: dict[str, Any], kernel_name: str) -> str:
 
 
 def most_detail_gained(bns: dict[str, np.ndarray], kernel: Any) -> dict[str, Any]:
-    """The binary layer and channel where a kernel keeps the most detail beyond Sign at its mean threshold: the
-    largest local correlation of the kernel's map less the shifted Sign's (:func:`channel_detail`), where its
-    pattern, not its shift, makes the difference.
+    """The binary layer and channel where a kernel keeps the most detail beyond both Sign and Sign at its mean
+    threshold: the largest local correlation of the kernel's map less the better of the two others'
+    (:func:`channel_detail`), where its pattern, not its shift, makes the difference.
 
     Args:
         bns: per binary layer (in network order), its batch-norm output for one image, (C, H, W).
@@ -108,7 +108,7 @@ def most_detail_gained(bns: dict[str, np.ndarray], kernel: Any) -> dict[str, Any
     best: dict[str, Any] | None = None
     for i, (name, bn) in enumerate(bns.items()):
         d = channel_detail(bn, kernel)
-        gain = d["dithered"] - d["shifted Sign"]
+        gain = d["dithered"] - np.maximum(d["Sign"], d["shifted Sign"])
         c = int(np.argmax(gain))
         if best is None or gain[c] > best["gain"]:
             best = {"layer": name, "index": i, "channel": c, "gain": float(gain[c]),
@@ -246,9 +246,12 @@ def _three_ways(r: np.ndarray, k: Any) -> tuple[np.ndarray, dict[str, np.ndarray
 
 
 def _channel_detail(r: np.ndarray, binary: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Local correlation per channel, measured as :func:`compare_activation` measures it: the map clipped to
+    ``ACTIVATION_RANGE`` (so one channel gets one figure wherever it is shown)."""
     from dither_lab.imaging.metrics import local_correlation
 
-    return {key: np.array([local_correlation(r[c], b[c]) for c in range(r.shape[0])]) for key, b in binary.items()}
+    shown = to_unit_range(r, value_range=ACTIVATION_RANGE)
+    return {key: np.array([local_correlation(shown[c], b[c]) for c in range(r.shape[0])]) for key, b in binary.items()}
 
 
 def channel_detail(bn: np.ndarray, kernel: Any) -> dict[str, np.ndarray]:

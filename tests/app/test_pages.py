@@ -241,7 +241,7 @@ def test_learn_links_open_views_that_show_a_real_effect():
     fm = _app("app_pages/feature_maps.py", **maps)
     assert fm.number_input(key="fm_channel").value == int(maps["channel"])
     detail = _table(fm)["local correlation ↑"]
-    assert detail[1] > detail[2] + 0.5  # the kernel keeps what Sign at its mean threshold loses
+    assert detail[1] > max(detail[0], detail[2])  # the kernel keeps more than Sign, and than Sign at its mean
     assert any("it keeps more local detail" in i.value for i in fm.info)
     sentence = next(m.value for m in at.markdown if m.value.startswith("**Inside the DeSign model**"))
     assert f"channel {maps['channel']} of layer {maps['layer']}" in sentence and f"{detail[1]:.3f}" in sentence
@@ -693,4 +693,4 @@ def test_learn_shows_the_executed_cost_of_a_kernel():
     at = _app("app_pages/learn.py")
     said = next(m.value for m in at.markdown if m.value.startswith("Executed, not just counted"))
     assert "ms** with its kernel" in said and "ms with Sign in its place: a ratio of **" in said
-    assert "faster than the same network in float32" in said
+    assert "The same network in float32 takes" in said and "the packed engine's time" in said
