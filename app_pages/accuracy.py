@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from dither_lab.nn.cost import cost_rows, engine_row
-from dither_lab.nn.evaluate import swap_changes, swap_rows, swap_takeaway
+from dither_lab.nn.evaluate import engine_comparison, swap_changes, swap_rows, swap_takeaway
 from dither_lab.nn.learned import learned_takeaway
 from dither_lab.nn.models import binary_layers
 from dither_lab.study import trained_with
@@ -75,15 +75,7 @@ if held_out is not None:  # live: every change of model, kernels, layers or coun
                f"{sum(r['seconds'] for r in results.values()):.2f} s on the packed engine. Green: the best of each column.")
     with st.expander("The packed engine against the float model", icon=":material/memory:"):
         floating = cached.accuracy(name, None, None, count, engine="float")
-        packed = results["trained kernels"]
-        same = bool(np.array_equal(floating["predictions"], packed["predictions"]))
-        st.markdown(
-            f"With its trained kernels on these {packed['count']:,} images the packed 1-bit engine took "
-            f"**{packed['seconds']:.3f} s**, the float model (PyTorch, float32 emulation of +-1 values) "
-            f"**{floating['seconds']:.3f} s**: {floating['seconds'] / max(packed['seconds'], 1e-9):.1f}x faster "
-            f"(lower is better), with {'the same predictions on every image' if same else 'different predictions'}."
-            " Every kernel above ran on the packed engine; a dithered kernel costs it what Sign costs (timed under "
-            "*What the kernels cost*).")
+        st.markdown(engine_comparison(floating, results["trained kernels"]))
     classes = results["trained kernels"]["classes"]
     st.plotly_chart(plots.grouped_bars(classes, {k: list(r["per_class"].values()) for k, r in results.items()},
                                        title="Per-class accuracy"), key="acc_bars")
@@ -135,8 +127,9 @@ if st.button("Time the kernels on both engines", key="acc_time",
     st.session_state["acc_timed"] = name
 if st.session_state.get("acc_timed") == name:
     with st.spinner("Timing..."):
-        timing_rows = [engine_row(label, spec, cached.engine_times(name, spec), cached.program(name, spec, None))
-                       for label, spec in [("trained kernels", None), *kernels][:4]]
+        timing_rows = [engine_row(label, spec, cached.engine_times(name, spec, None if spec is None else layers),
+                                  cached.program(name, spec, None if spec is None else layers))
+                       for label, spec in [("trained kernels", None), *kernels]]
     widgets.metric_table(timing_rows, pinned=("kernel",), better={
         "float (ms / image) ↓": "lower", "packed (ms / image) ↓": "lower", "packed speedup ↑": "higher",
         "packed program (bytes) ↓": "lower"})
@@ -171,14 +164,21 @@ if st.button("Learn the kernel", key="acc_learn"):
 
     bar = st.progress(0.0, text="Learning...")
     try:
-        st.session_state["acc_learned"] = {"start": init_name, "asked": steps, **learn_and_compare(
+        st.session_state["acc_learned"] = {"start": init_name, "asked": steps, "model": name, **learn_and_compare(
             cached.private_model(name), held_out, init=lib[init_name], steps=steps, time_limit=30.0, seed=int(seed),
             progress=lambda f, loss: bar.progress(f, text=f"Learning... loss {loss:.3f}"))}
     except ValueError as exc:
         widgets.show_error(exc)
     bar.empty()
 learned = st.session_state.get("acc_learned")
-if learned:
+if learned and learned.get("model") != name:  # learned in another model: its numbers are not this one's
+    st.caption(f"The kernel learned before belongs to {learned.get('model')}; learn one for {name} above. That "
+               "kernel stays in this page until the next run, and in the library once saved.")
+    if st.button("Save the kernel learned in that model to the library", key="acc_learn_save_other"):
+        state.save_kernel(f"learned kernel ({learned.get('model')})", learned["spec"], page="accuracy")
+    if (used := state.saved("accuracy")) is not None:
+        st.success(f"Saved as {used!r}.")
+elif learned:
     start = learned.get("start", "the start kernel")
     c1, c2, c3 = st.columns(3)
     c1.metric("trained kernels ↑", f"{learned['trained']:.2%}")

@@ -124,8 +124,9 @@ def inference_time(model: nn.Module, kernel: Any = None, *, layers: Any = None, 
     ``repeats``).
     """
     from dither_lab._checks import check_choice
+    from dither_lab.nn.evaluate import ENGINES
 
-    check_choice("engine", engine, ("float", "packed"))
+    check_choice("engine", engine, ENGINES)
     if batch < 1 or repeats < 1:
         raise ValueError(f"batch and repeats must be >= 1, got {batch} and {repeats}")
     cfg = model.config
