@@ -26,7 +26,7 @@ st.info("A kernel swapped in at test time is not the same as a kernel the networ
         "its epochs are in the header) is shown beside it.", icon=":material/info:")
 name, model, meta = widgets.loaded_model("acc_model")
 names = list(binary_layers(model))
-trained_as = widgets.kernel_label(binary_layers(model)[names[0]].kernel.spec)
+trained_as = state.name_for(binary_layers(model)[names[0]].kernel.spec)
 kernels = widgets.kernel_choice("Kernels to swap in", "acc_kernels")
 if st.toggle("Compare every kernel in the library", key="acc_all",
              help="Sign and every kernel of this session's library, each swapped into the chosen layers."):

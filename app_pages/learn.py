@@ -135,7 +135,7 @@ except ValueError as exc:  # the shipped model or images missing: the other link
     st.caption(f"The DeSign model's feature maps cannot be shown here: {exc}")
     gained = None
 if gained is not None:
-    paper = widgets.kernel_label("preset:design-2x2-a")
+    paper = state.name_for("preset:design-2x2-a")
     st.markdown(f"**Inside the DeSign model**, on the first held-out image ({data.classes[int(data.labels[0])]}): "
                 + summary_takeaway(summary, paper)
                 + f" The clearest case is channel {gained['channel']} of layer {gained['index']}: {paper} keeps a local "

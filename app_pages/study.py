@@ -10,6 +10,7 @@ from dither_lab.study import (
     kernel_rows,
     kernel_takeaway,
     load_results,
+    run_rows,
 )
 from dither_lab.ui import plots, state, widgets
 
@@ -30,13 +31,9 @@ except ValueError as exc:
     st.stop()
 
 
-def pct(v):
-    return None if v is None else round(100 * v, 2)
-
-
 st.subheader("Where DeSign helped")
 if not found["pairs"]:
-    st.info("No Sign/DeSign pair trained yet: run `python scripts/campaign.py run ...` then `collect` (see the README).")
+    st.info("No Sign/DeSign pair trained yet: run `python scripts/campaign.py run ...` then `collect` (docs/models.md).")
 else:
     st.info(found["text"], icon=":material/lightbulb:")
     widgets.metric_table(finding_rows(found["pairs"]), pinned=("campaign",),
@@ -51,29 +48,17 @@ else:
 
 st.subheader("Every run")
 if not first:
-    st.info("No training results yet: run `python scripts/campaign.py run ...` then `collect` (see the README).")
+    st.info("No training results yet: run `python scripts/campaign.py run ...` then `collect` (docs/models.md).")
 else:
-    several_seeds = any(r["seeds"] > 1 for r in first)  # else no spread to show
-    rows = []
-    for r in first:
-        row = {"campaign": r["campaign"]}
-        if dataset == "cifar10":
-            row["ResNet-20 unit"] = r["unit"] or "plain"
-        row |= {"activation": "DeSign 2x2" if r["activation"] == "design" else "Sign",
-                "BN scale/shift": "learnable" if r["affine"] else "off", "epochs": r["epochs"][0],
-                "seeds": r["seeds"], "test accuracy (%) ↑": pct(r["mean"])}
-        if several_seeds:
-            row["spread (sd, points)"] = pct(r["stdev"]) if r["seeds"] > 1 else None
-        rows.append(row | {"shipped": "yes" if r["shipped"] else ""})
-    widgets.metric_table(rows, pinned=("campaign",))
+    widgets.metric_table(run_rows(first, dataset), pinned=("campaign",))
     st.caption("Full test set; one recipe (Adam, cosine, crop and flip, label smoothing) for every run; trained on "
                "a GPU by `scripts/campaign.py`. Runs of different length are not compared here (the pairs above "
-               "are). *campaign*: the results file (`benchmarks/results/campaign_<campaign>_<dataset>.json`); "
-               "*shipped*: the run whose weights are in `assets/models/`.")
+               "are). *campaign*: the results file (`study/campaign_<campaign>_<dataset>.json` of the package's assets); "
+               "*shipped*: the run whose weights ship with dither_lab.")
 
 st.subheader("Every kernel")
 if comp is None:
-    st.info(f"No comparison yet: run `python scripts/kernel_study.py --dataset {dataset}` (see the README).")
+    st.info(f"No comparison yet: run `python scripts/kernel_study.py --dataset {dataset}` (docs/studies.md).")
     st.stop()
 names = {spec: name for name, spec in state.library().items()}
 st.info(kernel_takeaway(comp, names=names), icon=":material/lightbulb:")

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from dither_lab._text import percent
 from dither_lab.data import Dataset
 from dither_lab.kernels import PRESETS, Kernel
 
@@ -434,16 +435,13 @@ def kernel_rows(comp: dict[str, Any], *, names: dict[str, str] | None = None) ->
     epochs = sorted({r["trained_with"]["epochs"] for r in rows_in if r["trained_with"]})
     trained = f"trained with it ({epochs[0]} epochs, %) ↑" if len(epochs) == 1 else "trained with it (%) ↑"
 
-    def pct(v: float | None) -> float | None:
-        return None if v is None else round(100 * v, 2)
-
     rows = []
     for r in rows_in:
         fm = r["feature_maps_design_model"]
         row = {"kernel": names.get(r["spec_on_design_model"], r["label"]),
-               "Sign model (%) ↑": pct(r["swapped_into_sign_model"]),
-               "DeSign model (%) ↑": pct(r["swapped_into_design_model"]),
-               trained: pct(r["trained_with"]["accuracy"]) if r["trained_with"] else None}
+               "Sign model (%) ↑": percent(r["swapped_into_sign_model"]),
+               "DeSign model (%) ↑": percent(r["swapped_into_design_model"]),
+               trained: percent(r["trained_with"]["accuracy"]) if r["trained_with"] else None}
         if len(epochs) > 1:
             row["epochs"] = r["trained_with"]["epochs"] if r["trained_with"] else None
         rows.append(row | {"PSNR (dB) ↑": round(fm["psnr"], 2), "SSIM ↑": round(fm["ssim"], 3),
@@ -496,3 +494,21 @@ def kernel_takeaway(comp: dict[str, Any], *, names: dict[str, str] | None = None
                      f"{len(fixed)} fixed kernels score {min(into):.2%} to {max(into):.2%}: a swap measures how much a "
                      "network relies on the thresholds it was trained with, not which kernel is better.")
     return " ".join(parts)
+
+
+def run_rows(rows: list[dict[str, Any]], dataset: str) -> list[dict[str, Any]]:
+    """:func:`first_study_rows` as a table: one row a campaign's Sign or DeSign runs (accuracy in percent, higher
+    is better; the seed-to-seed spread where any campaign ran several seeds; which run was shipped)."""
+    several_seeds = any(r["seeds"] > 1 for r in rows)  # else no spread to show
+    out = []
+    for r in rows:
+        row: dict[str, Any] = {"campaign": r["campaign"]}
+        if dataset == "cifar10":
+            row["ResNet-20 unit"] = r["unit"] or "plain"
+        row |= {"activation": "DeSign 2x2" if r["activation"] == "design" else "Sign",
+                "BN scale/shift": "learnable" if r["affine"] else "off", "epochs": r["epochs"][0],
+                "seeds": r["seeds"], "test accuracy (%) ↑": percent(r["mean"])}
+        if several_seeds:
+            row["spread (sd, points)"] = percent(r["stdev"]) if r["seeds"] > 1 else None
+        out.append(row | {"shipped": "yes" if r["shipped"] else ""})
+    return out

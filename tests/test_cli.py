@@ -381,3 +381,12 @@ def test_maps_errors_are_one_line(args, match, tmp_path, capsys, monkeypatch):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert match in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_viewing_help_says_the_conditions_the_library_has():
+    # the parser says them without importing NumPy; the library computes them: the two must agree
+    from dither_lab.cli.image import VIEWING_HELP
+    from dither_lab.imaging.metrics import VIEWING
+
+    for name, v in VIEWING.items():
+        assert f"{name} (" in VIEWING_HELP and f"{v.pixels_per_degree:.1f}" in VIEWING_HELP, name

@@ -40,14 +40,14 @@ def print_table(rows: dict[str, dict[str, Any]]) -> None:
     from dither_lab.imaging.metrics import METRICS
 
     keys = ["tone_error", "csf_psnr", "local_correlation", "density", "psnr", "ssim"]
-    heads = {"tone_error": "tone err ↓", "csf_psnr": "eye dB ↑", "local_correlation": "local r ↑",
-             "density": "1s → mean", "psnr": "PSNR ↑", "ssim": "SSIM ↑"}
-    print(f"{'output':<28}" + "".join(f"{heads[k]:>11}" for k in keys))
+    heads = {k: f"{METRICS[k].label} {METRICS[k].arrow}" for k in keys}
+    widths = {k: max(10, len(h) + 2) for k, h in heads.items()}
+    print(f"{'output':<28}" + "".join(f"{heads[k]:>{widths[k]}}" for k in keys))
     for name, m in rows.items():
-        print(f"{name[:27]:<28}" + "".join(f"{m[k]:>11.4f}" for k in keys))
+        print(f"{name[:27]:<28}" + "".join(f"{m[k]:>{widths[k]}.4f}" for k in keys))
     first = next(iter(rows.values()))
-    print(f"eye dB: {METRICS['csf_psnr'].label}, {first['viewing']}; 1s → mean: the share of 1s, best at the "
-          f"input's mean ({first['reference_mean']:.4f}); PSNR and SSIM count any binary texture as error")
+    print(f"{METRICS['csf_psnr'].label}: {first['viewing']}; {METRICS['density'].label}: best at the input's mean "
+          f"({first['reference_mean']:.4f}); PSNR and SSIM count any binary texture as error")
 
 
 # ------------------------------------------------------------------------------------------------- commands

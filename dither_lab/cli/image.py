@@ -14,26 +14,17 @@ VIEWING_HELP = ("viewing condition of the eye-weighted metric: print (the defaul
 
 
 def _cmd_dither(a: argparse.Namespace) -> None:
-    from dither_lab.imaging.dither import error_diffusion, ordered_dither
-    from dither_lab.imaging.metrics import detail_metrics, viewing_ppd
+    from dither_lab.imaging.compare import compare
+    from dither_lab.imaging.metrics import viewing_ppd
     from dither_lab.io import load_image, save_image
-    from dither_lab.kernels import make_kernel
 
     ppd = viewing_ppd(a.viewing)
     if Path(a.out).exists() and not a.force:
         raise CliError(f"{a.out} already exists; pass --force to overwrite it")
     img = load_image(a.image, mode=a.mode)
-    if a.kernel.startswith("diffusion:"):
-        out = error_diffusion(img, method=a.kernel.partition(":")[2], serpentine=True)
-        label = a.kernel
-    else:
-        k = make_kernel(a.kernel, domain="unit")
-        out = ordered_dither(img, k)
-        label = k.spec
-    sign = ordered_dither(img, make_kernel("sign", domain="unit"))
-    save_image(out, a.out, force=a.force)
-    rows = {"sign": detail_metrics(img, sign, pixels_per_degree=ppd),
-            label: detail_metrics(img, out, pixels_per_degree=ppd)}
+    outputs = compare(img, [a.kernel], pixels_per_degree=ppd, allow_files=True)  # Sign first, then the kernel
+    save_image(outputs[-1].binary, a.out, force=a.force)
+    rows = {"sign": outputs[0].metrics, outputs[-1].spec: outputs[-1].metrics}
     if a.json:
         print_json({"image": str(a.image), "out": str(a.out), "shape": list(img.shape),
                     "viewing": rows["sign"]["viewing"], "metrics": rows})

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from dither_lab._checks import check_image
+from dither_lab._text import and_list
 from dither_lab.imaging.dither import DIFFUSION_KERNELS, error_diffusion, ordered_dither
 from dither_lab.imaging.metrics import DEFAULT_PPD, METRICS, detail_metrics, radial_power_spectrum
 from dither_lab.kernels import Kernel, make_kernel
@@ -31,20 +32,22 @@ class Output:
     error: np.ndarray = field(repr=False)
 
 
-def binarize(image: np.ndarray, spec: str | Kernel) -> tuple[str, str, np.ndarray]:
-    """Binarize with a kernel spec (image units) or ``diffusion:METHOD``; returns (label, spec, {0, 1} image)."""
+def binarize(image: np.ndarray, spec: str | Kernel, *, allow_files: bool = False) -> tuple[str, str, np.ndarray]:
+    """Binarize with a kernel spec (image units) or ``diffusion:METHOD``; returns (label, spec, {0, 1} image).
+    ``allow_files`` lets a ``file:`` spec be read (the command line; the app never opens typed paths)."""
     if isinstance(spec, str) and spec.startswith("diffusion:"):
         method = spec.partition(":")[2]
         if method not in DIFFUSION_KERNELS:
             raise ValueError(f"unknown error-diffusion method {method!r}; valid: {', '.join(DIFFUSION_KERNELS)}")
         return f"error diffusion ({method})", spec, error_diffusion(image, method=method, serpentine=True)
-    k = spec if isinstance(spec, Kernel) else make_kernel(spec, domain="unit", allow_files=False)
+    k = spec if isinstance(spec, Kernel) else make_kernel(spec, domain="unit", allow_files=allow_files)
     label = "Sign (one threshold)" if k.spec == "sign" else k.name
     return label, k.spec, ordered_dither(image, k)
 
 
 def compare(image: np.ndarray, specs: list[str | Kernel], *, include_sign: bool = True,
-            pixels_per_degree: float = DEFAULT_PPD, names: dict[str, str] | None = None) -> list[Output]:
+            pixels_per_degree: float = DEFAULT_PPD, names: dict[str, str] | None = None,
+            allow_files: bool = False) -> list[Output]:
     """Binarize ``image`` with Sign (first, if asked) and each spec; measure each against the image.
 
     Args:
@@ -54,13 +57,14 @@ def compare(image: np.ndarray, specs: list[str | Kernel], *, include_sign: bool 
         pixels_per_degree: the viewing condition of the eye-weighted metric (see
             :data:`dither_lab.imaging.metrics.VIEWING`).
         names: labels for specs (spec -> name, e.g. the names of a kernel library), else each kernel's own name.
+        allow_files: let ``file:`` specs be read (see :func:`binarize`).
     """
     img = check_image(image)
     todo: list[str | Kernel] = (["sign"] if include_sign else []) + [s for s in specs if not (include_sign and s == "sign")]
     names = names or {}
     outputs = []
     for spec in todo:
-        label, canon, binary = binarize(img, spec)
+        label, canon, binary = binarize(img, spec, allow_files=allow_files)
         label = names.get(spec if isinstance(spec, str) else canon, label) if not isinstance(spec, Kernel) else label
         outputs.append(Output(label, canon, binary, detail_metrics(img, binary, pixels_per_degree=pixels_per_degree),
                               radial_power_spectrum(binary), error_map(img, binary)))
@@ -133,10 +137,6 @@ def _thresholds(spec: str) -> Kernel | None:
         return None
 
 
-def _names(labels: list[str]) -> str:
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
-
-
 def tone_shifts(outputs: list[Output]) -> list[str]:
     """A sentence for each direction in which kernels shift the whole image's tone: the kernels whose share of white
     pixels is more than :data:`SHIFT` below (darken) or above (lighten) the input's mean because their thresholds
@@ -162,8 +162,8 @@ def tone_shifts(outputs: list[Output]) -> list[str]:
             continue
         one = len(group) == 1
         mean = group[0].metrics["reference_mean"]
-        shares = _names([f"{o.metrics['density']:.0%}" for o in group])
-        text = (f"{_names([o.label for o in group])} {word}{'s' if one else ''} the image: {shares} of "
+        shares = and_list([f"{o.metrics['density']:.0%}" for o in group])
+        text = (f"{and_list([o.label for o in group])} {word}{'s' if one else ''} the image: {shares} of "
                 f"{'its' if one else 'their'} pixels are white against the input's mean of {mean:.0%}")
         values = np.concatenate([k.values.ravel() for k in kernels])
         side = "above" if sign < 0 else "below"
@@ -175,7 +175,7 @@ def tone_shifts(outputs: list[Output]) -> list[str]:
                          "every one maps above the middle)")
         else:
             text += (f", because {'its' if one else 'their'} thresholds average {side} mid-gray "
-                     f"({_names([f'{k.values.mean():.2f}' for k in kernels])} in image units)")
+                     f"({and_list([f'{k.values.mean():.2f}' for k in kernels])} in image units)")
         sentences.append(text + ".")
     return sentences
 

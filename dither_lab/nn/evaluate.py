@@ -335,8 +335,9 @@ def _verb(changes: list[dict[str, Any]], one: str, many: str) -> str:
 
 
 def _names(changes: list[dict[str, Any]]) -> str:
-    names = [c["name"] for c in changes]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    from dither_lab._text import and_list
+
+    return and_list([c["name"] for c in changes])
 
 
 def engine_comparison(floating: dict[str, Any], packed: dict[str, Any]) -> str:

@@ -263,20 +263,6 @@ def layer_titles(model_name: str) -> dict[str, str]:
     return {n: f"{i} · {d} ({n})" for i, (n, d) in enumerate(cached.layer_descriptions(model_name).items())}
 
 
-def kernel_label(spec: str) -> str:
-    """The name a kernel goes by in the app: its name in this session's library, else its own name (the library
-    is not changed)."""
-    from dither_lab.kernels import make_kernel
-
-    for name, s in state.library().items():
-        if s == spec:
-            return name
-    try:
-        return make_kernel(spec, allow_files=False).name
-    except ValueError:
-        return spec
-
-
 def cifar10_hint() -> str:
     """One line for a page that offers CIFAR-10 models without the test images: the one command that gets them,
     or where the archive goes."""
