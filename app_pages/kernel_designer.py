@@ -51,8 +51,9 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
         "response's, as a low-pass sees them (the eye's, or the next layer's sum over its receptive field), and "
         "is won by a kernel that dithers. Beware the others: maximizing the **total variation** of the output "
         "alone, the paper's objective, is won by an image-independent checkerboard (a 0 that always fires beside "
-        "a 9 that rarely does), and the pixel-by-pixel ones (**TV matched**, **PSNR**, **correlation**, **MSE**) "
-        "by a constant kernel (every level equal: Sign moved), which the results say."
+        "a 9 that rarely does), and the pixel-by-pixel ones (**PSNR**, **correlation**, **MSE**) and **TV "
+        "matched** (a whole-map statistic) by a constant kernel (every level equal: Sign moved), which the results "
+        "say."
     )
     o1, o2, o3 = st.columns([3, 2, 2])
     ss.setdefault("des_obj", DEFAULT_OBJECTIVE)

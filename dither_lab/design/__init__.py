@@ -17,9 +17,10 @@ OBJECTIVES = ("tone", "tv", "tv_match", "mse", "psnr", "correlation", "csf_psnr"
 TABLE_OBJECTIVES = ("tone", "tv", "tv_match", "mse", "psnr", "correlation")
 #: The default objective: local tone, the mean squared difference of the output's and the response's 2x2 local
 #: means, what a low-pass (the eye's, or the next layer's sum over its receptive field) sees. It is won by a
-#: kernel that spreads its thresholds over the levels, a dither. Every objective that compares pixel by pixel
-#: (MSE, PSNR, correlation, and TV matched to the response) is won on these responses by a constant kernel, which
-#: is Sign moved, and the paper's TV by a checkerboard of levels 0 and 9, the same pattern whatever the image.
+#: kernel that spreads its thresholds over the levels, a dither. The objectives that compare pixel by pixel (MSE,
+#: PSNR, correlation) and TV matched to the response (a whole-map statistic) are won on these responses by a
+#: constant kernel, which is Sign moved, and the paper's TV by a checkerboard of levels 0 and 9, the same pattern
+#: whatever the image.
 DEFAULT_OBJECTIVE = "tone"
 #: How each objective is named for people (menus, tables, sentences).
 OBJECTIVE_LABELS = {"tone": "local tone against the response", "tv": "the paper's total variation", "tv_match": "TV matched to the response",

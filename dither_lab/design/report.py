@@ -92,7 +92,7 @@ def search_takeaway(result: dict[str, Any]) -> str:
             text += "."
     elif _fixed_pattern(best["levels"]):
         text += (" It uses only level 0, which fires at every response, and level 9, which fires only at the largest: "
-                 "it draws the same pattern whatever the image, which is why TV alone is not the default objective.")
+                 "it draws the same pattern whatever the image (why the paper's TV alone is a poor objective).")
     presets = result.get("presets")
     if presets:
         ranked = sorted(presets.items(), key=lambda p: p[1]["rank"])

@@ -107,20 +107,6 @@ def error_scale(outputs: list[Output], *, step: float = 0.05) -> float:
     return max(step, float(np.ceil(round(top / step, 9)) * step))
 
 
-def best_outputs(outputs: list[Output]) -> dict[str, int]:
-    """Per metric (:data:`METRIC_LABELS` keys), the index of the best output (the share of 1s: nearest the input's
-    mean tone)."""
-    from dither_lab.imaging.metrics import best_index
-
-    out = {}
-    for key, info in METRICS.items():
-        i = best_index([o.metrics[key] for o in outputs], info.better,
-                       target=outputs[0].metrics["reference_mean"] if outputs else None)
-        if i is not None:
-            out[key] = i
-    return out
-
-
 #: A share of 1s further than this from the input's mean is a shift of the overall tone (not texture).
 SHIFT = 0.08
 #: Thresholds whose mean is further than this from mid-gray (image units) shift the tone by themselves.
@@ -207,13 +193,14 @@ def takeaway(outputs: list[Output]) -> str:
                  f"(eye-weighted PSNR {best_eye.metrics['csf_psnr']:.1f} against {eye_s:.1f} dB).")
     elif not shifted:
         text += (f" {seen}, the eye still resolves the dither texture: eye-weighted PSNR favours Sign "
-                 f"({eye_s:.1f} against {best_eye.metrics['csf_psnr']:.1f} dB for {best_eye.label}); seen from "
-                 "further away it would not.")
+                 f"({eye_s:.1f} against {best_eye.metrics['csf_psnr']:.1f} dB for {best_eye.label}).")
     for sentence in tone_shifts(outputs):
         text += " " + sentence
-    if sign.metrics["psnr"] > best.metrics["psnr"]:
-        text += (" Pixel by pixel (PSNR, SSIM) Sign scores higher: against a gray input every binary texture counts "
-                 "as error, though the eye averages it away.")
+    higher = [m for m in ("psnr", "ssim") if all(sign.metrics[m] > o.metrics[m] for o in others)]
+    if higher:
+        which = " and ".join(METRICS[m].label.split(" (")[0] for m in higher)
+        text += (f" Pixel by pixel ({which}) Sign scores higher than every kernel: against a gray input every binary "
+                 "texture counts as error, though the eye averages it away.")
     return text
 
 

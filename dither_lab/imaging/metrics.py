@@ -117,7 +117,9 @@ class MetricInfo:
         help: one sentence for people.
         group: ``"tone and detail"`` (what dithering keeps; tables lead with these), ``"pixel fidelity"``
             (pixel by pixel against the real-valued reference, which any binary texture is penalized by), or
-            ``"texture"`` (descriptions with no better direction for quality).
+            ``"texture"`` (how the output's variation and error are made: best near the value a faithful output
+            would have, 1 for the TV ratio and 0 for the residual correlation, though a binary output cannot reach
+            it).
     """
 
     label: str
@@ -298,7 +300,9 @@ def csf_mannos_sakrison(f_cpd: np.ndarray) -> np.ndarray:
 def _csf_weights(h: int, w: int, pixels_per_degree: float) -> np.ndarray:
     fy = np.fft.fftfreq(h)[:, None]
     fx = np.fft.rfftfreq(w)[None, :]
-    return csf_mannos_sakrison(np.hypot(fx, fy) * pixels_per_degree).astype(np.float32)
+    weights = csf_mannos_sakrison(np.hypot(fx, fy) * pixels_per_degree).astype(np.float32)
+    weights.setflags(write=False)  # cached and shared by every caller
+    return weights
 
 
 def csf_weighted_mse(reference: Any, test: Any, *, pixels_per_degree: float = DEFAULT_PPD) -> float:

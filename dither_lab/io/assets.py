@@ -65,11 +65,17 @@ def verified_asset(relpath: str, *, assets_dir: str | os.PathLike | None = None)
     if entry is None:
         raise ValueError(f"asset {relpath} is not listed in {root / MANIFEST_NAME}")
     if not path.is_file():
-        raise ValueError(f"asset {path} is missing; {RESTORE} or `{entry['made_by']}`")
+        raise ValueError(f"asset {path} is missing; {RESTORE} or {_remake(entry['made_by'])}")
     if sha256_file(path) != entry["sha256"]:
         raise ValueError(f"asset {path} is damaged (sha256 differs from the manifest); {RESTORE} or "
-                     f"`{entry['made_by']}`")
+                         f"{_remake(entry['made_by'])}")
     return path
+
+
+def _remake(made_by: str) -> str:
+    """The command that made an asset, quoted so it can be pasted, and any note about it after the quote."""
+    command, _, note = made_by.partition(" (")
+    return f"`{command}`" + (f" ({note}" if note else "")
 
 
 def load_asset_array(relpath: str, *, assets_dir: str | os.PathLike | None = None) -> np.ndarray:

@@ -46,6 +46,7 @@ from torch import nn
 from dither_lab._checks import check_choice
 from dither_lab.data import Dataset, normalize
 from dither_lab.io import atomic_write, load_checkpoint, save_checkpoint
+from dither_lab.nn.catalog import INPUTS
 from dither_lab.nn.evaluate import predict
 from dither_lab.nn.models import BinaryConv2d, build_model, save_model
 
@@ -85,10 +86,10 @@ class RunConfig:
 
 #: The shipped models per dataset: architecture, input and width (``scripts/train_pretrained.py``). CIFAR-10's
 #: ResNet-20 takes the ``bn-prelu`` unit, which learned faster than ``plain`` in a CPU pilot
-#: (``scripts/unit_pilot.py``) and on the GPU (the model card in assets/models/).
+#: (``scripts/unit_pilot.py``) and on the GPU (the model card in dither_lab/assets/models/).
 SHIPPED_MODELS: dict[str, dict[str, Any]] = {
-    "fashion-mnist": {"arch": "fmnist-net", "in_channels": 1, "image_size": 28, "width": 0.5},
-    "cifar10": {"arch": "resnet-20", "in_channels": 3, "image_size": 32, "width": 1.0, "unit": "bn-prelu"},
+    "fashion-mnist": {"arch": "fmnist-net", **INPUTS["fashion-mnist"], "width": 0.5},
+    "cifar10": {"arch": "resnet-20", **INPUTS["cifar10"], "width": 1.0, "unit": "bn-prelu"},
 }
 #: Random-crop padding of the recipe per dataset (28x28 images get less).
 CROP_PADDING = {"fashion-mnist": 2, "cifar10": 4}
