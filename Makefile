@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_app.py
 	$(PY) benchmarks/bench_eval.py
 	$(PY) benchmarks/bench_cost.py
+	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_design.py
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_train_gpu.py

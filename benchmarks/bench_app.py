@@ -9,11 +9,10 @@ to the 150 ms budget, measured in one run.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
-from dither_lab.bench import median_time
+from dither_lab.bench import median_time, write_results
 from dither_lab.imaging.compare import compare
 from dither_lab.imaging.samples import sample_image
 from dither_lab.ui.plots import data_uri, side_by_side
@@ -36,8 +35,7 @@ def main() -> int:
         res[spec] = {"compare_s": t_compare, "figure_s": t_fig, "total_s": total, "vs_budget": total / BUDGET_S}
         print(f"{spec:<22} dither+metrics+spectrum+error map {t_compare * 1e3:6.1f} ms  figure {t_fig * 1e3:5.1f} ms"
               f"  total {total * 1e3:6.1f} ms = {total / BUDGET_S:.2f}x the 150 ms budget")
-    out_path = Path(__file__).parent / "results" / "app.json"
-    out_path.write_text(json.dumps(res, indent=2) + "\n")
+    write_results(Path(__file__).parent / "results" / "app.json", res)
     return 0 if all(r["total_s"] < BUDGET_S for r in res.values()) else 1
 
 

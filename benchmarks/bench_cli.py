@@ -9,7 +9,6 @@ in one run, so the ratios share the machine's state. ``dither-lab --help`` and t
 
 from __future__ import annotations
 
-import json
 import statistics
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from dither_lab.bench import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 0.25
@@ -57,7 +58,7 @@ def main(repeats: int = 9) -> int:
         print(f"{name:<40} {med[name]:.3f} s  {r:.2f}x import torch")
     ok = res["ratio_to_import_torch"]["dither-lab --help"] <= TARGET
     print(f"help within {TARGET:.2f}x of import torch: {'yes' if ok else 'NO'}")
-    (Path(__file__).parent / "results" / "cli.json").write_text(json.dumps(res, indent=2) + "\n")
+    write_results(Path(__file__).parent / "results" / "cli.json", res)
     return 0
 
 

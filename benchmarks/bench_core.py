@@ -6,13 +6,10 @@ commit, versions and machine, and prints one line per figure with its target.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-from dither_lab.bench import run
+from dither_lab.bench import run, write_results
 
 TARGETS = {
     "dithered_sign_vs_sign": ("<=", 1.15),
@@ -30,12 +27,6 @@ TARGETS = {
 
 def main() -> int:
     res = run(quick="--quick" in sys.argv)
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        commit = ""
-    res["commit"] = commit
-    res["date"] = datetime.now(UTC).isoformat(timespec="seconds")
     ok = True
     for key, value in res.items():
         if not isinstance(value, float):
@@ -47,9 +38,7 @@ def main() -> int:
             ok &= met
             line += f"   target {op} {target}  {'met' if met else 'MISSED'}"
         print(line)
-    out = Path(__file__).parent / "results" / "core.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(res, indent=2) + "\n")
+    out = write_results(Path(__file__).parent / "results" / "core.json", res)
     print(f"wrote {out}")
     return 0 if ok else 1
 

@@ -9,7 +9,6 @@ batches: it is about ten times the work of ResNet-20).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dither_lab.bench import write_results  # noqa: E402
 from dither_lab.nn.cost import inference_time, kernel_cost  # noqa: E402
 from dither_lab.nn.models import available_pretrained, build_model, load_pretrained  # noqa: E402
 
@@ -50,7 +50,7 @@ def main() -> int:
             print(f"  {spec:<24}{c['thresholds']:>11,}{c['sign_thresholds']:>7,}{c['compares']:>10,}"
                   f"{c['extra_bytes']:>13,}{c['extra_share']:>10.1%}{t['ratio']:>12.2f}x")
         res["models"][name] = rows
-    (Path(__file__).parent / "results" / "cost.json").write_text(json.dumps(res, indent=2) + "\n")
+    write_results(Path(__file__).parent / "results" / "cost.json", res)
     return 0
 
 

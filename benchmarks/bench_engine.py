@@ -22,12 +22,8 @@ Writes benchmarks/results/engine.json with the commit, versions and machine.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -37,6 +33,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dither_lab.bench import write_results  # noqa: E402
 from dither_lab.engine import compile_conv, compile_model  # noqa: E402
 from dither_lab.nn.models import BinaryActivation, BinaryConv2d, build_model, load_pretrained, model_nbytes  # noqa: E402
 
@@ -190,31 +187,10 @@ def main() -> int:
         res["layers"][t] = bench_layers(t, repeats)
         res["networks"][t] = bench_networks(t, repeats, args.quick)
     res["memory"] = memory()
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        commit = ""
-    import numba
-
-    res["meta"] = {"commit": commit, "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                   "python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
-                   "torch": torch.__version__, "machine": platform.machine(), "processor": _cpu(),
-                   "quick": args.quick, "repeats": repeats, "clock": args.clock}
-    out = Path(__file__).parent / "results" / "engine.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(res, indent=2) + "\n")
+    out = write_results(Path(__file__).parent / "results" / "engine.json", res, quick=args.quick, repeats=repeats,
+                        clock=args.clock)
     print(f"wrote {out}")
     return 0
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 if __name__ == "__main__":

@@ -11,14 +11,13 @@ the same network with batch norm and threshold kept apart, measured in the same 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from dither_lab.bench import median_time
+from dither_lab.bench import median_time, write_results
 from dither_lab.data import Dataset
 from dither_lab.nn.evaluate import evaluate
 from dither_lab.nn.models import available_pretrained, binary_layers, build_model, load_pretrained
@@ -69,7 +68,7 @@ def main() -> int:
                   f"{'met' if met else 'MISSED'}); unfolded {t_plain:6.3f} s; folded/unfolded {t_fold / t_plain:.2f}"
                   f"  [{label}]")
     res["threads"] = torch.get_num_threads()
-    (Path(__file__).parent / "results" / "eval.json").write_text(json.dumps(res, indent=2) + "\n")
+    write_results(Path(__file__).parent / "results" / "eval.json", res)
     return 0 if ok else 1
 
 

@@ -9,14 +9,13 @@ Writes benchmarks/results/train.json. Batch 128 of random images, DeSign activat
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from dither_lab.bench import median_time
+from dither_lab.bench import median_time, write_results
 from dither_lab.nn.models import build_model
 from dither_lab.nn.train import SHIPPED_MODELS
 
@@ -54,7 +53,7 @@ def main() -> int:
         print(f"{name:<30} channels-last {fast:6.0f} img/s, contiguous {base:6.0f} img/s: {fast / base:.2f}x; "
               f"compiled {comp:6.0f} img/s: {comp / fast:.2f}x eager", flush=True)
     res["threads"] = torch.get_num_threads()
-    (Path(__file__).parent / "results" / "train.json").write_text(json.dumps(res, indent=2) + "\n")
+    write_results(Path(__file__).parent / "results" / "train.json", res)
     return 0
 
 

@@ -21,6 +21,43 @@ from dither_lab.imaging.metrics import low_high_ratio
 from dither_lab.kernels import blue_noise, make_kernel, ranks_to_quantiles
 
 
+def provenance(**extra: Any) -> dict[str, Any]:
+    """What a benchmark's figures were measured with: the commit, the date, the versions, the machine, the threads
+    (and ``extra``), to keep beside the figures."""
+    import subprocess
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).resolve().parent).stdout.strip()
+    except OSError:
+        commit = ""
+    cpu = platform.processor()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import numba
+
+    return {"commit": commit, "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
+            "torch": torch.__version__, "platform": platform.platform(), "processor": cpu,
+            "threads": torch.get_num_threads(), **extra}
+
+
+def write_results(path: Any, results: dict[str, Any], **extra: Any) -> Any:
+    """Write a benchmark's results as JSON with their :func:`provenance` under ``meta``; returns the path."""
+    import json
+    from pathlib import Path
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**results, "meta": provenance(**extra)}, indent=2) + "\n")
+    return out
+
+
 def median_time(fn: Callable[[], Any], *, repeats: int = 15, warmup: int = 2) -> float:
     """Median wall time of ``fn()`` in seconds."""
     for _ in range(warmup):
