@@ -169,9 +169,9 @@ else:
                "any frequency.")
 
 st.subheader("Keep it")
-# a new field for each kernel loaded and once more at its first edit, so the name offered is that kernel's
-name = st.text_input("Name in the session library", value=work["name"],
-                     key=f"des_name_{version}_{work['spec'] == 'custom'}")
+# a new field for each kernel loaded, so the name offered is that kernel's; a name typed in it stays
+ss.setdefault(state.name_field_key(), work["name"])
+name = st.text_input("Name in the session library", key=state.name_field_key())
 k2, k3 = st.columns(2)
 if k2.button("Save to library", disabled=error is not None, key="des_save"):
     state.save_kernel(name, spec, page="designer")

@@ -173,6 +173,7 @@ def save_kernel(name: str, spec: str, *, page: str) -> None:
     """Add a kernel to the library and rerun, so that the sidebar (drawn before the page) lists it too;
     :func:`saved` then gives the page the name it was saved under, once."""
     st.session_state[f"dl_saved_{page}"] = add_to_library(name, spec)
+    st.session_state[f"dl_used_name_{page}"] = name  # a name typed and used: the next kernel may offer its own
     st.rerun()
 
 
@@ -204,10 +205,21 @@ def designer_spec(work: dict[str, Any]) -> str:
 def mark_designer_edited() -> None:
     """The designer's grid no longer holds the kernel it was loaded with: its spec becomes custom, and at the first
     edit its name says so ("Bayer 4x4 (edited)")."""
-    work = st.session_state[K_DESIGNER]
+    ss = st.session_state
+    work = ss[K_DESIGNER]
     if work["spec"] != "custom":
+        field = name_field_key()
+        # offer the new name unless the user typed one of their own that is not used yet
+        if ss.get(field, work["name"]) in (work["name"], ss.get("dl_used_name_designer")):
+            ss[field] = f"{work['name']} (edited)"
         work["name"] = f"{work['name']} (edited)"
         work["spec"] = "custom"
+
+
+def name_field_key() -> str:
+    """The key of the designer's name field: one field for each kernel loaded (it starts at that kernel's name;
+    what the user types in it stays, through edits of the grid)."""
+    return f"des_name_{st.session_state.get('des_editor_version', 0)}"
 
 
 def resize_designer(shape: tuple[int, int, int]) -> np.ndarray:

@@ -92,3 +92,12 @@ def test_the_preview_says_what_the_kernels_thresholds_do():
     at.selectbox(key="des_gen").set_value("sign").run()
     at.button(key="des_load").click().run()
     assert not at.warning and any("this is plain Sign" in i.value for i in at.info)
+
+
+def test_a_name_typed_before_the_first_edit_stays():
+    at = _designer()
+    field = next(t for t in at.text_input if t.key.startswith("des_name_"))
+    field.set_value("my dither").run()
+    at.number_input(key=next(n.key for n in at.number_input if n.key.startswith("des_rows_"))).increment().run()  # an edit
+    assert not at.exception
+    assert next(t for t in at.text_input if t.key.startswith("des_name_")).value == "my dither"
