@@ -14,6 +14,7 @@ from dither_lab.nn.feature_maps import (
     summary_takeaway,
     takeaway,
 )
+from dither_lab.nn.models import resolve_layers
 from dither_lab.ui import cached, plots, state, widgets
 
 state.init()
@@ -41,14 +42,8 @@ titles = widgets.layer_titles(name)
 first = next(iter(layers))
 
 
-def _layer(text: str) -> str:
-    names = list(layers)
-    if text in layers:
-        return text
-    if text.isdigit() and int(text) < len(names):
-        return names[int(text)]
-    raise ValueError(f"{text!r} is not a binary layer of {name}: give 0 to {len(names) - 1} or a name "
-                     f"({', '.join(names)})")
+def _layer(text: str) -> str:  # an index from 0 or a name, as --layers takes them
+    return resolve_layers(model, [int(text) if text.isdigit() else text])[0]
 
 
 def _whole(limit: int, what: str):

@@ -15,6 +15,7 @@ from dither_lab.design import (
     ranking_rows,
     response_image,
     result_kernel,
+    search_rows,
     search_takeaway,
 )
 from dither_lab.imaging.preview import RAMP, kernel_preview, kernel_takeaway
@@ -80,13 +81,8 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
             res = cached.design_beyond(size, slices3d, objective, count, 0)
         found_spec, found_name, first = result_kernel(res)
         st.info(search_takeaway(res), icon=":material/lightbulb:")
-        if slices3d > 1:
-            widgets.metric_table([{"slice": sl["slice"], "channels": str(sl["channels"]), "levels": str(sl["levels"]),
-                                   score: sl["score"], "search": sl["method"]} for sl in res["slices"]])
-        else:
-            widgets.metric_table([{"start": i, "local optimum": str(r["levels"]), score: r["score"],
-                                   "sweeps": r["sweeps"]} for i, r in enumerate(res["starts"])],
-                                 better={score: "higher" if res["maximize"] else "lower"})
+        widgets.metric_table(search_rows(res), better={} if slices3d > 1 else
+                             {score: "higher" if res["maximize"] else "lower"})
         st.caption(f"{res['seconds']:.2f} s on {count} images.")
         st.plotly_chart(plots.side_by_side([("response R/9 (channel 0)", response_image(res["response"])),
                                             (f"best, slice 0: {first}", binarize_response(res["response"], first))],

@@ -43,7 +43,7 @@ _EXPORTS = {
     **dict.fromkeys(("LEVEL_VALUES", "binarize_levels", "binarize_response", "gray_images", "levels_from_data",
                      "reference_tv", "response_image", "simulate_responses"), "responses"),
     **dict.fromkeys(("design_kernel", "resolve_method"), "methods"),
-    **dict.fromkeys(("best_varying", "compared_kernels", "is_constant", "ranking_rows", "result_kernel",
+    **dict.fromkeys(("best_varying", "compared_kernels", "is_constant", "ranking_rows", "search_rows", "result_kernel",
                      "search_takeaway"), "report"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -122,6 +122,18 @@ def _note(levels: Any) -> str:
     return ""
 
 
+def search_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Table rows of a search past the exhaustive range: one per slice of a 3-D kernel (its channels, levels, score
+    and search), or one per start of a local search (its local optimum, score and sweeps); the score's header says
+    which way is better."""
+    score = f"score {'↑' if result['maximize'] else '↓'}"
+    if "slices" in result:
+        return [{"slice": s["slice"], "channels": str(s["channels"]), "levels": str(s["levels"]), score: s["score"],
+                 "search": s["method"]} for s in result["slices"]]
+    return [{"start": i, "local optimum": str(r["levels"]), score: r["score"], "sweeps": r["sweeps"]}
+            for i, r in enumerate(result.get("starts", []))]
+
+
 def ranking_rows(result: dict[str, Any], *, top: int = 5) -> list[dict[str, Any]]:
     """Table rows of an exhaustive search: the ``top`` best, the best kernel that varies when those are all
     constant, and the paper's kernels of the searched size, each with its levels, rank, score (the header says which
