@@ -28,15 +28,16 @@ name, model, meta = widgets.loaded_model("acc_model")
 names = list(binary_layers(model))
 trained_as = state.name_for(binary_layers(model)[names[0]].kernel.spec)
 kernels = widgets.kernel_choice("Kernels to swap in", "acc_kernels")
-if st.toggle("Compare every kernel in the library", key="acc_all",
+if st.toggle("Compare every kernel in the library", **widgets.kept("acc_all", False),
              help="Sign and every kernel of this session's library, each swapped into the chosen layers."):
     kernels = list(state.library().items())
 c1, c2 = st.columns(2)
 titles = widgets.layer_titles(name)
-which = c1.multiselect("Layers that take the kernel (none chosen = all)", list(range(len(names))), key="acc_layers",
+which = c1.multiselect("Layers that take the kernel (none chosen = all)", list(range(len(names))),
+                       **widgets.kept("acc_layers", [], fit=lambda v: [i for i in v if i < len(names)]),
                        format_func=lambda i: titles[names[i]],
                        help="Numbered from 0, as `--layers` of the command line counts them.")
-count = c2.select_slider("Images", [200, 500, 1000, 2000], value=1000, key="acc_count")
+count = c2.select_slider("Images", [200, 500, 1000, 2000], **widgets.kept("acc_count", 1000))
 layers = tuple(which) if which else None
 try:
     held_out = cached.eval_set(meta["dataset"])

@@ -21,8 +21,8 @@ st.markdown(
 
 c_mode, c_scale = st.columns(2)
 mode = c_mode.radio("Colour", ["gray", "rgb"], horizontal=True, format_func={"gray": "gray", "rgb": "per-channel colour"}.get,
-                    key="lab_mode", help="Colour dithers each of R, G and B on its own with the same kernel.")
-scale = c_scale.radio("Display", ["auto", None, 1, 2, 4, 8], horizontal=True, key="lab_scale",
+                    **widgets.kept("lab_mode", "gray"), help="Colour dithers each of R, G and B on its own with the same kernel.")
+scale = c_scale.radio("Display", ["auto", None, 1, 2, 4, 8], horizontal=True, **widgets.kept("lab_scale", "auto"),
                       format_func=lambda z: {"auto": "auto", None: "fit to panel"}.get(z, f"{z}:1"),
                       help="Fit shows a large image smaller than its pixels, so a fine dither pattern can alias into "
                            "moiré on screen that is not in the output. 1:1 and larger show every pixel as a block, "
@@ -32,7 +32,8 @@ image, label = widgets.image_input("lab", mode=mode)
 kernels = widgets.kernel_choice("Kernels to compare with Sign", "lab_kernels")
 with st.expander("Make a kernel: any generator, size, seed and strength"):
     widgets.kernel_maker("lab_make", "lab_kernels")
-diffusion = st.multiselect("Error diffusion, as the sequential reference", list(DIFFUSION_KERNELS), key="lab_diffusion",
+diffusion = st.multiselect("Error diffusion, as the sequential reference", list(DIFFUSION_KERNELS),
+                           **widgets.kept("lab_diffusion", []),
                            help="Error diffusion is sequential: good quality, but it cannot run inside a parallel network layer.")
 ppd, viewing = widgets.viewing_choice("lab_view")
 

@@ -57,12 +57,12 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
         "say."
     )
     o1, o2, o3 = st.columns([3, 2, 2])
-    ss.setdefault("des_obj", DEFAULT_OBJECTIVE)
-    objective = o1.selectbox("Objective", list(TABLE_OBJECTIVES), key="des_obj", format_func=OBJECTIVE_LABELS.get)
-    size = o2.radio("Size", [2, 3, 4, 8], horizontal=True, key="des_size",
+    objective = o1.selectbox("Objective", list(TABLE_OBJECTIVES), format_func=OBJECTIVE_LABELS.get,
+                             **widgets.kept("des_obj", DEFAULT_OBJECTIVE))
+    size = o2.radio("Size", [2, 3, 4, 8], horizontal=True, **widgets.kept("des_size", 2),
                     format_func=lambda k: f"{k}x{k} ({6 ** (k * k):,})" if k <= 3 else f"{k}x{k} (local search)")
-    count = o3.select_slider("Images (held-out subset)", [200, 500, 1000, 2000], value=500, key="des_count")
-    slices3d = o2.select_slider("Channel slices (3-D)", [1, 2, 4], value=1, key="des_slices",
+    count = o3.select_slider("Images (held-out subset)", [200, 500, 1000, 2000], **widgets.kept("des_count", 500))
+    slices3d = o2.select_slider("Channel slices (3-D)", [1, 2, 4], **widgets.kept("des_slices", 1),
                                 help="F > 1: a DeSign3D kernel whose slice f thresholds channels c = f mod F. Each "
                                      "slice is the best kernel for its own channels' responses (one random "
                                      "convolution per channel).")

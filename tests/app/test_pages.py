@@ -706,3 +706,20 @@ def test_a_kernel_learned_in_another_model_is_not_shown_as_this_ones():
     assert not at.exception
     assert any("belongs to fashion-mnist-sign" in c.value for c in at.main.caption)
     assert not any(m.label == "learned kernel ↑" for m in at.metric)  # no figures of the other model
+
+
+def test_page_settings_survive_a_visit_to_another_page():
+    at = _app()
+    at.radio(key="lab_scale").set_value(2).run()
+    at.multiselect(key="lab_diffusion").set_value(["floyd-steinberg"]).run()
+    at.switch_page("app_pages/accuracy.py").run()
+    at.select_slider(key="acc_count").set_value(200).run()
+    at.switch_page("app_pages/kernel_designer.py").run()
+    at.radio(key="des_size").set_value(3).run()
+    at.switch_page("app_pages/image_lab.py").run()
+    assert not at.exception
+    assert at.radio(key="lab_scale").value == 2 and at.multiselect(key="lab_diffusion").value == ["floyd-steinberg"]
+    at.switch_page("app_pages/accuracy.py").run()
+    assert at.select_slider(key="acc_count").value == 200
+    at.switch_page("app_pages/kernel_designer.py").run()
+    assert at.radio(key="des_size").value == 3
