@@ -109,8 +109,8 @@ if executed is not None:
                 f"with the paper's kernel runs an image in **{1e3 * packed['seconds_per_image']:.3f} ms** with its "
                 f"kernel and {1e3 * packed['sign_seconds_per_image']:.3f} ms with Sign in its place: a ratio of "
                 f"**{packed['ratio']:.2f}** (1.00 is no extra cost; timed alternately, on the cores this app shares). "
-                f"The same network in float32 takes {floating['seconds_per_image'] / packed['seconds_per_image']:.1f}x "
-                "the packed engine's time.")
+                f"The packed engine runs it {floating['seconds_per_image'] / packed['seconds_per_image']:.1f} times "
+                "as fast as the same network in float32 PyTorch.")
 
 st.header("6. What a trained network does with it")
 lesson = swap_lesson("fashion-mnist")

@@ -176,14 +176,13 @@ def cost_rows(costs: list[tuple[str, str | None, dict[str, Any]]]) -> dict[str, 
                                                   "lower")}
 
 
-def engine_row(label: str, spec: str | None, times: dict[str, dict[str, float]], program: Any) -> dict[str, Any]:
+def engine_row(label: str, times: dict[str, dict[str, float]], program: Any) -> dict[str, Any]:
     """One table row of what a kernel costs on each engine: time per image on the float model and on the packed
     1-bit engine (each with its ratio to Sign in the same layers), how much faster the packed engine is, and the
     packed program's bytes.
 
     Args:
         label: the kernel's name.
-        spec: its spec (None: the trained kernels).
         times: ``{"float": ..., "packed": ...}``, each :func:`inference_time`'s result.
         program: the compiled :class:`dither_lab.engine.PackedProgram` of the model with this kernel.
     """
@@ -192,4 +191,4 @@ def engine_row(label: str, spec: str | None, times: dict[str, dict[str, float]],
             "float / Sign": round(f["ratio"], 2), "packed (ms / image) ↓": round(1e3 * p["seconds_per_image"], 4),
             "packed / Sign": round(p["ratio"], 2),
             "packed speedup ↑": round(f["seconds_per_image"] / p["seconds_per_image"], 1),
-            "packed program (bytes) ↓": int(program.nbytes()["total"]), "spec": spec or "(as trained)"}
+            "packed program (bytes) ↓": int(program.nbytes()["total"])}
