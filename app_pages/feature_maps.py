@@ -9,6 +9,7 @@ from dither_lab.imaging.compare import METRIC_LABELS
 from dither_lab.nn.feature_maps import (
     comparison_rows,
     detail_columns,
+    is_centred,
     layer_rows,
     shifted_label,
     summary_takeaway,
@@ -122,14 +123,17 @@ listed = ", ".join(f"{t:.3f}" for t in kernel_t[:6]) + (f", ... ({len(kernel_t)}
 h2.caption(f"{kname}'s thresholds here: {listed} (shaded, a tick at each of up to 16); the dotted line is "
            "where Sign at the kernel's mean cuts.")
 shown = res["shown"]
+centred = is_centred(res)  # Sign at a centred kernel's mean is Sign: not shown twice
 st.plotly_chart(plots.align_top(plots.side_by_side([("batch-norm output (±3)", shown["real"]), ("Sign", shown["Sign"]),
-                                                   (kname, shown["dithered"]), (shifted, shown["shifted"])], height=220)),
+                                                   (kname, shown["dithered"])]
+                                                  + ([] if centred else [(shifted, shown["shifted"])]), height=220)),
                 key="fm_panels")
 rows = comparison_rows(res, kname)
 widgets.metric_table(rows, better=widgets.metric_directions(rows), pinned=("output",),
                      targets={METRIC_LABELS["density"]: res["metrics"]["Sign"]["reference_mean"]},
-                     help={"output": f"{shifted}: Sign with one threshold at {kname}'s mean, the same shift of the "
-                                     "share of +1s without the kernel's pattern."})
+                     help={"output": f"{kname}'s thresholds are centred on 0, so Sign at their mean is Sign itself."
+                                     if centred else f"{shifted}: Sign with one threshold at {kname}'s mean, the same "
+                                     "shift of the share of +1s without the kernel's pattern."})
 st.info(takeaway(res, kname), icon=":material/lightbulb:")
 st.caption("Green: the best of each column (arrows say which way is better; share of 1s: nearest the map's mean on "
            "the same scale). Each binary map ({-1, +1} as {0, 1}) against the real map mapped from [-3, 3] to "
@@ -147,7 +151,8 @@ def _pick_channel() -> None:
 
 
 st.plotly_chart(plots.align_top(plots.channel_mosaic([("batch-norm output (±3)", mos["shown"]["real"]), ("Sign", mos["shown"]["Sign"]),
-                                      (kname, mos["shown"]["dithered"]), (shifted, mos["shown"]["shifted"])],
+                                      (kname, mos["shown"]["dithered"])]
+                                     + ([] if centred else [(shifted, mos["shown"]["shifted"])]),
                                      grid=mos["grid"], tile=mos["tile"], channels=mos["channels"],
                                      current=channel if channel < mos["channels"] else None, height=360)),
                 config={"scrollZoom": True, "displaylogo": False}, key="fm_mosaic", on_select=_pick_channel,
@@ -155,8 +160,8 @@ st.plotly_chart(plots.align_top(plots.channel_mosaic([("batch-norm output (±3)"
 which = f"All {bn.shape[0]}" if mos["channels"] == bn.shape[0] else f"The first {mos['channels']} of the {bn.shape[0]}"
 st.caption(f"{which} channels, {mos['grid'][1]} to a row from the top left (channel {channel} framed). **Click a "
            f"channel** to look at it above; pan and zoom one panel and the others follow. +1 on "
-           f"{mos['density']['Sign']:.0%} of these pixels with Sign, {mos['density']['dithered']:.0%} with {kname}, "
-           f"{mos['density']['shifted']:.0%} with Sign at its mean.")
+           f"{mos['density']['Sign']:.0%} of these pixels with Sign, {mos['density']['dithered']:.0%} with {kname}"
+           + ("." if centred else f", {mos['density']['shifted']:.0%} with Sign at its mean."))
 
 st.subheader("Every layer")
 summary = cached.summary(name, image, spec)

@@ -73,9 +73,12 @@ widgets.output_metrics(rows, [k for k in METRICS if k not in tone], mean=mean, v
 
 tab_spec, tab_err, tab_dl = st.tabs(["Power spectrum", "Error maps", "Downloads"])
 with tab_spec:
-    st.plotly_chart(plots.spectra([(o.label, *o.spectrum) for o in outputs]), key="lab_spectrum")
-    st.caption("Blue noise puts its error energy at high frequencies, where the eye is least sensitive; "
-               "Bayer shows peaks at its period; Sign's error follows the image content.")
+    st.plotly_chart(plots.spectra([(o.label, *o.spectrum) for o in outputs], title="Power spectrum of the error"),
+                    key="lab_spectrum")
+    st.caption("The spectrum of each output's error (output minus input): what binarizing added to the image. Low "
+               "frequencies (left) are what the eye sees most; lower power there is better. Dithering moves the "
+               "error to high frequencies (right), blue noise spread smoothly, Bayer in peaks at its period; Sign's "
+               "error follows the image's shapes, so much of it sits at low frequencies.")
 with tab_err:
     top = error_scale(outputs)
     st.caption(f"Blurred output minus blurred input (Gaussian, sigma 1.5 pixels), every map on one colour scale from "

@@ -4,8 +4,10 @@ import numpy as np
 import streamlit as st
 
 from dither_lab.imaging.compare import METRIC_LABELS, compare
+from dither_lab.imaging.metrics import low_high_ratio, radial_power_spectrum
 from dither_lab.imaging.samples import gray_ramp
-from dither_lab.nn.feature_maps import comparison_rows, shifted_label, summary_takeaway, takeaway
+from dither_lab.kernels import as_kernel, tile
+from dither_lab.nn.feature_maps import comparison_rows, is_centred, shifted_label, summary_takeaway, takeaway
 from dither_lab.study import finding, swap_lesson
 from dither_lab.ui import cached, plots, state, widgets
 
@@ -35,8 +37,8 @@ out = compare(ramp, [f"bayer:{n}"])
 st.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in out], height=160), key="learn_2")
 article = "an" if n == 8 else "a"  # said "an eight-by-eight", "a four-by-four"
 st.markdown(f"Now the share of white pixels follows the tone: {article} {n}x{n} kernel renders {n * n + 1} gray levels.")
-st.page_link("app_pages/image_lab.py", label="Compare on a zone plate", icon=":material/arrow_forward:",
-             query_params={"kernel": f"bayer:{n}", "sample": "zone-plate"})
+st.page_link("app_pages/image_lab.py", label="Compare with Sign on a photo", icon=":material/arrow_forward:",
+             query_params={"kernel": f"bayer:{n}", "sample": "camera"})
 
 st.header("3. Bayer versus blue noise")
 st.markdown("Bayer's recursive kernel spreads thresholds evenly but regularly, which shows as a cross-hatch. "
@@ -45,8 +47,16 @@ st.markdown("Bayer's recursive kernel spreads thresholds evenly but regularly, w
 bn = compare(cached.small("camera", 128), ["bayer:8", "blue-noise:64"], include_sign=False)
 c1, c2 = st.columns(2)
 c1.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in bn], height=300), key="learn_3a")
-c2.plotly_chart(plots.spectra([(o.label, *o.spectrum) for o in bn]), key="learn_3b")
-st.caption("The low/high-frequency power ratio of a blue-noise mask is below 0.05 (white noise: about 1).")
+masks = {label: tile(as_kernel(spec).values, 128, 128) for label, spec in
+         [("Bayer 8x8 mask", "bayer:8"), ("blue-noise 64x64 mask", "blue-noise:64")]}
+c2.plotly_chart(plots.spectra([(label, *radial_power_spectrum(m)) for label, m in masks.items()],
+                              title="Spectra of the two threshold masks"), key="learn_3b")
+ratios = {label: low_high_ratio(m) for label, m in masks.items()}
+st.caption("Neither mask has much power at low frequencies: low/high-frequency power ratio "
+           f"{ratios['Bayer 8x8 mask']:.3f} for Bayer, {ratios['blue-noise 64x64 mask']:.3f} for blue noise "
+           "(white noise: about 1; lower is bluer). The difference is how the rest is spread: Bayer's power sits in "
+           "a few peaks at fractions of its period, which the eye sees as a regular cross-hatch; blue noise spreads "
+           "it smoothly over the high frequencies, with no pattern to see.")
 st.page_link("app_pages/kernel_designer.py", label="Design a blue-noise kernel", icon=":material/arrow_forward:",
              query_params={"kernel": "blue-noise:16"})
 
@@ -79,7 +89,8 @@ except ValueError as exc:
 shown5 = act["shown"]
 shifted5 = shifted_label(act["shift"])
 st.plotly_chart(plots.align_top(plots.side_by_side([("batch-norm map (±3)", shown5["real"]), ("Sign", shown5["Sign"]),
-                                                   (label5, shown5["dithered"]), (shifted5, shown5["shifted"])],
+                                                   (label5, shown5["dithered"])]
+                                                  + ([] if is_centred(act) else [(shifted5, shown5["shifted"])]),
                                                   height=240)), key="learn_5")
 rows5 = [{k: r[k] for k in ("output", METRIC_LABELS["local_correlation"], METRIC_LABELS["psnr"], METRIC_LABELS["ssim"])}
          for r in comparison_rows(act, label5)]

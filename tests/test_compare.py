@@ -44,7 +44,7 @@ def test_the_takeaway_at_print_puts_dithering_ahead_and_says_the_paper_kernels_d
     assert "Printed at 300 dpi, seen from 30 cm (61.8 pixels/degree), Bayer 4x4 looks 7.4 dB closer" in text
     assert "DeSign 2x2 (paper) and DeSign 3x3 (paper) darken the image: 28% and 21% of their pixels are white " \
            "against the input's mean of 51%, because all their thresholds lie above mid-gray: 0.62 to 0.83" in text
-    assert "Pixel by pixel (PSNR, SSIM) Sign scores higher" in text
+    assert "Pixel by pixel (PSNR and SSIM) Sign scores higher than every kernel" in text
 
 
 def test_the_takeaway_follows_the_viewing_condition(camera):
@@ -84,3 +84,17 @@ def test_the_csv_holds_every_metric_and_quotes_names_with_commas(camera):
     assert [r["output"] for r in rows] == ["Sign (one threshold)", "Bayer 4x4, strength 0.5"]
     assert set(METRIC_LABELS.values()) <= set(rows[0])
     assert float(rows[1][METRIC_LABELS["tone_error"]]) == pytest.approx(outs[1].metrics["tone_error"])
+
+
+def test_the_spectrum_is_of_the_error_so_dithering_moves_it_to_high_frequencies(camera):
+    from dither_lab.imaging.compare import compare
+    from dither_lab.imaging.metrics import radial_power_spectrum
+
+    def low_share(o):
+        f, p = o.spectrum
+        return p[f < 0.25].sum() / p.sum()
+
+    sign, bayer, blue = compare(camera, ["bayer:4", "blue-noise:64"])
+    np.testing.assert_allclose(blue.spectrum[1], radial_power_spectrum(blue.binary - camera)[1], rtol=1e-6)
+    # Sign's error follows the photo's shapes; an ordered dither's sits mostly above a quarter cycle per pixel
+    assert low_share(sign) > 0.8 and low_share(bayer) < 0.2 and low_share(blue) < 0.2

@@ -137,13 +137,16 @@ def search_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 def ranking_rows(result: dict[str, Any], *, top: int = 5) -> list[dict[str, Any]]:
     """Table rows of an exhaustive search: the ``top`` best, the best kernel that varies when those are all
     constant, and the paper's kernels of the searched size, each with its levels, rank, score (the header says which
-    way is better) and a note on degenerate kernels.
+    way is better) and a note on degenerate kernels (a column left out when none is).
 
     Examples:
         >>> res = {"maximize": False, "best": [{"levels": [[5, 5], [5, 5]], "score": 0.0031, "rank": 1}],
         ...        "presets": {"design-2x2-a": {"levels": [[1, 1], [0, 3]], "score": 0.37, "rank": 135}}}
         >>> [(r["kernel"], r["note"]) for r in ranking_rows(res)]
         [('best #1', 'constant: Sign moved'), ('design-2x2-a (paper)', '')]
+        >>> res["best"][0]["levels"] = [[5, 9], [7, 1]]
+        >>> "note" in ranking_rows(res)[0]
+        False
     """
     score = f"score {'↑' if result['maximize'] else '↓'}"
 
@@ -157,6 +160,8 @@ def ranking_rows(result: dict[str, Any], *, top: int = 5) -> list[dict[str, Any]
         rows.append(row("best that varies", varying))
     rows += [row(f"{name} (paper)", e) for name, e in sorted(result.get("presets", {}).items(),
                                                              key=lambda p: p[1]["rank"])]
+    if not any(r["note"] for r in rows):  # no degenerate kernel: no empty column
+        rows = [{k: v for k, v in r.items() if k != "note"} for r in rows]
     return rows
 
 

@@ -22,7 +22,8 @@ METRIC_LABELS = {k: f"{m.label} {m.arrow}" for k, m in METRICS.items()}
 
 @dataclass
 class Output:
-    """One binarization: its label, the spec that made it, the {0, 1} image, metrics, spectrum and error map."""
+    """One binarization: its label, the spec that made it, the {0, 1} image, metrics, the radially averaged power
+    spectrum of its error (output minus input: what binarizing added) and its error map."""
 
     label: str
     spec: str
@@ -67,7 +68,7 @@ def compare(image: np.ndarray, specs: list[str | Kernel], *, include_sign: bool 
         label, canon, binary = binarize(img, spec, allow_files=allow_files)
         label = names.get(spec if isinstance(spec, str) else canon, label) if not isinstance(spec, Kernel) else label
         outputs.append(Output(label, canon, binary, detail_metrics(img, binary, pixels_per_degree=pixels_per_degree),
-                              radial_power_spectrum(binary), error_map(img, binary)))
+                              radial_power_spectrum(binary - img), error_map(img, binary)))
     return outputs
 
 

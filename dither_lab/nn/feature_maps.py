@@ -73,15 +73,26 @@ def compare_activation(real: np.ndarray, kernel: Any, *, value_range: tuple[floa
     }
 
 
+#: A kernel whose thresholds average closer to 0 than this (batch-norm units) is centred: Sign at its mean is Sign
+#: itself, to two decimals, and tables and panels leave that comparison out.
+CENTRED = 0.05
+
+
+def is_centred(res: dict[str, Any]) -> bool:
+    """Whether :func:`compare_activation`'s kernel is centred on 0 (:data:`CENTRED`): nothing to compare with Sign
+    at its mean, which is (almost) Sign."""
+    return abs(res["shift"]) < CENTRED
+
+
 def takeaway(res: dict[str, Any], kernel_name: str) -> str:
     """What :func:`compare_activation`'s numbers show, in a sentence or two: detail against Sign at the same shift,
     and the shift itself."""
     m = res["metrics"]
     lc = {k: v["local_correlation"] for k, v in m.items()}
     ones = {k: v["density"] for k, v in m.items()}
-    if abs(res["shift"]) < 0.05:
+    if is_centred(res):
         verb = "more" if lc["dithered"] > lc["Sign"] else "less"
-        return (f"{kernel_name}'s thresholds are centred on 0 (no shift): +1 on {ones['dithered']:.0%} of this map "
+        return (f"{kernel_name}'s thresholds are centred on 0 (mean {res['shift'] + 0.0:+.2f}): +1 on {ones['dithered']:.0%} of this map "
                 f"against Sign's {ones['Sign']:.0%}, and {verb} local detail than Sign here: local correlation "
                 f"{lc['dithered']:.3f} against {lc['Sign']:.3f}.")
     verb = "more" if lc["dithered"] > lc["shifted Sign"] else "less"
@@ -124,20 +135,22 @@ def shifted_label(shift: float) -> str:
 
 
 def comparison_rows(res: dict[str, Any], kernel_name: str) -> list[dict[str, Any]]:
-    """:func:`compare_activation`'s metrics as table rows: Sign, the kernel (as ``kernel_name``) and Sign at the
-    kernel's mean threshold (:func:`shifted_label`), under the headers of
+    """:func:`compare_activation`'s metrics as table rows: Sign, the kernel (as ``kernel_name``) and, unless the
+    kernel is centred (:func:`is_centred`), Sign at its mean threshold (:func:`shifted_label`), under the headers of
     :data:`dither_lab.imaging.compare.METRIC_LABELS` (tone and detail first, each saying which way is better).
 
     Examples:
         >>> res = compare_activation(np.linspace(-2, 2, 64, dtype=np.float32).reshape(8, 8), "preset:design-2x2-a")
         >>> [r["output"] for r in comparison_rows(res, "DeSign 2x2 (paper)")]
         ['Sign', 'DeSign 2x2 (paper)', 'Sign at +0.64 (kernel mean)']
+        >>> [r["output"] for r in comparison_rows(compare_activation(res["thresholds"], "bayer:4"), "Bayer 4x4")]
+        ['Sign', 'Bayer 4x4']
     """
     from dither_lab.imaging.compare import METRIC_LABELS
 
     names = {"Sign": "Sign", "dithered": kernel_name, "shifted Sign": shifted_label(res["shift"])}
     return [{"output": names[key], **{label: m[k] for k, label in METRIC_LABELS.items()}}
-            for key, m in res["metrics"].items()]
+            for key, m in res["metrics"].items() if not (key == "shifted Sign" and is_centred(res))]
 
 
 def layer_rows(rows: list[dict[str, Any]], kernel_name: str, places: dict[str, str] | None = None) -> list[dict[str, Any]]:

@@ -218,7 +218,7 @@ def test_learn_page():
 
     res = compare_activation(standardized("camera"), "bayer:4")
     assert takeaway(res, "Bayer 4x4") in [i.value for i in at.info]  # computed, not canned
-    assert list(_table(at)["output"]) == ["Sign", "Bayer 4x4", "Sign at +0.00 (kernel mean)"]
+    assert list(_table(at)["output"]) == ["Sign", "Bayer 4x4"]  # centred: Sign at its mean would be Sign again
     assert max(_image_widths(at)) <= 128
 
 
@@ -408,7 +408,7 @@ def test_feature_maps_upload_is_resized_for_the_model():
     big = (np.random.default_rng(3).random((300, 200)) * 255).astype(np.uint8)
     at.file_uploader(key="fm_upload").upload("shirt.png", _png(big), "image/png").run()
     assert not at.exception
-    assert list(_table(at)["output"]) == ["Sign", "Bayer 2x2", "Sign at +0.00 (kernel mean)"]
+    assert list(_table(at)["output"]) == ["Sign", "Bayer 2x2"]  # centred: no "Sign at +0.00" row
 
 
 def test_accuracy_page_learns_a_kernel_and_saves_it():
