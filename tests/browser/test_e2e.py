@@ -128,10 +128,10 @@ def test_learn_page_and_link(page, server, shots):
     _settle(page)
     _no_exception(page)
     page.screenshot(path=str(shots / "learn.png"), full_page=True)
-    page.get_by_text("Compare on a zone plate").click()
+    page.get_by_text("Compare with Sign on a photo").click()
     _settle(page)
     _no_exception(page)
-    assert "kernel=bayer" in page.url
+    assert "kernel=bayer" in page.url and "sample=camera" in page.url
 
 
 def test_kernel_study_page(page, server, shots):
