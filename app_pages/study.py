@@ -71,7 +71,7 @@ rows = comp["rows"]
 series = {"swapped into the Sign model": [r["swapped_into_sign_model"] for r in rows],
           "swapped into the DeSign model": [r["swapped_into_design_model"] for r in rows],
           "trained with it": [r["trained_with"]["accuracy"] if r["trained_with"] else None for r in rows]}  # no bar, not 0
-chart = plots.grouped_hbars([r["kernel"] for r in table["rows"]], series,
+chart = plots.grouped_hbars([r["kernel"] for r in table["rows"]], series, most_chars=50,
                             title="Test accuracy by kernel (trained-with runs are shorter: epochs in the table)")
 st.plotly_chart(chart, key="study_bars")
 st.caption(f"{comp['test_images']:,} test images; feature-map metrics on the DeSign model, {comp['metric_images']} "
