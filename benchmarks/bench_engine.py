@@ -3,14 +3,19 @@
     python benchmarks/bench_engine.py [--threads 1 2] [--quick] [--clock wall|cpu]
 
 Figures, each with 1 and 2 threads (PyTorch's intra-op threads for the float model, the program's threads for
-the packed one), medians of repeats after a warm-up, the two timed alternately:
+the packed one), medians of repeats after a warm-up:
 
 * layer: one binary convolution with its binary activation (VGG-small's layers, and one of 64 channels):
   float = the model's convolution (+ max-pool) + folded threshold; packed = bits in, bits out.
 * network: whole forward passes, packed ``predict`` against the float model, for VGG-small (untrained, random
   statistics), the shipped ResNet-20 (cifar10-design) and fmnist-net (fashion-mnist-design); and the time of
   1,000 CIFAR-10-sized images through the packed ResNet-20.
-* kernels: packed with DeSign 2x2, 3x3, the 3-D kernel and Bayer 8x8 against packed with Sign.
+* kernels: packed with DeSign 2x2, 3x3, the 3-D kernel and Bayer 8x8 against packed with Sign, timed alternately
+  (a slower spell of the machine falls on both).
+
+Float and packed are timed in blocks, one engine after the other, not alternately: after each call PyTorch's
+OpenMP threads keep spinning for a while, and interleaved they took the packed engine's second core (a 2-thread
+packed layer measured 3.8 ms interleaved with PyTorch, 2.0 ms with ``OMP_WAIT_POLICY=PASSIVE``).
 * memory: bytes of each packed program (threshold tables included) against the float32 model.
 
 Wall-clock time by default. ``--clock cpu`` times the process's CPU time instead: steadier on a busy machine,
@@ -66,6 +71,12 @@ def alternate(fns: list, *, repeats: int, warmup: int = 2, best: list | None = N
     return [float(np.median(t)) for t in times]
 
 
+def blocks(fns: list, *, repeats: int) -> list[float]:
+    """Median seconds of each function, timed in a block of its own (see the module's note on PyTorch's
+    spinning threads), after :func:`alternate`'s warm-up."""
+    return [alternate([f], repeats=repeats)[0] for f in fns]
+
+
 def _with_stats(model: torch.nn.Module, shape: tuple[int, ...], seed: int = 0) -> torch.nn.Module:
     """Batch-norm statistics from a few training-mode passes of random inputs, then eval mode."""
     g = torch.Generator().manual_seed(seed)
@@ -103,8 +114,8 @@ def bench_layers(threads: int, repeats: int) -> dict:
         packed = compile_conv(conv, act, height=size, width=size, pool=pool)
         bits = packed.pack(x)
 
-        t_float, t_packed = alternate([partial(_float_layer, conv, act, xt, pool),
-                                       partial(packed, bits, threads=threads)], repeats=repeats)
+        t_float, t_packed = blocks([partial(_float_layer, conv, act, xt, pool),
+                                    partial(packed, bits, threads=threads)], repeats=repeats)
         out[name] = {"float_s": t_float, "packed_s": t_packed, "speedup": t_float / t_packed, "batch": batch}
         target = TARGETS["layer_64" if cin == 64 else "layer_128plus"]
         print(f"layer    {name:28s} threads {threads}  float {t_float * 1e3:8.2f} ms  packed {t_packed * 1e3:7.2f} ms"
@@ -129,7 +140,7 @@ def bench_networks(threads: int, repeats: int, quick: bool) -> dict:
         xt = torch.from_numpy(x).contiguous(memory_format=torch.channels_last)
         program = compile_model(model, threads=threads)
 
-        t_float, t_packed = alternate([partial(_float_net, model, xt), partial(program.predict, x)], repeats=repeats)
+        t_float, t_packed = blocks([partial(_float_net, model, xt), partial(program.predict, x)], repeats=repeats)
         row = {"float_s": t_float, "packed_s": t_packed, "speedup": t_float / t_packed, "batch": batch}
         print(f"network  {name:28s} threads {threads}  float {t_float * 1e3:8.1f} ms  packed {t_packed * 1e3:7.1f} ms"
               f"  speedup {t_float / t_packed:5.2f}x  (target >= {TARGETS[name]}x: "
