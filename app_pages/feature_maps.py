@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from dither_lab.data import prepare_image
-from dither_lab.imaging.compare import METRIC_LABELS
+from dither_lab.imaging.metrics import DEFAULT_PPD, METRICS, describe_viewing
 from dither_lab.nn.feature_maps import (
     comparison_rows,
     detail_columns,
@@ -25,10 +25,11 @@ st.markdown(
     "a layer and a channel, and compare what **Sign** keeps with what a **kernel** keeps, on real activations."
 )
 st.info("Feature maps are in batch-norm units, so a kernel whose thresholds are not centred on 0 also shifts the "
-        "share of +1s (the paper's are all positive: fewer +1s). To tell that shift from detail, every view shows "
-        "Sign, the kernel, and **Sign at the kernel's mean threshold**: the same shift with one threshold. What the "
-        "kernel adds is the difference between those two; *local correlation* measures the detail kept, whatever "
-        "the shift.", icon=":material/info:")
+        "share of +1s (the paper's are all positive: fewer +1s). To tell that shift from detail, the views of such a "
+        "kernel show Sign, the kernel, and **Sign at the kernel's mean threshold**: the same shift with one "
+        "threshold. What the kernel adds is the difference between those two; *local correlation* measures the "
+        "detail kept, whatever the shift. (For a centred kernel, Sign at its mean is Sign: it is left out.)",
+        icon=":material/info:")
 name, model, meta = widgets.loaded_model("fm_model")
 dataset = meta["dataset"]
 data = None
@@ -120,8 +121,8 @@ kernel_t = [float(t) for t in np.unique(res["thresholds"])]
 h2.plotly_chart(plots.threshold_histogram(real, thresholds=kernel_t, shift=res["shift"], title="values against the thresholds",
                                           x_title="batch-norm output"), key="fm_hist")
 listed = ", ".join(f"{t:.3f}" for t in kernel_t[:6]) + (f", ... ({len(kernel_t)} in all)" if len(kernel_t) > 6 else "")
-h2.caption(f"{kname}'s thresholds here: {listed} (shaded, a tick at each of up to 16); the dotted line is "
-           "where Sign at the kernel's mean cuts.")
+h2.caption(f"{kname}'s thresholds here: {listed} (shaded, a tick at each of up to 16)"
+           + ("." if abs(res["shift"]) < 0.005 else "; the dotted line is where Sign at the kernel's mean cuts."))
 shown = res["shown"]
 centred = is_centred(res)  # Sign at a centred kernel's mean is Sign: not shown twice
 st.plotly_chart(plots.align_top(plots.side_by_side([("batch-norm output (±3)", shown["real"]), ("Sign", shown["Sign"]),
@@ -129,14 +130,17 @@ st.plotly_chart(plots.align_top(plots.side_by_side([("batch-norm output (±3)", 
                                                   + ([] if centred else [(shifted, shown["shifted"])]), height=220)),
                 key="fm_panels")
 rows = comparison_rows(res, kname)
-widgets.metric_table(rows, better=widgets.metric_directions(rows), pinned=("output",),
-                     targets={METRIC_LABELS["density"]: res["metrics"]["Sign"]["reference_mean"]},
-                     help={"output": f"{kname}'s thresholds are centred on 0, so Sign at their mean is Sign itself."
-                                     if centred else f"{shifted}: Sign with one threshold at {kname}'s mean, the same "
-                                     "shift of the share of +1s without the kernel's pattern."})
+map_mean = res["metrics"]["Sign"]["reference_mean"]
+tone = [k for k, m in METRICS.items() if m.group == "tone and detail"]  # two tables, so that each fits the page
+for keys in (tone, [k for k in METRICS if k not in tone]):
+    widgets.output_metrics(rows, keys, mean=map_mean, viewing=describe_viewing(DEFAULT_PPD), spec=False)
 st.info(takeaway(res, kname), icon=":material/lightbulb:")
-st.caption("Green: the best of each column (arrows say which way is better; share of 1s: nearest the map's mean on "
-           "the same scale). Each binary map ({-1, +1} as {0, 1}) against the real map mapped from [-3, 3] to "
+st.caption(f"Green: the best of each column (arrows say which way is better; share of 1s: nearest the map's mean, "
+           f"{map_mean:.3f} on the same scale). "
+           + (f"{kname}'s thresholds are centred on 0, so Sign at their mean is Sign itself: no row of its own. "
+              if centred else f"{shifted}: Sign with one threshold at {kname}'s mean, the same shift of the share "
+              "of +1s without the kernel's pattern. ")
+           + "Each binary map ({-1, +1} as {0, 1}) against the real map mapped from [-3, 3] to "
            "[0, 1]; PSNR and SSIM compare pixel by pixel, so they penalize any binary texture. The network itself "
            "ran with its trained kernels: the panels apply the chosen kernel to the same batch-norm output.")
 

@@ -111,7 +111,7 @@ def test_layer_rows_put_the_detail_of_the_three_side_by_side():
     assert [r["layer"] for r in rows] == ["0: conv 1", "1: conv 2"]  # numbered from 0, as the command line
     assert rows[1]["maps"] == "1 x 16x16"
     sign, kern, shift = detail_columns("Bayer 2x2")
-    assert (sign, kern, shift) == ("detail: Sign ↑", "detail: Bayer 2x2 ↑", "detail: Sign at kernel mean ↑")
+    assert (sign, kern, shift) == ("detail: Sign ↑", "detail: Bayer 2x2 ↑", "detail: shifted Sign ↑")
     assert list(rows[0])[2:5] == [sign, kern, shift]  # the comparison first, after the layer
     assert rows[0][kern] == round(summary[0]["dithered_detail"], 3)
     assert rows[1]["BN mean"] == round(float(bns["features.3"].mean()), 2)
@@ -145,3 +145,13 @@ def test_most_detail_gained_finds_the_channel_the_shift_alone_loses():
     assert d["dithered"] - max(d["Sign"], d["shifted Sign"]) == pytest.approx(best["gain"])
     with pytest.raises(ValueError, match="at least one"):
         most_detail_gained({}, "sign")
+
+
+def test_summary_takeaway_says_when_plain_sign_keeps_more_than_the_kernel():
+    row = {"kernel_mean": 0.6, "bn_mean": 0.1, "dithered_ones": 0.3, "sign_ones": 0.5}
+    rows = [dict(row, sign_detail=0.76, dithered_detail=0.70, shifted_detail=0.53),
+            dict(row, sign_detail=0.60, dithered_detail=0.65, shifted_detail=0.50)]
+    text = summary_takeaway(rows, "K")
+    assert "in 2 of 2 binary layers" in text  # against Sign at the same shift
+    assert "Plain Sign, unshifted, keeps more than K in 1 of them; in 1 of those the kernel's shift costs" in text
+    assert "Plain Sign" not in summary_takeaway([rows[1]], "K")

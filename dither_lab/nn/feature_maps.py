@@ -172,8 +172,8 @@ def layer_rows(rows: list[dict[str, Any]], kernel_name: str, places: dict[str, s
 
 def detail_columns(kernel_name: str) -> tuple[str, str, str]:
     """The headers of :func:`layer_rows`' detail columns: the local correlation (higher is better) of Sign, the
-    kernel and Sign at the kernel's mean threshold."""
-    return ("detail: Sign ↑", f"detail: {kernel_name} ↑", "detail: Sign at kernel mean ↑")
+    kernel and Sign at the kernel's mean threshold ("shifted Sign", short enough for the table to fit)."""
+    return ("detail: Sign ↑", f"detail: {kernel_name} ↑", "detail: shifted Sign ↑")
 
 
 def layer_mosaic(bn: np.ndarray, kernel: Any, *, max_channels: int = 64,
@@ -303,6 +303,13 @@ def summary_takeaway(rows: list[dict[str, Any]], kernel_name: str) -> str:
     first = rows[0]
     text = (f"{kernel_name} keeps more local detail than {against} in {len(wins)} of {len(rows)} binary layers "
             f"(layer 0: {first['dithered_detail']:.3f} against {first[ref]:.3f}). ")
+    if shifted:  # the green column may be plain Sign's: say so, and what the kernel's pattern did
+        plain = [r for r in rows if r["sign_detail"] > r["dithered_detail"]]
+        if plain:
+            back = sum(r["dithered_detail"] > r["shifted_detail"] for r in plain)
+            text += (f"Plain Sign, unshifted, keeps more than {kernel_name} in {len(plain)} of them"
+                     + (f"; in {back} of those the kernel's shift costs detail and its pattern wins part of it back. "
+                        if back else ". "))
     text += (f"The trained network's batch norm puts its activations at a mean of {np.mean([r['bn_mean'] for r in rows]):+.2f} "
              f"over the layers; with {kernel_name} {np.mean([r['dithered_ones'] for r in rows]):.0%} of them are +1, "
              f"with Sign {np.mean([r['sign_ones'] for r in rows]):.0%}.")

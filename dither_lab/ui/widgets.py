@@ -387,7 +387,8 @@ def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = No
 
     Args:
         better: column -> which way is better (a :class:`dither_lab.imaging.metrics.MetricInfo` direction: higher,
-            lower, near 1, near 0, near the input's mean); the best value of each such column is marked green.
+            lower, near 1, near 0, near the input's mean); the best value of each such column is marked green
+            (with every value that ties with it).
         targets: column -> the value a "near the input's mean" column is best at.
         pinned: columns kept in view when the table scrolls sideways (the row's name).
         max_text: text columns are as wide as their longest text up to this many characters (longer texts are cut
@@ -417,21 +418,24 @@ def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = No
             config[col] = st.column_config.Column(help=help.get(col), **pin)
     frame = pd.DataFrame(rows)
     data: Any = frame
-    marks = {}
+    def bests(values: list[float | None], direction: str, target: float | None = None) -> list[int]:
+        """Where the best value is, every place that ties with it (as shown: the tables round); none when all
+        values are one (a lone value, or a tie of all, is no best)."""
+        i = best_index(values, direction, target=target)
+        if i is None or len({v for v in values if v is not None}) < 2:
+            return []
+        return [k for k, v in enumerate(values) if v == values[i]]
+
+    cells = set()
     for col, direction in (better or {}).items():
         if col in frame:
             values = [None if pd.isna(v) else float(v) for v in frame[col]]
-            i = best_index(values, direction, target=(targets or {}).get(col))
-            if i is not None and len({v for v in values if v is not None}) > 1:  # a lone value, or a tie of all, is no best
-                marks[col] = i
-    cells = {(i, col) for col, i in marks.items()}
+            cells |= {(i, col) for i in bests(values, direction, (targets or {}).get(col))}
     for cols, direction in row_best:
         cols = tuple(c for c in cols if c in frame)
         for i in range(len(frame)) if len(cols) > 1 else ():
             values = [None if pd.isna(frame.at[i, c]) else float(frame.at[i, c]) for c in cols]
-            j = best_index(values, direction)
-            if j is not None and len({v for v in values if v is not None}) > 1:
-                cells.add((i, cols[j]))
+            cells |= {(i, cols[j]) for j in bests(values, direction)}
     if cells:
         def style(column: pd.Series) -> list[str]:
             return [f"background-color: {BEST_COLOR}" if (j, column.name) in cells else "" for j in range(len(column))]

@@ -305,7 +305,7 @@ def test_feature_maps_page():
     assert list(layers["layer"]) == ["0: conv 1", "1: conv 2", "2: conv 3", "3: conv 4"]
     assert len(layers) == 4 and (layers["+1s: Sign (%)"] >= layers["+1s: DeSign 2x2 (paper) (%)"]).all()
     assert list(layers["BN mean"]) == [round(r["bn_mean"], 2) for r in summary]  # the network's own shift
-    detail = ["detail: Sign ↑", "detail: DeSign 2x2 (paper) ↑", "detail: Sign at kernel mean ↑"]
+    detail = ["detail: Sign ↑", "detail: DeSign 2x2 (paper) ↑", "detail: shifted Sign ↑"]
     marked = _marked(at, len(at.dataframe) - 1)
     for i in range(4):  # in each layer, the most detail kept is marked
         assert (i, detail[int(np.argmax(layers.loc[i, detail].to_numpy(dtype=float)))]) in marked
@@ -728,3 +728,16 @@ def test_page_settings_survive_a_visit_to_another_page():
     assert at.select_slider(key="acc_count").value == 200
     at.switch_page("app_pages/kernel_designer.py").run()
     assert at.radio(key="des_size").value == 3
+
+
+def test_tables_mark_every_value_that_ties_for_best():
+    def page():
+        from dither_lab.ui import widgets
+
+        widgets.metric_table([{"output": "a", "x": 0.5, "y": 2.0}, {"output": "b", "x": 0.5, "y": 1.0},
+                              {"output": "c", "x": 0.25, "y": 1.0}], better={"x": "higher", "y": "lower"})
+
+    at = AppTest.from_function(page, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert _marked(at, 0) == {(0, "x"), (1, "x"), (1, "y"), (2, "y")}
