@@ -129,17 +129,23 @@ if st.button("Time the kernels on both engines", key="acc_time",
                   "the app is busy)."):
     st.session_state["acc_timed"] = timing_request
 if st.session_state.get("acc_timed") == timing_request:  # shown for the choices it was run with
+    # Sign timed against itself is this run's noise floor: a kernel's ratio no further from 1.00 is no cost
+    floor = [] if any(spec == "sign" for _, spec in kernels) else [("Sign (against itself)", "sign")]
+    timed = [("trained kernels", None), *kernels, *floor]
     with st.spinner("Timing..."):
         timing_rows = [engine_row(label, cached.engine_times(name, spec, None if spec is None else layers),
                                   cached.program(name, spec, None if spec is None else layers))
-                       for label, spec in [("trained kernels", None), *kernels]]
+                       for label, spec in timed]
     if layers is not None:  # the trained kernels are timed against Sign in every binary layer
         timing_rows[0]["kernel"] = "trained kernels (all layers)"
     widgets.metric_table(timing_rows, pinned=("kernel",), better={"packed program (bytes) ↓": "lower"})
+    noise = timing_rows[[spec for _, spec in timed].index("sign")]
     st.caption("Each engine runs the kernel and Sign alternately in one run: a ratio near 1.00 is the paper's "
-               "\"no extra cost\", executed. Timings share this machine's cores with the app, so ratios within about "
-               "10% of 1.00 are noise (Sign timed against itself spreads as far); no time column is marked best. "
-               "`dither-lab cost --model NAME --kernel SPEC --time` measures the same on a quiet machine.")
+               "\"no extra cost\", executed. Timings share this machine's cores with the app, so they are noisy: in "
+               f"this run Sign timed against itself (row *{noise['kernel']}*), 1.00 without noise, came out at "
+               f"{noise['float / Sign']:.2f} on float and {noise['packed / Sign']:.2f} packed; ratios within about 10% "
+               "of 1.00 come from noise alone, and no time column is marked best. `dither-lab cost --model NAME "
+               "--kernel SPEC --time` measures the same on a quiet machine.")
 
 st.divider()
 st.subheader("Learn a kernel")

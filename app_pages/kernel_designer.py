@@ -151,7 +151,7 @@ if preview.constant is None:
     st.info(kernel_takeaway(preview), icon=":material/lightbulb:")
 p1, p2 = st.columns(2)
 side = preview.tiled.shape[0]
-p1.plotly_chart(plots.heatmap(preview.tiled, title=f"Tiled threshold map, {side}x{side} (batch-norm units)", zmid=0.0),
+p1.plotly_chart(plots.heatmap(preview.tiled, title=f"Tiled map, {side}x{side} (batch-norm units)", zmid=0.0),
                 key="des_tiled")
 p2.plotly_chart(plots.histogram(kernel.values, title="Threshold values", thresholds=[("Sign", 0.0)],
                                 x_title="threshold (batch-norm units)", y_title="cells"), key="des_hist")

@@ -30,8 +30,8 @@ st.page_link("app_pages/image_lab.py", label="See it on a photo", icon=":materia
 
 st.header("2. Ordered dithering")
 st.markdown("Tile a small kernel of thresholds T over the image, so neighbours use different thresholds:")
-st.latex(r"b_{ij} = \mathbb{1}\left[x_{ij} \ge T_{(i \bmod m),\,(j \bmod n)}\right], \qquad "
-         r"T = \frac{r + 0.5}{mn} \text{ for ranks } r = 0, \dots, mn-1")
+st.latex(r"b_{ij} = \mathbb{1}\left[x_{ij} \ge T_{(i \bmod m),\,(j \bmod n)}\right]")  # two lines: one is cut at 1024 px
+st.latex(r"T = \frac{r + 0.5}{mn} \text{ for ranks } r = 0, \dots, mn-1")
 n = st.select_slider("Bayer size", [2, 4, 8], value=4, key="learn_n")
 out = compare(ramp, [f"bayer:{n}"])
 st.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in out], height=160), key="learn_2")
@@ -70,8 +70,8 @@ st.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in ed], height=220
 st.header("5. The dithered Sign inside a BNN")
 st.markdown("A binary layer normalizes its input with batch norm, then keeps the sign. DeSign shifts the threshold "
             "per pixel by a tiled kernel in batch-norm units, exactly like ordered dithering:")
-st.latex(r"b_{c,i,j} = \operatorname{sign}\!\left(y_{c,i,j} - s_c\,T_{(i \bmod m),(j \bmod n)}\right),\qquad "
-         r"y = \gamma_c \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}} + \beta_c")
+st.latex(r"b_{c,i,j} = \operatorname{sign}\!\left(y_{c,i,j} - s_c\,T_{(i \bmod m),(j \bmod n)}\right)")
+st.latex(r"y = \gamma_c \frac{x - \mu_c}{\sqrt{\sigma_c^2 + \epsilon}} + \beta_c")
 st.markdown("Try it on a map like the ones batch norm gives a binary layer: the camera photo at 128 x 128 "
             "pixels, standardized to mean 0 and variance 1. Beside Sign and the kernel is **Sign at the kernel's "
             "mean threshold**: the same shift of the share of +1s with one threshold, so what differs between it and "
@@ -157,7 +157,7 @@ st.page_link("app_pages/accuracy.py", label="Accuracy: the DeSign model with Sig
              icon=":material/arrow_forward:", query_params={"kernel": "sign", "model": "fashion-mnist-design"})
 if gained is not None:
     st.page_link("app_pages/feature_maps.py", label=f"Feature maps: channel {gained['channel']} of layer "
-                 f"{gained['index']}, where the kernel keeps more detail than Sign, shifted or not",
+                 f"{gained['index']}: more detail than Sign, shifted or not",
                  icon=":material/arrow_forward:",
                  query_params={"kernel": "preset:design-2x2-a", "model": "fashion-mnist-design",
                                "layer": str(gained["index"]), "channel": str(gained["channel"]), "index": "0"})

@@ -66,7 +66,9 @@ st.markdown("Test accuracy with each kernel swapped into every binary layer of t
             "**DeSign model**, and of a network **trained with it**; then the detail each keeps in the DeSign "
             "model's feature maps (**PSNR**, **SSIM**, **TV ratio**). Each header's tooltip says more.")
 table = kernel_rows(comp, names=names)
-widgets.metric_table(table["rows"], help=table["help"], better=table["better"], pinned=("kernel",))
+for cols in table["parts"].values():  # accuracies, then the detail in feature maps: each table fits the page
+    widgets.metric_table([{c: r[c] for c in cols} for r in table["rows"]], help=table["help"],
+                         better=table["better"], pinned=("kernel",), max_text={"kernel": 50})
 rows = comp["rows"]
 series = {"swapped into the Sign model": [r["swapped_into_sign_model"] for r in rows],
           "swapped into the DeSign model": [r["swapped_into_design_model"] for r in rows],

@@ -428,7 +428,9 @@ def kernel_rows(comp: dict[str, Any], *, names: dict[str, str] | None = None) ->
         names: a name for a kernel's spec (the app's kernel library), used in place of the study's label.
 
     Returns:
-        ``{"rows": [...], "better": {column: direction}, "help": {column: text}}``.
+        ``{"rows": [...], "better": {column: direction}, "help": {column: text}, "parts": {part: columns}}``:
+        ``parts`` splits the columns in two tables that each fit a page, the accuracies and the feature-map
+        metrics, each led by the kernel.
     """
     names = names or {}
     rows_in = comp["rows"]
@@ -460,7 +462,9 @@ def kernel_rows(comp: dict[str, Any], *, names: dict[str, str] | None = None) ->
                         "much variation as the input)"}
     better = {"Sign model (%) ↑": "higher", "DeSign model (%) ↑": "higher", trained: "higher", "PSNR (dB) ↑": "higher",
               "SSIM ↑": "higher", "TV ratio → 1": "near 1"}
-    return {"rows": rows, "better": better, "help": help}
+    accuracy = [c for c in rows[0] if c not in ("PSNR (dB) ↑", "SSIM ↑", "TV ratio → 1")] if rows else []
+    parts = {"accuracy": accuracy, "feature maps": ["kernel", "PSNR (dB) ↑", "SSIM ↑", "TV ratio → 1"]}
+    return {"rows": rows, "better": better, "help": help, "parts": parts}
 
 
 def kernel_takeaway(comp: dict[str, Any], *, names: dict[str, str] | None = None) -> str:
@@ -491,7 +495,7 @@ def kernel_takeaway(comp: dict[str, Any], *, names: dict[str, str] | None = None
         own = rows["trained"]["swapped_into_sign_model"]
         into = [r["swapped_into_sign_model"] for r in fixed]
         parts.append(f"Swapped at test time into the Sign model ({own:.2%} with its own threshold), the study's "
-                     f"{len(fixed)} fixed kernels score {min(into):.2%} to {max(into):.2%}: a swap measures how much a "
+                     f"{len(fixed)} fixed kernels (every row but the trained, Sign, learned and data-scaled ones) score {min(into):.2%} to {max(into):.2%}: a swap measures how much a "
                      "network relies on the thresholds it was trained with, not which kernel is better.")
     return " ".join(parts)
 

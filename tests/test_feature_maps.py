@@ -153,5 +153,6 @@ def test_summary_takeaway_says_when_plain_sign_keeps_more_than_the_kernel():
             dict(row, sign_detail=0.60, dithered_detail=0.65, shifted_detail=0.50)]
     text = summary_takeaway(rows, "K")
     assert "in 2 of 2 binary layers" in text  # against Sign at the same shift
-    assert "Plain Sign, unshifted, keeps more than K in 1 of them; in 1 of those the kernel's shift costs" in text
+    assert ("Plain Sign, unshifted, keeps more than K in 1 of the 2 layers; in each, the kernel's shift loses more "
+            "detail than its pattern wins back.") in text
     assert "Plain Sign" not in summary_takeaway([rows[1]], "K")

@@ -390,12 +390,14 @@ def test_kernel_rows_and_takeaway_of_the_comparison():
     assert rows[0]["trained with it (4 epochs, %) ↑"] is None  # the shipped model has no study run
     assert table["better"]["TV ratio → 1"] == "near 1" and table["better"]["PSNR (dB) ↑"] == "higher"
     assert "penalizes any binary texture" in table["help"]["PSNR (dB) ↑"]
+    assert sorted({c for cols in table["parts"].values() for c in cols}) == sorted(rows[0])  # every column shown
+    assert table["parts"]["feature maps"][0] == table["parts"]["accuracy"][0] == "kernel"
     text = kernel_takeaway(comp)
     # 4-epoch runs: blue noise 8x8 lowest at 86.06%, Sign highest at 89.03%; into the Sign model (92.70%) the 13
     # fixed kernels (not Sign, the learned one or the data-scaled one) score 8.26% (DeSign3D) to 52.41% (Bayer 4x4)
     assert text.startswith("Trained with it (4-epoch runs, one each), the 15 kernels land between 86.06% "
                            "(blue noise 8x8) and 89.03% (Sign).")
-    assert "the study's 13 fixed kernels score 8.26% to 52.41%" in text
+    assert "the study's 13 fixed kernels (every row but the trained, Sign, learned and data-scaled ones) score 8.26% to 52.41%" in text
     cifar = kernel_takeaway(load_results("kernel_study", "cifar10"), names={"preset:design-2x2-a": "DeSign 2x2 (paper)"})
     assert cifar.startswith("Trained with it (12-epoch runs, one each), Sign reached 68.69% and DeSign 2x2 (paper) "
                             "70.23%.")

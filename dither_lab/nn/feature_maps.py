@@ -307,9 +307,10 @@ def summary_takeaway(rows: list[dict[str, Any]], kernel_name: str) -> str:
         plain = [r for r in rows if r["sign_detail"] > r["dithered_detail"]]
         if plain:
             back = sum(r["dithered_detail"] > r["shifted_detail"] for r in plain)
-            text += (f"Plain Sign, unshifted, keeps more than {kernel_name} in {len(plain)} of them"
-                     + (f"; in {back} of those the kernel's shift costs detail and its pattern wins part of it back. "
-                        if back else ". "))
+            where = "in each" if back == len(plain) else f"in {back} of those"
+            text += (f"Plain Sign, unshifted, keeps more than {kernel_name} in {len(plain)} of the {len(rows)} layers"
+                     + (f"; {where}, the kernel's shift loses more detail than its pattern wins back. " if back
+                        else ". "))
     text += (f"The trained network's batch norm puts its activations at a mean of {np.mean([r['bn_mean'] for r in rows]):+.2f} "
              f"over the layers; with {kernel_name} {np.mean([r['dithered_ones'] for r in rows]):.0%} of them are +1, "
              f"with Sign {np.mean([r['sign_ones'] for r in rows]):.0%}.")

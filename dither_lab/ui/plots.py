@@ -160,7 +160,9 @@ def histogram(values: np.ndarray, *, thresholds: Sequence[tuple[str, float]] = (
         pad = 0.06 * (hi - lo) if hi > lo else 0.5
         fig.update_xaxes(range=[lo - pad, hi + pad])
     fig.update_xaxes(title=x_title)
-    fig.update_yaxes(title=y_title)
+    few = v.size and np.isfinite(v).any() and np.histogram(v[np.isfinite(v)], bins=80)[0].max() <= 8
+    # counts are whole numbers: a tick at each where they are few (plotly would put ticks at 0.2, 0.4, ...)
+    fig.update_yaxes(title=y_title, tickformat=",d", rangemode="tozero", **({"dtick": 1} if few else {}))
     fig.update_layout(title=title, height=height, bargap=0.02, showlegend=False, **LAYOUT)
     return fig
 
@@ -337,6 +339,7 @@ def grouped_hbars(labels: Sequence[str], series: dict[str, Sequence[float | None
     fig.update_yaxes(autorange="reversed", type="category")
     height = 150 + len(labels) * max(1, len(series)) * bar_px * 1.5
     fig.update_layout(barmode="group", title=title, height=int(height), bargap=0.25,
-                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
-                      margin={"l": 10, "r": 10, "t": 90, "b": 10})
+                      # below the bars: above them, a legend that wraps on a narrow page ran into the title
+                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
+                      margin={"l": 10, "r": 10, "t": 50, "b": 90})
     return fig
