@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from dither_lab.nn.cost import cost_rows, engine_row
+from dither_lab.nn.cost import cost_rows, engine_row, timing_note
 from dither_lab.nn.evaluate import engine_comparison, swap_changes, swap_rows, swap_takeaway
 from dither_lab.nn.learned import learned_takeaway
 from dither_lab.nn.models import binary_layers
@@ -125,7 +125,7 @@ st.caption("With batch norm folded in, Sign compares each activation with one th
 timing_request = (name, tuple(spec for _, spec in kernels), layers)
 if st.button("Time the kernels on both engines", key="acc_time",
              help="A batch of 256 random images through the float model and the packed 1-bit engine, each kernel "
-                  "against Sign in the same layers, timed alternately (about a second per kernel; longer while "
+                  "against Sign in the same layers, timed alternately (a second or two per kernel; longer while "
                   "the app is busy)."):
     st.session_state["acc_timed"] = timing_request
 if st.session_state.get("acc_timed") == timing_request:  # shown for the choices it was run with
@@ -139,13 +139,7 @@ if st.session_state.get("acc_timed") == timing_request:  # shown for the choices
     if layers is not None:  # the trained kernels are timed against Sign in every binary layer
         timing_rows[0]["kernel"] = "trained kernels (all layers)"
     widgets.metric_table(timing_rows, pinned=("kernel",), better={"packed program (bytes) ↓": "lower"})
-    noise = timing_rows[[spec for _, spec in timed].index("sign")]
-    st.caption("Each engine runs the kernel and Sign alternately in one run: a ratio near 1.00 is the paper's "
-               "\"no extra cost\", executed. Timings share this machine's cores with the app, so they are noisy: in "
-               f"this run Sign timed against itself (row *{noise['kernel']}*), 1.00 without noise, came out at "
-               f"{noise['float / Sign']:.2f} on float and {noise['packed / Sign']:.2f} packed; ratios within about 10% "
-               "of 1.00 come from noise alone, and no time column is marked best. `dither-lab cost --model NAME "
-               "--kernel SPEC --time` measures the same on a quiet machine.")
+    st.caption(timing_note(timing_rows, [spec for _, spec in timed].index("sign")))
 
 st.divider()
 st.subheader("Learn a kernel")

@@ -10,6 +10,7 @@ from dither_lab.nn.feature_maps import (
     comparison_rows,
     detail_columns,
     is_centred,
+    layer_parts,
     layer_rows,
     shifted_label,
     summary_takeaway,
@@ -170,15 +171,21 @@ st.caption(f"{which} channels, {mos['grid'][1]} to a row from the top left (chan
 st.subheader("Every layer")
 summary = cached.summary(name, image, spec)
 st.info(summary_takeaway(summary, kname), icon=":material/lightbulb:")
-table = layer_rows(summary, kname, cached.layer_places(name))
-widgets.metric_table(table, pinned=("layer",), row_best=((detail_columns(kname), "higher"),), help={
+detail, network = layer_parts(layer_rows(summary, kname, cached.layer_places(name)))
+kept = tuple(c for c in detail[0] if c != "layer")
+shift_note = f"Sign at {kname}'s mean threshold ({summary[0]['kernel_mean']:+.2f})"
+widgets.metric_table(detail, pinned=("layer",), row_best=((kept, "higher"),), help={
+    kept[0]: "Local correlation of Sign's binary maps with the batch-norm output, per channel, averaged: detail kept, "
+             "whatever the shift.",
+    detail_columns(kname)[2]: f"The same for {shift_note}: the shift without the pattern. A channel it turns all -1 "
+                              "keeps nothing (0)."})
+widgets.metric_table(network, pinned=("layer",), help={
     "BN mean": "The mean batch-norm output of the layer: where the trained network puts its activations against "
                "the thresholds (its own shift).",
-    detail_columns(kname)[0]: "Local correlation of Sign's binary maps with the batch-norm output, per channel, "
-                              "averaged: detail kept, whatever the shift.",
-    detail_columns(kname)[2]: f"The same for Sign at {kname}'s mean threshold ({summary[0]['kernel_mean']:+.2f}): "
-                              "the shift without the pattern. A channel it turns all -1 keeps nothing (0).",
-    "bits flipped (%)": f"Activations whose bit {kname} changes against Sign."})
+    "bits flipped (%)": f"Activations whose bit {kname} sets otherwise than Sign: how much it changes, neither "
+                        "better nor worse."})
 st.caption(f"Each binary layer's batch-norm output on this image (the network running with its trained kernels), "
-           f"binarized by Sign, by {kname} and by Sign at its mean threshold ({summary[0]['kernel_mean']:+.2f}). "
-           "Green: the most detail kept in each layer.")
+           f"binarized by Sign, by {kname}" + ("" if len(kept) < 3 else f" and by {shift_note}") + ". Green: the most "
+           "detail kept in each layer (higher is better). Below it, where the network puts its activations (BN mean), "
+           "the share of +1s each binarization gives, and the bits the kernel flips against Sign: a measure of how "
+           "much it changes, with no better way.")

@@ -62,7 +62,7 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
     size = o2.radio("Size", [2, 3, 4, 8], horizontal=True, **widgets.kept("des_size", 2),
                     format_func=lambda k: f"{k}x{k} ({6 ** (k * k):,})" if k <= 3 else f"{k}x{k} (local search)")
     count = o3.select_slider("Images (held-out subset)", [200, 500, 1000, 2000], **widgets.kept("des_count", 500))
-    slices3d = o2.select_slider("Channel slices (3-D)", [1, 2, 4], **widgets.kept("des_slices", 1),
+    slices3d = o2.radio("3-D: channel slices", [1, 2, 4], horizontal=True, **widgets.kept("des_slices", 1),
                                 help="F > 1: a DeSign3D kernel whose slice f thresholds channels c = f mod F. Each "
                                      "slice is the best kernel for its own channels' responses (one random "
                                      "convolution per channel).")
@@ -126,7 +126,7 @@ version = ss.get("des_editor_version", 0)
 c1, c2, c3, c4 = st.columns(4)
 rows = c1.number_input("Rows", 1, 16, int(vals.shape[1]), key=f"des_rows_{version}")
 cols = c2.number_input("Columns", 1, 16, int(vals.shape[2]), key=f"des_cols_{version}")
-slices = c3.number_input("Channel slices (3-D)", 1, 8, int(vals.shape[0]), key=f"des_f_{version}",
+slices = c3.number_input("3-D slices", 1, 8, int(vals.shape[0]), key=f"des_f_{version}",
                          help="A 3-D kernel gives channel c the slice c mod F (DeSign3D).")
 vals = state.resize_designer((slices, rows, cols))
 s = c4.number_input("Slice shown", 0, int(slices) - 1, 0, key="des_slice") if slices > 1 else 0

@@ -42,8 +42,8 @@ st.page_link("app_pages/image_lab.py", label="Compare with Sign on a photo", ico
 
 st.header("3. Bayer versus blue noise")
 st.markdown("Bayer's recursive kernel spreads thresholds evenly but regularly, which shows as a cross-hatch. "
-            "Blue noise (void-and-cluster) spreads them irregularly, with no low-frequency energy (the camera "
-            "photo at 128 x 128 pixels):")
+            "Blue noise (void-and-cluster) spreads them irregularly: its power too is at high frequencies, but "
+            "spread smoothly rather than in a few peaks (the camera photo at 128 x 128 pixels):")
 bn = compare(cached.small("camera", 128), ["bayer:8", "blue-noise:64"], include_sign=False)
 c1, c2 = st.columns(2)
 c1.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in bn], height=300), key="learn_3a")
@@ -149,7 +149,9 @@ if gained is not None:
     paper = state.name_for("preset:design-2x2-a")
     st.markdown(f"**Inside the DeSign model**, on the first held-out image ({data.classes[int(data.labels[0])]}): "
                 + summary_takeaway(summary, paper)
-                + f" The clearest case is channel {gained['channel']} of layer {gained['index']}: {paper} keeps a local "
+                + f" Channel by channel it varies: in layer {gained['index']}, {paper} keeps more than both Sign and "
+                f"Sign at its mean in {gained['ahead']} of {gained['channels']} channels. The clearest of them is "
+                f"channel {gained['channel']}: {paper} keeps a local "
                 f"correlation of {clearest['dithered']['local_correlation']:.3f} (higher is better) where Sign keeps "
                 f"{clearest['Sign']['local_correlation']:.3f} and Sign at the kernel's mean "
                 f"{clearest['shifted Sign']['local_correlation']:.3f}.")
@@ -157,7 +159,7 @@ st.page_link("app_pages/accuracy.py", label="Accuracy: the DeSign model with Sig
              icon=":material/arrow_forward:", query_params={"kernel": "sign", "model": "fashion-mnist-design"})
 if gained is not None:
     st.page_link("app_pages/feature_maps.py", label=f"Feature maps: channel {gained['channel']} of layer "
-                 f"{gained['index']}: more detail than Sign, shifted or not",
+                 f"{gained['index']}, one where the kernel keeps more than Sign, shifted or not",
                  icon=":material/arrow_forward:",
                  query_params={"kernel": "preset:design-2x2-a", "model": "fashion-mnist-design",
                                "layer": str(gained["index"]), "channel": str(gained["channel"]), "index": "0"})

@@ -32,7 +32,7 @@ def camera():
 
 def test_names_label_every_output(camera):
     outs = compare(camera, ["bayer:4", "preset:design-2x2-a", "diffusion:atkinson"], names=NAMES)
-    assert [o.label for o in outs] == ["Sign", "Bayer 4x4", "DeSign 2x2 (paper)", "error diffusion (atkinson)"]
+    assert [o.label for o in outs] == ["Sign", "Bayer 4x4", "DeSign 2x2 (paper)", "Atkinson diffusion"]
     assert list(metrics_json(outs)) == [o.label for o in outs]
     assert metrics_json(outs)["DeSign 2x2 (paper)"]["spec"] == "preset:design-2x2-a"
 

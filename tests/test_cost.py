@@ -107,3 +107,37 @@ def test_engine_row_reads_both_engines_and_the_program():
     assert row["float (ms / image) ↓"] == 0.4 and row["packed (ms / image) ↓"] == 0.05
     assert row["packed speedup ↑"] == 8.0 and row["packed / Sign"] == 0.99 and row["packed program (bytes) ↓"] == 68_456
     assert row["kernel"] == "DeSign 2x2" and "spec" not in row  # the timing table fits beside the kernel's name
+
+
+def test_inference_time_takes_the_median_or_the_fastest_run(net, monkeypatch):
+    import types
+
+    import dither_lab.nn.cost as cost
+
+    def clock(durations):  # kernel and Sign alternate: each run reads the clock before and after
+        marks = iter([t for i, d in enumerate(durations) for t in (10.0 * i, 10.0 * i + d)])
+        return types.SimpleNamespace(perf_counter=lambda: next(marks))
+
+    runs = [3.0, 2.0, 1.0, 2.0, 2.0, 4.0]  # kernel 3, 1, 2 and Sign 2, 2, 4 seconds
+    monkeypatch.setattr(cost, "time", clock(runs))
+    median = inference_time(net, "bayer:4", batch=2, repeats=3)
+    assert (median["seconds_per_image"], median["sign_seconds_per_image"], median["ratio"]) == (1.0, 1.0, 1.0)
+    monkeypatch.setattr(cost, "time", clock(runs))
+    fastest = inference_time(net, "bayer:4", batch=2, repeats=3, statistic="min")
+    assert (fastest["seconds_per_image"], fastest["sign_seconds_per_image"], fastest["ratio"]) == (0.5, 1.0, 0.5)
+    with pytest.raises(ValueError, match="statistic must be one of 'median', 'min'"):
+        inference_time(net, statistic="mean")
+
+
+def test_timing_note_gives_the_runs_noise_and_names_ratios_past_it():
+    from dither_lab.nn.cost import timing_note
+
+    rows = [{"kernel": "trained kernels", "float / Sign": 0.9, "packed / Sign": 1.02},
+            {"kernel": "Bayer 4x4", "float / Sign": 1.01, "packed / Sign": 1.18},
+            {"kernel": "Sign (against itself)", "float / Sign": 0.98, "packed / Sign": 1.0}]
+    text = timing_note(rows, 2)
+    assert "Sign timed against itself (row *Sign (against itself)*), 1.00 without noise, came out at 0.98 on float " \
+           "and 1.00 packed" in text
+    assert "Further from 1.00 in this run: Bayer 4x4; time again" in text  # 0.90 is at the edge, not past it
+    quiet = timing_note(rows[2:], 0)
+    assert "Further" not in quiet and "On a quiet machine, `dither-lab cost" in quiet

@@ -103,20 +103,26 @@ def test_channel_detail_is_what_layer_summary_averages(rng):
 
 
 def test_layer_rows_put_the_detail_of_the_three_side_by_side():
-    from dither_lab.nn.feature_maps import detail_columns, layer_rows
+    from dither_lab.nn.feature_maps import detail_columns, layer_parts, layer_rows
 
     bns = {"features.0": _ramp_map()[None].repeat(2, 0), "features.3": _ramp_map(2)[None, :16, :16] - 0.5}
-    summary = layer_summary(bns, "bayer:2")
-    rows = layer_rows(summary, "Bayer 2x2", {"features.0": "conv 1", "features.3": "conv 2"})
+    summary = layer_summary(bns, "preset:design-2x2-a")  # not centred: Sign at its mean too
+    rows = layer_rows(summary, "DeSign 2x2", {"features.0": "conv 1", "features.3": "conv 2"})
     assert [r["layer"] for r in rows] == ["0: conv 1", "1: conv 2"]  # numbered from 0, as the command line
     assert rows[1]["maps"] == "1 x 16x16"
-    sign, kern, shift = detail_columns("Bayer 2x2")
-    assert (sign, kern, shift) == ("detail: Sign ↑", "detail: Bayer 2x2 ↑", "detail: shifted Sign ↑")
-    assert list(rows[0])[2:5] == [sign, kern, shift]  # the comparison first, after the layer
+    sign, kern, shift = detail_columns("DeSign 2x2")
+    assert (sign, kern, shift) == ("detail: Sign ↑", "detail: DeSign 2x2 ↑", "detail: shifted Sign ↑")
+    assert list(rows[0])[1:4] == [sign, kern, shift]  # the comparison first, after the layer
+    detail, network = layer_parts(rows)
+    assert list(detail[0]) == ["layer", sign, kern, shift] and network[0]["layer"] == "0: conv 1"
+    assert sign not in network[0] and list(network[0])[1:] == ["maps", "BN mean", "+1s: Sign (%)",
+                                                                "+1s: DeSign 2x2 (%)", "bits flipped (%)"]
+    centred = layer_rows(layer_summary(bns, "bayer:4"), "Bayer 4x4")  # Sign at a centred kernel's mean is Sign
+    assert shift not in centred[0] and list(layer_parts(centred)[0][0]) == ["layer", sign, "detail: Bayer 4x4 ↑"]
     assert rows[0][kern] == round(summary[0]["dithered_detail"], 3)
     assert rows[1]["BN mean"] == round(float(bns["features.3"].mean()), 2)
-    assert rows[0]["+1s: Bayer 2x2 (%)"] == round(100 * summary[0]["dithered_ones"], 1)
-    assert layer_rows(summary, "Bayer 2x2")[0]["layer"] == "0: features.0"  # no places: the module's name
+    assert rows[0]["+1s: DeSign 2x2 (%)"] == round(100 * summary[0]["dithered_ones"], 1)
+    assert layer_rows(summary, "DeSign 2x2")[0]["layer"] == "0: features.0"  # no places: the module's name
 
 
 def test_layer_places_follow_the_architecture():
@@ -143,6 +149,8 @@ def test_most_detail_gained_finds_the_channel_the_shift_alone_loses():
     assert best["gain"] == pytest.approx(max(gains.values())) and best["gain"] > 0
     d = best["detail"]
     assert d["dithered"] - max(d["Sign"], d["shifted Sign"]) == pytest.approx(best["gain"])
+    in_layer = [g for (n, _), g in gains.items() if n == best["layer"]]
+    assert (best["ahead"], best["channels"]) == (sum(g > 0 for g in in_layer), len(in_layer))
     with pytest.raises(ValueError, match="at least one"):
         most_detail_gained({}, "sign")
 

@@ -255,3 +255,11 @@ def test_menus_come_from_the_registry_and_their_specs_read_back():
     assert params_from_spec("custom:1,2;3,4") is None and params_from_spec("bayer:32") is None
     assert params_from_spec("blue-noise:16:sigma=9") is None  # outside the menu's range
     assert params_from_spec("not a spec") is None
+
+
+def test_settings_whose_effect_is_not_plain_say_it():
+    from dither_lab.kernels import GENERATORS
+
+    tips = {p.name: p.help for g in GENERATORS.values() for p in g.params if p.name in ("sigma", "strength")}
+    assert set(tips) == {"sigma", "strength"} and all(tips.values())
+    assert "0 gives plain Sign" in tips["strength"] and "Gaussian" in tips["sigma"]

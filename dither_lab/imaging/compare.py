@@ -40,7 +40,8 @@ def binarize(image: np.ndarray, spec: str | Kernel, *, allow_files: bool = False
         method = spec.partition(":")[2]
         if method not in DIFFUSION_KERNELS:
             raise ValueError(f"unknown error-diffusion method {method!r}; valid: {', '.join(DIFFUSION_KERNELS)}")
-        return f"error diffusion ({method})", spec, error_diffusion(image, method=method, serpentine=True)
+        # "Jarvis-Judice-Ninke diffusion": the method's name, short enough for a table's column
+        return f"{method.title()} diffusion", spec, error_diffusion(image, method=method, serpentine=True)
     k = spec if isinstance(spec, Kernel) else make_kernel(spec, domain="unit", allow_files=allow_files)
     label = "Sign (one threshold)" if k.spec == "sign" else k.name
     return label, k.spec, ordered_dither(image, k)

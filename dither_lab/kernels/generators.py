@@ -237,8 +237,12 @@ def _bayer(s: ParsedSpec) -> Kernel:
                     examples=("blue-noise:16", "blue-noise:64"), summary="void-and-cluster blue noise (Ulichney)",
                     label="Blue noise", arg_format="{size}",
                     params=(Param("size", "Size", "choice", 16, choices=(4, 8, 16, 32, 64, 128, 256), option=False),
-                            Param("seed", "Seed", "int", 0, low=0, high=10_000, step=1),
-                            Param("sigma", "Sigma", "float", 1.5, low=0.5, high=4.0, step=0.1), STRENGTH))
+                            Param("seed", "Seed", "int", 0, low=0, high=10_000, step=1,
+                                  help="The random start of void-and-cluster: another seed, another mask."),
+                            Param("sigma", "Sigma", "float", 1.5, low=0.5, high=4.0, step=0.1,
+                                  help="Width (in pixels) of the Gaussian that void-and-cluster uses to find the "
+                                       "tightest cluster and the largest void: larger spreads the thresholds over "
+                                       "coarser distances (1.5 is the usual choice)."), STRENGTH))
 def _blue_noise(s: ParsedSpec) -> Kernel:
     n = check_positive_int("blue-noise size", s.int_arg(), low=2, high=MAX_GENERATED_SIDE)
     seed = s.number("seed", 0, int)

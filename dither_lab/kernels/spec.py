@@ -39,6 +39,7 @@ class Param:
         default: the value a menu starts at (for an option: the value the generator uses when it is absent).
         option: True for a ``key=value`` option, False for part of the argument.
         labels: for a choice, how a menu names each of ``choices`` (in their order); empty: the choices themselves.
+        help: what the setting does, for a menu's tooltip (empty: none).
     """
 
     name: str
@@ -51,6 +52,7 @@ class Param:
     step: float | None = None
     option: bool = True
     labels: tuple[str, ...] = ()
+    help: str = ""
 
     def label_of(self, value: Any) -> str:
         """How a menu names ``value``: its entry of ``labels``, else the value itself."""
@@ -71,7 +73,8 @@ class Param:
 
 
 #: The strength setting every ranked generator takes (0 is plain Sign, 1 the kernel as generated).
-STRENGTH = Param("strength", "Strength", "float", 1.0, low=0.0, high=2.0, step=0.05)
+STRENGTH = Param("strength", "Strength", "float", 1.0, low=0.0, high=2.0, step=0.05,
+                 help="Scales the thresholds: 0 gives plain Sign, 1 the kernel as generated.")
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,8 @@ def most_detail_gained(bns: dict[str, np.ndarray], kernel: Any) -> dict[str, Any
 
     Returns:
         ``{"layer": name, "index": its position from 0, "channel", "gain", "detail": {"Sign", "dithered",
-        "shifted Sign"}}`` (the channel's local correlations).
+        "shifted Sign"}, "ahead", "channels"}``: the channel's local correlations, and in how many of the layer's
+        channels the kernel keeps more than both (one channel is no layer's rule).
     """
     best: dict[str, Any] | None = None
     for i, (name, bn) in enumerate(bns.items()):
@@ -123,7 +124,8 @@ def most_detail_gained(bns: dict[str, np.ndarray], kernel: Any) -> dict[str, Any
         c = int(np.argmax(gain))
         if best is None or gain[c] > best["gain"]:
             best = {"layer": name, "index": i, "channel": c, "gain": float(gain[c]),
-                    "detail": {k: float(v[c]) for k, v in d.items()}}
+                    "detail": {k: float(v[c]) for k, v in d.items()}, "ahead": int((gain > 0).sum()),
+                    "channels": int(gain.size)}
     if best is None:
         raise ValueError("bns must hold at least one layer's maps")
     return best
@@ -159,15 +161,25 @@ def layer_rows(rows: list[dict[str, Any]], kernel_name: str, places: dict[str, s
     kernel and Sign at the kernel's mean threshold keep (local correlation, higher is better), the trained
     network's batch-norm mean, the share of +1s with Sign and the kernel, and the bits the kernel flips.
 
-    The detail columns (:func:`detail_columns`) are to be compared within a row.
+    The detail columns (:func:`detail_columns`) are to be compared within a row; a centred kernel's rows leave out
+    Sign at its mean, which is Sign (:data:`CENTRED`).
     """
     places = places or {}
     sign, kern, shift = detail_columns(kernel_name)
-    return [{"layer": f"{i}: {places.get(r['layer'], r['layer'])}", "maps": f"{r['channels']} x {r['height']}x{r['width']}",
-             sign: round(r["sign_detail"], 3), kern: round(r["dithered_detail"], 3), shift: round(r["shifted_detail"], 3),
-             "BN mean": round(r["bn_mean"], 2), "+1s: Sign (%)": round(100 * r["sign_ones"], 1),
-             f"+1s: {kernel_name} (%)": round(100 * r["dithered_ones"], 1), "bits flipped (%)": round(100 * r["differs"], 1)}
-            for i, r in enumerate(rows)]
+    centred = all(abs(r["kernel_mean"]) < CENTRED for r in rows)
+    return [{"layer": f"{i}: {places.get(r['layer'], r['layer'])}", sign: round(r["sign_detail"], 3),
+             kern: round(r["dithered_detail"], 3), **({} if centred else {shift: round(r["shifted_detail"], 3)}),
+             "maps": f"{r['channels']} x {r['height']}x{r['width']}", "BN mean": round(r["bn_mean"], 2),
+             "+1s: Sign (%)": round(100 * r["sign_ones"], 1), f"+1s: {kernel_name} (%)": round(100 * r["dithered_ones"], 1),
+             "bits flipped (%)": round(100 * r["differs"], 1)} for i, r in enumerate(rows)]
+
+
+def layer_parts(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """:func:`layer_rows` as two tables, each led by the layer, so that each fits a page: the detail kept (the
+    columns to compare within a row), then the network's shift, the share of +1s and the bits the kernel flips."""
+    detail = [c for c in (rows[0] if rows else {}) if c.startswith("detail: ")]
+    return ([{c: r[c] for c in ("layer", *detail)} for r in rows],
+            [{c: v for c, v in r.items() if c not in detail} for r in rows])
 
 
 def detail_columns(kernel_name: str) -> tuple[str, str, str]:
@@ -296,7 +308,7 @@ def summary_takeaway(rows: list[dict[str, Any]], kernel_name: str) -> str:
     detail than Sign at its shift, and where the network's own batch norm puts the activations."""
     if not rows:
         return ""
-    shifted = any(abs(r["kernel_mean"]) >= 0.05 for r in rows)
+    shifted = any(abs(r["kernel_mean"]) >= CENTRED for r in rows)
     ref = "shifted_detail" if shifted else "sign_detail"
     wins = [i for i, r in enumerate(rows) if r["dithered_detail"] > r[ref]]
     against = "Sign shifted to the kernel's mean threshold" if shifted else "Sign"

@@ -85,16 +85,17 @@ def _same(a: Any, b: Any) -> bool:
 def _setting(container: Any, p: Param, key: str) -> None:
     """One setting's widget: a slider for a choice of numbers or a float, a select box for named choices, a number
     box for an integer."""
+    tip = p.help or None  # the registry says what the setting does
     if p.kind == "choice" and all(isinstance(c, (int, float)) for c in p.choices):
-        container.select_slider(p.label, list(p.choices), key=key)
+        container.select_slider(p.label, list(p.choices), key=key, help=tip)
     elif p.kind == "choice":
-        container.selectbox(p.label, list(p.choices), format_func=p.label_of, key=key)
+        container.selectbox(p.label, list(p.choices), format_func=p.label_of, key=key, help=tip)
     elif p.kind == "int":
-        container.number_input(p.label, min_value=int(p.low), max_value=int(p.high), step=int(p.step or 1), key=key)
+        container.number_input(p.label, min_value=int(p.low), max_value=int(p.high), step=int(p.step or 1), key=key,
+                               help=tip)
     else:
         container.slider(p.label, min_value=float(p.low), max_value=float(p.high), step=float(p.step), key=key,
-                         help="Scales the thresholds: 0 gives plain Sign, 1 the kernel as generated."
-                         if p.name == "strength" else None)
+                         help=tip)
 
 
 def builder(prefix: str, *, offered: Sequence[str], current: str | None = None) -> str:

@@ -188,7 +188,7 @@ def viewing_choice(key: str) -> tuple[float, str]:
              "shown 1:1 on a 96-pixel-per-inch monitor from 50 cm, where the texture stays visible.")
     if choice == "custom":
         ppd = float(c2.number_input("Pixels per degree", min_value=1.0, max_value=1000.0, step=1.0, format="%.1f",
-                                    **kept(f"{key}_ppd", round(VIEWING[DEFAULT_VIEWING].pixels_per_degree, 1))))
+                                    **kept(f"{key}_ppd", VIEWING[DEFAULT_VIEWING].pixels_per_degree)))
     else:
         ppd = VIEWING[choice].pixels_per_degree
     return ppd, describe_viewing(ppd)

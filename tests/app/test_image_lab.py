@@ -48,7 +48,8 @@ def test_the_viewing_condition_drives_the_eye_weighted_metric():
     screen = compare(camera, ["bayer:4"], names=NAMES, pixels_per_degree=VIEWING["screen"].pixels_per_degree)
     assert at.dataframe[0].value[eye].tolist() == pytest.approx([o.metrics["csf_psnr"] for o in screen])
     assert at.info[0].value == takeaway(screen) and "Shown 1:1 at 96 pixels per inch" in at.info[0].value
-    at.radio(key="lab_view").set_value("custom").run()
+    at.radio(key="lab_view").set_value("custom").run()  # it opens at print's condition, the same numbers as print's
+    assert at.dataframe[0].value[eye].tolist() == pytest.approx([o.metrics["csf_psnr"] for o in printed], abs=0)
     at.number_input(key="lab_view_ppd").set_value(120.0).run()
     far = compare(camera, ["bayer:4"], pixels_per_degree=120.0)
     assert at.dataframe[0].value[eye].tolist() == pytest.approx([o.metrics["csf_psnr"] for o in far])
@@ -89,7 +90,7 @@ def test_one_name_and_one_error_scale_for_every_kernel():
     at = _lab()
     at.multiselect(key="lab_kernels").set_value(["Bayer 4x4", "DeSign 2x2 (paper)"]).run()
     at.multiselect(key="lab_diffusion").set_value(["atkinson"]).run()
-    names = ["Sign", "Bayer 4x4", "DeSign 2x2 (paper)", "error diffusion (atkinson)"]
+    names = ["Sign", "Bayer 4x4", "DeSign 2x2 (paper)", "Atkinson diffusion"]
     charts = {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
     panels = next(s for k, s in charts.items() if "lab_panels" in k)
     assert [a["text"] for a in panels["layout"]["annotations"]] == ["input: camera", *names]

@@ -65,9 +65,9 @@ def test_image_lab_widgets_change_output():
     assert not at.exception
     assert not _table(at).equals(before)
     at.multiselect(key="lab_diffusion").set_value(["floyd-steinberg"]).run()
-    assert "error diffusion (floyd-steinberg)" in list(_table(at)["output"])
+    assert "Floyd-Steinberg diffusion" in list(_table(at)["output"])
     at.radio(key="lab_scale").set_value(4).run()  # pixel-exact view: same outputs, panels open at 4:1
-    assert not at.exception and "error diffusion (floyd-steinberg)" in list(_table(at)["output"])
+    assert not at.exception and "Floyd-Steinberg diffusion" in list(_table(at)["output"])
 
 
 def test_image_lab_upload_and_bad_upload():
@@ -244,7 +244,8 @@ def test_learn_links_open_views_that_show_a_real_effect():
     assert detail[1] > max(detail[0], detail[2])  # the kernel keeps more than Sign, and than Sign at its mean
     assert any("it keeps more local detail" in i.value for i in fm.info)
     sentence = next(m.value for m in at.markdown if m.value.startswith("**Inside the DeSign model**"))
-    assert f"channel {maps['channel']} of layer {maps['layer']}" in sentence and f"{detail[1]:.3f}" in sentence
+    assert f"in layer {maps['layer']}, DeSign 2x2 (paper) keeps more than both" in sentence
+    assert f"The clearest of them is channel {maps['channel']}" in sentence and f"{detail[1]:.3f}" in sentence
 
 
 def _image_widths(at: AppTest) -> list[int]:
@@ -301,12 +302,14 @@ def test_feature_maps_page():
     assert summary_takeaway(summary, "DeSign 2x2 (paper)") in infos
     mosaic = next(c.value for c in at.main.caption if "channels, 6 to a row" in c.value)
     assert mosaic.startswith("All 32") and "with DeSign 2x2 (paper)" in mosaic and "channel 3 framed" in mosaic
-    layers = at.dataframe[-1].value  # every binary layer: the paper's kernel fires less than Sign, never more
+    layers = at.dataframe[-1].value.join(at.dataframe[-2].value.set_index("layer"), on="layer")  # every binary layer
+    # the paper's kernel fires less than Sign, never more
     assert list(layers["layer"]) == ["0: conv 1", "1: conv 2", "2: conv 3", "3: conv 4"]
     assert len(layers) == 4 and (layers["+1s: Sign (%)"] >= layers["+1s: DeSign 2x2 (paper) (%)"]).all()
     assert list(layers["BN mean"]) == [round(r["bn_mean"], 2) for r in summary]  # the network's own shift
     detail = ["detail: Sign ↑", "detail: DeSign 2x2 (paper) ↑", "detail: shifted Sign ↑"]
-    marked = _marked(at, len(at.dataframe) - 1)
+    assert list(at.dataframe[-2].value.columns) == ["layer", *detail]  # the detail kept, in a table of its own
+    marked = _marked(at, len(at.dataframe) - 2)
     for i in range(4):  # in each layer, the most detail kept is marked
         assert (i, detail[int(np.argmax(layers.loc[i, detail].to_numpy(dtype=float)))]) in marked
 
@@ -544,7 +547,7 @@ def test_kernel_designer_local_and_3d_search():
                             init=tiled_start(levels, 4, 4, objective=DEFAULT_OBJECTIVE))
     assert starts["score ↓"].min() == pytest.approx(expected["best"][0]["score"])  # lower is better: TV matched
     at.radio(key="des_size").set_value(2).run()
-    at.select_slider(key="des_slices").set_value(2).run()
+    at.radio(key="des_slices").set_value(2).run()
     assert not at.exception
     slices = _table(at)
     assert list(slices["slice"]) == [0, 1] and list(slices["channels"]) == ["[0, 2]", "[1, 3]"]
