@@ -497,7 +497,8 @@ def kernel_takeaway(comp: dict[str, Any], *, names: dict[str, str] | None = None
         own = rows["trained"]["swapped_into_sign_model"]
         into = [r["swapped_into_sign_model"] for r in fixed]
         parts.append(f"Swapped at test time into the Sign model ({own:.2%} with its own threshold), the study's "
-                     f"{len(fixed)} fixed kernels (every row but the trained, Sign, learned and data-scaled ones) score {min(into):.2%} to {max(into):.2%}: a swap measures how much a "
+                     f"{len(fixed)} fixed kernels (every row but the trained, Sign, learned and data-scaled ones) "
+                     f"score {min(into):.2%} to {max(into):.2%}: a swap measures how much a "
                      "network relies on the thresholds it was trained with, not which kernel is better.")
     return " ".join(parts)
 

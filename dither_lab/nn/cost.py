@@ -162,9 +162,8 @@ def inference_time(model: nn.Module, kernel: Any = None, *, layers: Any = None, 
 
 def timing_note(rows: list[dict[str, Any]], noise: int) -> str:
     """What :func:`engine_row` rows timed on a shared machine (as the app times them, the fastest of 5 runs) show,
-    computed from them: rows[noise] is Sign timed
-    against itself (1.00 without noise), the run's noise; the rows whose ratio to Sign is further than 10% from
-    1.00 are named, with what to do."""
+    computed from them: ``rows[noise]`` is Sign timed against itself (1.00 without noise), the run's noise; the
+    rows whose ratio to Sign is further than 10% from 1.00 are named, with what to do."""
     from dither_lab._text import and_list
 
     floor = rows[noise]
