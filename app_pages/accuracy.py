@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from dither_lab.nn.cost import cost_rows, engine_row, timing_note
+from dither_lab.nn.cost import cost_rows, engine_row, timing_note, timing_plan
 from dither_lab.nn.evaluate import engine_comparison, swap_changes, swap_rows, swap_takeaway
 from dither_lab.nn.learned import learned_takeaway
 from dither_lab.nn.models import binary_layers
@@ -129,9 +129,7 @@ if st.button("Time the kernels on both engines", key="acc_time",
                   "the app is busy)."):
     st.session_state["acc_timed"] = timing_request
 if st.session_state.get("acc_timed") == timing_request:  # shown for the choices it was run with
-    # Sign timed against itself is this run's noise floor: a kernel's ratio no further from 1.00 is no cost
-    floor = [] if any(spec == "sign" for _, spec in kernels) else [("Sign (against itself)", "sign")]
-    timed = [("trained kernels", None), *kernels, *floor]
+    timed, noise = timing_plan(kernels)  # with Sign timed against itself: the run's noise
     with st.spinner("Timing..."):
         timing_rows = [engine_row(label, cached.engine_times(name, spec, None if spec is None else layers),
                                   cached.program(name, spec, None if spec is None else layers))
@@ -139,7 +137,7 @@ if st.session_state.get("acc_timed") == timing_request:  # shown for the choices
     if layers is not None:  # the trained kernels are timed against Sign in every binary layer
         timing_rows[0]["kernel"] = "trained kernels (all layers)"
     widgets.metric_table(timing_rows, pinned=("kernel",), better={"packed program (bytes) ↓": "lower"})
-    st.caption(timing_note(timing_rows, [spec for _, spec in timed].index("sign")))
+    st.caption(timing_note(timing_rows, noise))
 
 st.divider()
 st.subheader("Learn a kernel")

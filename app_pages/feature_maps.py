@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from dither_lab.data import prepare_image
-from dither_lab.imaging.metrics import DEFAULT_PPD, METRICS, describe_viewing
+from dither_lab.imaging.metrics import DEFAULT_PPD, KEPT, OTHERS, describe_viewing
 from dither_lab.nn.feature_maps import (
     comparison_rows,
     detail_columns,
@@ -13,6 +13,7 @@ from dither_lab.nn.feature_maps import (
     layer_parts,
     layer_rows,
     shifted_label,
+    shifted_sign_name,
     summary_takeaway,
     takeaway,
 )
@@ -119,22 +120,24 @@ real = bn[channel]
 h1, h2 = st.columns(2)
 h1.plotly_chart(plots.heatmap(real, title="batch-norm output", zmid=0.0), key="fm_real")
 kernel_t = [float(t) for t in np.unique(res["thresholds"])]
-h2.plotly_chart(plots.threshold_histogram(real, thresholds=kernel_t, shift=res["shift"], title="values against the thresholds",
-                                          x_title="batch-norm output"), key="fm_hist")
+centred = is_centred(res)  # Sign at a centred kernel's mean is Sign: not shown twice
+h2.plotly_chart(plots.threshold_histogram(real, thresholds=kernel_t, shift=None if centred else res["shift"],
+                                          title="values against the thresholds", x_title="batch-norm output"),
+                key="fm_hist")
 listed = ", ".join(f"{t:.3f}" for t in kernel_t[:6]) + (f", ... ({len(kernel_t)} in all)" if len(kernel_t) > 6 else "")
 h2.caption(f"{kname}'s thresholds here: {listed} (shaded, a tick at each of up to 16)"
-           + ("." if abs(res["shift"]) < 0.005 else "; the dotted line is where Sign at the kernel's mean cuts."))
+           + ("." if centred else "; the dotted line is where Sign at the kernel's mean cuts."))
 shown = res["shown"]
-centred = is_centred(res)  # Sign at a centred kernel's mean is Sign: not shown twice
 st.plotly_chart(plots.align_top(plots.side_by_side([("batch-norm output (±3)", shown["real"]), ("Sign", shown["Sign"]),
                                                    (kname, shown["dithered"])]
                                                   + ([] if centred else [(shifted, shown["shifted"])]), height=220)),
                 key="fm_panels")
 rows = comparison_rows(res, kname)
 map_mean = res["metrics"]["Sign"]["reference_mean"]
-tone = [k for k, m in METRICS.items() if m.group == "tone and detail"]  # two tables, so that each fits the page
-for keys in (tone, [k for k in METRICS if k not in tone]):
-    widgets.output_metrics(rows, keys, mean=map_mean, viewing=describe_viewing(DEFAULT_PPD), spec=False)
+for keys in (KEPT, OTHERS):  # two tables, so that each fits the page
+    widgets.output_metrics(rows, keys, mean=map_mean, viewing=describe_viewing(DEFAULT_PPD), spec=False,
+                           output_help=f"Sign, {kname}" + ("" if centred else f", and {shifted}: Sign with one "
+                                       f"threshold at {kname}'s mean"))
 st.info(takeaway(res, kname), icon=":material/lightbulb:")
 st.caption(f"Green: the best of each column (arrows say which way is better; share of 1s: nearest the map's mean, "
            f"{map_mean:.3f} on the same scale). "
@@ -170,10 +173,13 @@ st.caption(f"{which} channels, {mos['grid'][1]} to a row from the top left (chan
 
 st.subheader("Every layer")
 summary = cached.summary(name, image, spec)
+if not summary:
+    st.info("This model has no binary layers to compare.")
+    st.stop()
 st.info(summary_takeaway(summary, kname), icon=":material/lightbulb:")
 detail, network = layer_parts(layer_rows(summary, kname, cached.layer_places(name)))
 kept = tuple(c for c in detail[0] if c != "layer")
-shift_note = f"Sign at {kname}'s mean threshold ({summary[0]['kernel_mean']:+.2f})"
+shift_note = shifted_sign_name(summary, kname)
 widgets.metric_table(detail, pinned=("layer",), row_best=((kept, "higher"),), help={
     kept[0]: "Local correlation of Sign's binary maps with the batch-norm output, per channel, averaged: detail kept, "
              "whatever the shift.",
@@ -186,6 +192,6 @@ widgets.metric_table(network, pinned=("layer",), help={
                         "better nor worse."})
 st.caption(f"Each binary layer's batch-norm output on this image (the network running with its trained kernels), "
            f"binarized by Sign, by {kname}" + ("" if len(kept) < 3 else f" and by {shift_note}") + ". Green: the most "
-           "detail kept in each layer (higher is better). Below it, where the network puts its activations (BN mean), "
-           "the share of +1s each binarization gives, and the bits the kernel flips against Sign: a measure of how "
-           "much it changes, with no better way.")
+           "detail kept in each layer (higher is better). The second table describes rather than scores, so nothing "
+           "in it is marked: where the network puts its activations (BN mean), the share of +1s each binarization "
+           "gives, and the bits the kernel flips against Sign (how much it changes).")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dither_lab.imaging.compare import error_scale, metrics_csv, metrics_json, metrics_table, takeaway, tone_shifts
 from dither_lab.imaging.dither import DIFFUSION_KERNELS
-from dither_lab.imaging.metrics import METRICS
+from dither_lab.imaging.metrics import KEPT, OTHERS
 from dither_lab.io import image_png_bytes
 from dither_lab.ui import cached, plots, state, widgets
 
@@ -61,15 +61,14 @@ st.caption(f"The eye-weighted PSNR models the image {viewing}. The input's mean 
            "white pixels that keeps its overall brightness. Arrows say which way is better; the best value of each "
            "column is green.")
 rows = metrics_table(outputs)
-tone = [k for k, m in METRICS.items() if m.group == "tone and detail"]
 st.caption("**Tone and detail**, what dithering keeps: tone error compares local brightness (both blurred), "
            "eye-weighted PSNR the error as the eye sees it, local correlation the detail whatever the overall shift; "
            "the share of white pixels is best near the input's mean.")
-widgets.output_metrics(rows, tone, mean=mean, viewing=viewing)
+widgets.output_metrics(rows, KEPT, mean=mean, viewing=viewing)
 st.caption("**Pixel by pixel** against the gray input, PSNR and SSIM count any binary texture as error, so Sign's "
            "flat areas score well there although they lose the tone: judge detail by the table above. TV ratio "
            "near 1: as much variation as the input; residual correlation near 0: an error unrelated to the image.")
-widgets.output_metrics(rows, [k for k in METRICS if k not in tone], mean=mean, viewing=viewing, spec=False)
+widgets.output_metrics(rows, OTHERS, mean=mean, viewing=viewing, spec=False)
 
 tab_spec, tab_err, tab_dl = st.tabs(["Power spectrum", "Error maps", "Downloads"])
 with tab_spec:

@@ -6,7 +6,7 @@ import streamlit as st
 from dither_lab.imaging.compare import METRIC_LABELS, compare
 from dither_lab.imaging.metrics import low_high_ratio, radial_power_spectrum
 from dither_lab.imaging.samples import gray_ramp
-from dither_lab.kernels import as_kernel, tile
+from dither_lab.kernels import make_kernel, tile
 from dither_lab.nn.feature_maps import comparison_rows, is_centred, shifted_label, summary_takeaway, takeaway
 from dither_lab.study import finding, swap_lesson
 from dither_lab.ui import cached, plots, state, widgets
@@ -47,16 +47,18 @@ st.markdown("Bayer's recursive kernel spreads thresholds evenly but regularly, w
 bn = compare(cached.small("camera", 128), ["bayer:8", "blue-noise:64"], include_sign=False)
 c1, c2 = st.columns(2)
 c1.plotly_chart(plots.side_by_side([(o.label, o.binary) for o in bn], height=300), key="learn_3a")
-masks = {label: tile(as_kernel(spec).values, 128, 128) for label, spec in
+# the masks in image units: the thresholds that dithered the photo beside them
+masks = {label: tile(make_kernel(spec, domain="unit").values, 128, 128) for label, spec in
          [("Bayer 8x8 mask", "bayer:8"), ("blue-noise 64x64 mask", "blue-noise:64")]}
 c2.plotly_chart(plots.spectra([(label, *radial_power_spectrum(m)) for label, m in masks.items()],
                               title="Spectra of the two threshold masks"), key="learn_3b")
 ratios = {label: low_high_ratio(m) for label, m in masks.items()}
+bluer = min(ratios, key=ratios.get).split(" mask")[0]
 st.caption("Neither mask has much power at low frequencies: low/high-frequency power ratio "
-           f"{ratios['Bayer 8x8 mask']:.3f} for Bayer, {ratios['blue-noise 64x64 mask']:.3f} for blue noise "
-           "(white noise: about 1; lower is bluer). The difference is how the rest is spread: Bayer's power sits in "
-           "a few peaks at fractions of its period, which the eye sees as a regular cross-hatch; blue noise spreads "
-           "it smoothly over the high frequencies, with no pattern to see.")
+           f"{ratios['Bayer 8x8 mask']:.4f} for Bayer, {ratios['blue-noise 64x64 mask']:.4f} for blue noise "
+           f"(white noise: about 1; lower is bluer, here {bluer}). The bigger difference is how the rest is spread: "
+           "Bayer's power sits in a few peaks at fractions of its period, which the eye sees as a regular "
+           "cross-hatch; blue noise spreads it smoothly over the high frequencies, with no pattern to see.")
 st.page_link("app_pages/kernel_designer.py", label="Design a blue-noise kernel", icon=":material/arrow_forward:",
              query_params={"kernel": "blue-noise:16"})
 

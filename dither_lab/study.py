@@ -464,8 +464,8 @@ def kernel_rows(comp: dict[str, Any], *, names: dict[str, str] | None = None) ->
                         "much variation as the input)"}
     better = {"Sign model (%) ↑": "higher", "DeSign model (%) ↑": "higher", trained: "higher", "PSNR (dB) ↑": "higher",
               "SSIM ↑": "higher", "TV ratio → 1": "near 1"}
-    accuracy = [c for c in rows[0] if c not in ("PSNR (dB) ↑", "SSIM ↑", "TV ratio → 1")] if rows else []
-    parts = {"accuracy": accuracy, "feature maps": ["kernel", "PSNR (dB) ↑", "SSIM ↑", "TV ratio → 1"]}
+    maps = ["PSNR (dB) ↑", "SSIM ↑", "TV ratio → 1"]  # the feature-map columns, in a table of their own
+    parts = {"accuracy": [c for c in rows[0] if c not in maps] if rows else [], "feature maps": ["kernel", *maps]}
     return {"rows": rows, "better": better, "help": help, "parts": parts}
 
 

@@ -130,14 +130,21 @@ def test_inference_time_takes_the_median_or_the_fastest_run(net, monkeypatch):
 
 
 def test_timing_note_gives_the_runs_noise_and_names_ratios_past_it():
-    from dither_lab.nn.cost import timing_note
+    from dither_lab.nn.cost import timing_note, timing_plan
 
+    timed, noise = timing_plan([("Bayer 4x4", "bayer:4")])
+    assert timed == [("trained kernels", None), ("Bayer 4x4", "bayer:4"), ("Sign (against itself)", "sign")]
+    assert noise == 2 and timing_plan([("Sign", "sign")]) == ([("trained kernels", None), ("Sign", "sign")], 1)
     rows = [{"kernel": "trained kernels", "float / Sign": 0.9, "packed / Sign": 1.02},
             {"kernel": "Bayer 4x4", "float / Sign": 1.01, "packed / Sign": 1.18},
+            {"kernel": "Bayer 8x8", "float / Sign": 1.1, "packed / Sign": 1.0},
             {"kernel": "Sign (against itself)", "float / Sign": 0.98, "packed / Sign": 1.0}]
-    text = timing_note(rows, 2)
+    text = timing_note(rows, 3)
     assert "Sign timed against itself (row *Sign (against itself)*), 1.00 without noise, came out at 0.98 on float " \
-           "and 1.00 packed" in text
-    assert "Further from 1.00 in this run: Bayer 4x4; time again" in text  # 0.90 is at the edge, not past it
-    quiet = timing_note(rows[2:], 0)
+           "and 1.00 packed; ratios within 10% of 1.00 are noise here" in text
+    # 0.90 and 1.10 are both 10% from 1.00, as shown: neither is past it; 1.18 is
+    assert "Further from 1.00 in this run: Bayer 4x4; time again" in text
+    noisy = timing_note([*rows[:3], dict(rows[3], **{"float / Sign": 0.8})], 3)  # Sign against itself 20% off
+    assert "ratios within 20% of 1.00 are noise here" in noisy and "Further" not in noisy  # nor the noise row itself
+    quiet = timing_note(rows[3:], 0)
     assert "Further" not in quiet and "On a quiet machine, `dither-lab cost" in quiet

@@ -156,7 +156,7 @@ def test_most_detail_gained_finds_the_channel_the_shift_alone_loses():
 
 
 def test_summary_takeaway_says_when_plain_sign_keeps_more_than_the_kernel():
-    row = {"kernel_mean": 0.6, "bn_mean": 0.1, "dithered_ones": 0.3, "sign_ones": 0.5}
+    row = {"kernel_mean": 0.6, "kernel_shift": 0.6, "bn_mean": 0.1, "dithered_ones": 0.3, "sign_ones": 0.5}
     rows = [dict(row, sign_detail=0.76, dithered_detail=0.70, shifted_detail=0.53),
             dict(row, sign_detail=0.60, dithered_detail=0.65, shifted_detail=0.50)]
     text = summary_takeaway(rows, "K")
@@ -164,3 +164,17 @@ def test_summary_takeaway_says_when_plain_sign_keeps_more_than_the_kernel():
     assert ("Plain Sign, unshifted, keeps more than K in 1 of the 2 layers; in each, the kernel's shift loses more "
             "detail than its pattern wins back.") in text
     assert "Plain Sign" not in summary_takeaway([rows[1]], "K")
+
+
+def test_a_3d_kernel_whose_slices_cancel_still_shifts_each_channel():
+    from dither_lab.nn.feature_maps import detail_columns, layer_rows, shifted_sign_name
+
+    k = np.stack([np.full((2, 2), 0.8), np.full((2, 2), -0.8)]).astype(np.float32)  # slice means +0.8 and -0.8
+    bns = {"a": np.stack([_ramp_map(), _ramp_map(1)])}
+    rows = layer_summary(bns, k)
+    assert rows[0]["kernel_mean"] == pytest.approx(0.0, abs=1e-6) and rows[0]["kernel_shift"] == pytest.approx(0.8)
+    assert detail_columns("K")[2] in layer_rows(rows, "K")[0]  # Sign at each channel's shift is compared
+    assert "Sign shifted to the kernel's mean threshold" in summary_takeaway(rows, "K")
+    assert shifted_sign_name(rows, "K") == "Sign at the mean of K's slice for each channel"
+    flat = layer_summary(bns, "preset:design-2x2-a")
+    assert shifted_sign_name(flat, "D") == "Sign at D's mean threshold (+0.64)"

@@ -313,5 +313,9 @@ def test_best_index_follows_each_direction():
     assert M.best_index([0.3, -0.05, 0.2], "near 0") == 1
     assert M.best_index([0.64, 0.28, 0.51], "near the input's mean", target=0.506) == 2
     assert M.best_index([None, float("nan")], "higher") is None
+    # every value as good as the best: ties by the direction's score, within float rounding
+    assert M.best_indices([0.95, 1.05, 1.2], "near 1") == [0, 1] and M.best_indices([0.3, 0.1 + 0.2], "higher") == [0, 1]
+    assert M.best_indices([0.5, 0.7, 0.3], "near the input's mean", target=0.5) == [0]
+    assert M.best_indices([None, 2.0, float("nan"), 2.0], "lower") == [1, 3] and M.best_indices([None], "lower") == []
     for key, info in M.METRICS.items():
         assert info.better in ("higher", "lower", "near 1", "near 0", "near the input's mean"), key

@@ -153,19 +153,42 @@ METRICS: dict[str, MetricInfo] = {
     "residual_correlation": MetricInfo("residual corr.", "near 0", "Correlation of the error with the input: "
                                        "0 is an error unrelated to the image.", "texture"),
 }
+#: :data:`METRICS` in the two tables the app shows: what dithering keeps (tone and detail), then the rest.
+KEPT = [k for k, m in METRICS.items() if m.group == "tone and detail"]
+OTHERS = [k for k in METRICS if k not in KEPT]
 
 
-def best_index(values: list[float | None], better: str, *, target: float | None = None) -> int | None:
-    """Index of the best of ``values`` by the direction ``better`` (a :class:`MetricInfo` direction); ``target``
-    is the input's mean for ``"near the input's mean"``. None when no value is finite."""
+def _scores(values: list[float | None], better: str, target: float | None) -> list[tuple[float, int]]:
+    """(score, index) of the finite ``values``, lower scores better, by the direction ``better``."""
     goal = {"near 1": 1.0, "near 0": 0.0}.get(better, target)
     scored = []
     for i, v in enumerate(values):
         if v is None or not np.isfinite(v):
             continue
         key = -v if better == "higher" else v if better == "lower" else abs(v - (goal if goal is not None else 0.0))
-        scored.append((key, i))
+        scored.append((float(key), i))
+    return scored
+
+
+def best_index(values: list[float | None], better: str, *, target: float | None = None) -> int | None:
+    """Index of the best of ``values`` by the direction ``better`` (a :class:`MetricInfo` direction); ``target``
+    is the input's mean for ``"near the input's mean"``. None when no value is finite."""
+    scored = _scores(values, better, target)
     return min(scored)[1] if scored else None
+
+
+def best_indices(values: list[float | None], better: str, *, target: float | None = None,
+                 decimals: int = 9) -> list[int]:
+    """Indices of every value as good as the best (:func:`best_index`): ties by the direction's score, so 0.95 and
+    1.05 tie for "near 1", compared to ``decimals`` places (float rounding is no difference).
+
+    Examples:
+        >>> best_indices([0.95, 1.05, 1.2], "near 1"), best_indices([2.0, 3.0, 3.0], "higher")
+        ([0, 1], [1, 2])
+    """
+    scored = [(round(k, decimals), i) for k, i in _scores(values, better, target)]
+    best = min(scored)[0] if scored else None
+    return [i for k, i in scored if k == best]
 
 
 def _arr(x: Any, name: str) -> np.ndarray:

@@ -160,19 +160,37 @@ def inference_time(model: nn.Module, kernel: Any = None, *, layers: Any = None, 
     return {"seconds_per_image": t_k / batch, "sign_seconds_per_image": t_s / batch, "ratio": t_k / t_s}
 
 
+#: Runs of each kernel, and of Sign, that the app times on its shared machine; it shows the fastest.
+SHARED_REPEATS = 5
+
+
+def timing_plan(kernels: list[tuple[str, str]]) -> tuple[list[tuple[str, str | None]], int]:
+    """What to time for a table of :func:`engine_row` rows: the trained kernels (spec None), the chosen
+    ``(name, spec)`` kernels, and Sign timed against itself (1.00 without noise: the run's noise), unless Sign is
+    one of them; returns the list and the index of Sign's row."""
+    floor = [] if any(spec == "sign" for _, spec in kernels) else [("Sign (against itself)", "sign")]
+    timed = [("trained kernels", None), *kernels, *floor]
+    return timed, [spec for _, spec in timed].index("sign")
+
+
 def timing_note(rows: list[dict[str, Any]], noise: int) -> str:
-    """What :func:`engine_row` rows timed on a shared machine (as the app times them, the fastest of 5 runs) show,
-    computed from them: ``rows[noise]`` is Sign timed against itself (1.00 without noise), the run's noise; the
-    rows whose ratio to Sign is further than 10% from 1.00 are named, with what to do."""
+    """What :func:`engine_row` rows timed on a shared machine (as the app times them: the fastest of
+    :data:`SHARED_REPEATS` runs) show, computed from them. ``rows[noise]`` is Sign timed against itself, the run's
+    noise: a ratio is named as past it when it is further from 1.00 (as shown, to two decimals) than both 10% and
+    the noise row's own distance."""
     from dither_lab._text import and_list
 
+    def off(r: dict[str, Any]) -> float:
+        return round(max(abs(r["float / Sign"] - 1), abs(r["packed / Sign"] - 1)), 2)
+
     floor = rows[noise]
-    far = [r["kernel"] for r in rows if max(abs(r["float / Sign"] - 1), abs(r["packed / Sign"] - 1)) > 0.1]
-    return ("Each engine runs the kernel and Sign alternately, the fastest of 5 runs each: a ratio near 1.00 is the "
-            "paper's \"no extra cost\", executed. Timings share this machine's cores with the app, so they are noisy: "
-            f"in this run Sign timed against itself (row *{floor['kernel']}*), 1.00 without noise, came out at "
-            f"{floor['float / Sign']:.2f} on float and {floor['packed / Sign']:.2f} packed; ratios within about 10% of "
-            "1.00 come from noise alone, and no time column is marked best. "
+    band = max(0.10, off(floor))
+    far = [r["kernel"] for i, r in enumerate(rows) if i != noise and off(r) > band]
+    return (f"Each engine runs the kernel and Sign alternately, the fastest of {SHARED_REPEATS} runs each: a ratio "
+            "near 1.00 is the paper's \"no extra cost\", executed. Timings share this machine's cores with the app, "
+            f"so they are noisy: in this run Sign timed against itself (row *{floor['kernel']}*), 1.00 without noise, "
+            f"came out at {floor['float / Sign']:.2f} on float and {floor['packed / Sign']:.2f} packed; ratios within "
+            f"{band:.0%} of 1.00 are noise here, and no time column is marked best. "
             + (f"Further from 1.00 in this run: {and_list(far)}; time again, or measure on a quiet machine with "
                if far else "On a quiet machine, ")
             + "`dither-lab cost --model NAME --kernel SPEC --time` measures the same.")

@@ -73,9 +73,9 @@ def compare_activation(real: np.ndarray, kernel: Any, *, value_range: tuple[floa
     }
 
 
-#: A kernel whose thresholds average closer to 0 than this (batch-norm units) is centred: Sign at its mean is Sign
-#: itself, to two decimals, and tables and panels leave that comparison out.
-CENTRED = 0.05
+#: A kernel whose thresholds average closer to 0 than this (batch-norm units; for a 3-D kernel, every slice) is
+#: centred: Sign at its mean is Sign itself, to two decimals, and tables and panels leave that comparison out.
+CENTRED = 0.005
 
 
 def is_centred(res: dict[str, Any]) -> bool:
@@ -166,12 +166,28 @@ def layer_rows(rows: list[dict[str, Any]], kernel_name: str, places: dict[str, s
     """
     places = places or {}
     sign, kern, shift = detail_columns(kernel_name)
-    centred = all(abs(r["kernel_mean"]) < CENTRED for r in rows)
+    centred = not _shifted(rows)
     return [{"layer": f"{i}: {places.get(r['layer'], r['layer'])}", sign: round(r["sign_detail"], 3),
              kern: round(r["dithered_detail"], 3), **({} if centred else {shift: round(r["shifted_detail"], 3)}),
              "maps": f"{r['channels']} x {r['height']}x{r['width']}", "BN mean": round(r["bn_mean"], 2),
              "+1s: Sign (%)": round(100 * r["sign_ones"], 1), f"+1s: {kernel_name} (%)": round(100 * r["dithered_ones"], 1),
              "bits flipped (%)": round(100 * r["differs"], 1)} for i, r in enumerate(rows)]
+
+
+def _shifted(rows: list[dict[str, Any]]) -> bool:
+    """Whether :func:`layer_summary`'s kernel shifts any channel's threshold (:data:`CENTRED`): a 3-D kernel whose
+    slices average +0.8 and -0.8 averages 0 but shifts every channel."""
+    return any(r["kernel_shift"] >= CENTRED for r in rows)
+
+
+def shifted_sign_name(rows: list[dict[str, Any]], kernel_name: str) -> str:
+    """How :func:`layer_summary`'s Sign at the kernel's mean threshold reads in a sentence: one mean, or, for a 3-D
+    kernel whose slices differ, each channel's slice mean."""
+    if not rows:
+        return f"Sign at {kernel_name}'s mean threshold"
+    if abs(abs(rows[0]["kernel_mean"]) - rows[0]["kernel_shift"]) > 1e-6:
+        return f"Sign at the mean of {kernel_name}'s slice for each channel"
+    return f"Sign at {kernel_name}'s mean threshold ({rows[0]['kernel_mean'] + 0.0:+.2f})"
 
 
 def layer_parts(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -237,7 +253,8 @@ def layer_summary(bns: dict[str, np.ndarray], kernel: Any) -> list[dict[str, Any
     Returns:
         One row per layer: ``layer``, ``channels``, ``height``, ``width``, ``bn_mean`` (the mean batch-norm output:
         where the trained network puts its activations against the thresholds), ``kernel_mean`` (the kernel's
-        mean threshold), the share of +1s with Sign (``sign_ones``) and with the kernel (``dithered_ones``),
+        mean threshold over the channels), ``kernel_shift`` (the largest shift of a channel's mean threshold, for a
+        3-D kernel whose slices differ), the share of +1s with Sign (``sign_ones``) and with the kernel (``dithered_ones``),
         ``differs`` (the share of activations whose bit the kernel flips), and the local correlation of the binary
         maps with the batch-norm output (:func:`dither_lab.imaging.metrics.local_correlation`, per channel,
         averaged) for Sign, the kernel and Sign shifted to the kernel's mean threshold (``sign_detail``,
@@ -254,6 +271,7 @@ def layer_summary(bns: dict[str, np.ndarray], kernel: Any) -> list[dict[str, Any
         detail = {key: float(v.mean()) for key, v in _channel_detail(r, binary).items()}
         rows.append({"layer": name, "channels": r.shape[0], "height": r.shape[1], "width": r.shape[2],
                      "bn_mean": float(r.mean()), "kernel_mean": float(shift.mean()),
+                     "kernel_shift": float(np.abs(shift).max()),
                      "sign_ones": float((sign > 0).mean()), "dithered_ones": float((dithered > 0).mean()),
                      "differs": float(((sign > 0) != (dithered > 0)).mean()),
                      "sign_detail": detail["Sign"], "dithered_detail": detail["dithered"],
@@ -308,7 +326,7 @@ def summary_takeaway(rows: list[dict[str, Any]], kernel_name: str) -> str:
     detail than Sign at its shift, and where the network's own batch norm puts the activations."""
     if not rows:
         return ""
-    shifted = any(abs(r["kernel_mean"]) >= CENTRED for r in rows)
+    shifted = _shifted(rows)
     ref = "shifted_detail" if shifted else "sign_detail"
     wins = [i for i, r in enumerate(rows) if r["dithered_detail"] > r[ref]]
     against = "Sign shifted to the kernel's mean threshold" if shifted else "Sign"

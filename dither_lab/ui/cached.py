@@ -132,13 +132,13 @@ def program(model_name: str, kernel: str | None, layers: tuple[int, ...] | None)
 def engine_times(model_name: str, kernel: str | None, layers: tuple[int, ...] | None = None) -> dict[str, Any]:
     """Inference time per image of the model with ``kernel`` in ``layers`` against Sign there, on the float and the
     packed engine (:func:`dither_lab.nn.cost.inference_time`, a batch of 256, the two timed alternately, the
-    fastest of 5 runs each: the app's other work disturbs it least)."""
-    from dither_lab.nn.cost import inference_time
+    fastest of :data:`~dither_lab.nn.cost.SHARED_REPEATS` runs each: the app's other work disturbs it least)."""
+    from dither_lab.nn.cost import SHARED_REPEATS, inference_time
     from dither_lab.nn.evaluate import ENGINES
 
     m = model(model_name)[0]
-    return {e: inference_time(m, kernel, layers=None if layers is None else list(layers), batch=256, repeats=5,
-                              engine=e, statistic="min") for e in ENGINES}
+    return {e: inference_time(m, kernel, layers=None if layers is None else list(layers), batch=256,
+                              repeats=SHARED_REPEATS, engine=e, statistic="min") for e in ENGINES}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -235,8 +235,8 @@ def threshold_histogram(values: np.ndarray, *, thresholds: Sequence[float], shif
     """Histogram of a map's values against Sign's threshold (0) and a kernel's, drawn so the data stays visible.
 
     The kernel's thresholds are a shaded band from the lowest to the highest behind the bars, with a short tick at
-    the foot of each (up to ``most_ticks`` distinct ones); two lines mark Sign's threshold and, where it is not 0,
-    the kernel's mean threshold ``shift`` (where Sign at the kernel's mean cuts); a legend below names them.
+    the foot of each (up to ``most_ticks`` distinct ones); two lines mark Sign's threshold and, where given (None for
+    a centred kernel), the kernel's mean threshold ``shift`` (where Sign at the kernel's mean cuts); a legend below names them.
     Dozens of full-height dashed lines, one per threshold, hid the histogram. One bar four times the next tallest
     (a flat background) is cut, with its count written at the top, so the others keep their height.
     """
@@ -268,7 +268,7 @@ def threshold_histogram(values: np.ndarray, *, thresholds: Sequence[float], shif
     sign_line = {"color": "#1b2631", "width": 1.5}
     fig.add_vline(x=0.0, line=sign_line)
     legend.append(("Sign's threshold (0)", sign_line))
-    if shift is not None and abs(shift) >= 0.005:
+    if shift is not None:  # the caller leaves it out for a centred kernel
         mean_line = {"color": KERNEL_COLOR, "width": 1.5, "dash": "dot"}
         fig.add_vline(x=float(shift), line=mean_line)
         legend.append((f"kernel mean ({shift:+.2f})", mean_line))

@@ -195,11 +195,11 @@ def viewing_choice(key: str) -> tuple[float, str]:
 
 
 def output_metrics(rows: list[dict[str, Any]], metrics: list[str], *, mean: float, viewing: str,
-                   spec: bool = True) -> None:
+                   spec: bool = True, output_help: str | None = None) -> None:
     """A table of binarized outputs (:func:`dither_lab.imaging.compare.metrics_table` rows) with the ``metrics``
     (keys of ``METRICS``) as columns: the output's name pinned, its spec shortened, headers with which way is better
-    and a tooltip that says what each means, the best value of each column marked (the share of 1s: nearest the
-    input's ``mean``)."""
+    and a tooltip that says what each means (``output_help`` that of the name's column), the best value of each
+    column marked (the share of 1s: nearest the input's ``mean``)."""
     from dither_lab.imaging.compare import METRIC_LABELS
     from dither_lab.imaging.metrics import METRICS
 
@@ -211,7 +211,7 @@ def output_metrics(rows: list[dict[str, Any]], metrics: list[str], *, mean: floa
         help[METRIC_LABELS["csf_psnr"]] += f" Here: {viewing}."
     if "density" in metrics:
         help[METRIC_LABELS["density"]] += f" Best near the input's mean, {mean:.3f}."
-    help["output"] = "The kernel's name in the session library (error diffusion: its method)."
+    help["output"] = output_help or "The kernel's name in the session library (error diffusion: its method)."
     metric_table(table, help=help, better=metric_directions(table), targets={METRIC_LABELS["density"]: mean},
                  pinned=("output",), max_text=OUTPUT_TEXT)
 
@@ -398,7 +398,7 @@ def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = No
     """
     import pandas as pd
 
-    from dither_lab.imaging.metrics import best_index
+    from dither_lab.imaging.metrics import best_indices
 
     config = {}
     help = help or {}
@@ -419,12 +419,10 @@ def metric_table(rows: list[dict[str, Any]], *, help: dict[str, str] | None = No
     frame = pd.DataFrame(rows)
     data: Any = frame
     def bests(values: list[float | None], direction: str, target: float | None = None) -> list[int]:
-        """Where the best value is, every place that ties with it (as shown: the tables round); none when all
-        values are one (a lone value, or a tie of all, is no best)."""
-        i = best_index(values, direction, target=target)
-        if i is None or len({v for v in values if v is not None}) < 2:
-            return []
-        return [k for k, v in enumerate(values) if v == values[i]]
+        """Every place as good as the best (ties by the direction's score: 0.95 and 1.05 for "near 1"); none when
+        all values are one (a lone value, or a tie of all, is no best)."""
+        found = best_indices(values, direction, target=target)
+        return [] if len(found) == len([v for v in values if v is not None and np.isfinite(v)]) else found
 
     cells = set()
     for col, direction in (better or {}).items():

@@ -744,10 +744,13 @@ def test_tables_mark_every_value_that_ties_for_best():
     def page():
         from dither_lab.ui import widgets
 
-        widgets.metric_table([{"output": "a", "x": 0.5, "y": 2.0}, {"output": "b", "x": 0.5, "y": 1.0},
-                              {"output": "c", "x": 0.25, "y": 1.0}], better={"x": "higher", "y": "lower"})
+        widgets.metric_table([{"output": "a", "x": 0.5, "y": 2.0, "z": 0.95, "w": 1.0},
+                              {"output": "b", "x": 0.5, "y": 1.0, "z": 1.05, "w": 1.0},
+                              {"output": "c", "x": 0.25, "y": 1.0, "z": 1.2, "w": 1.0}],
+                             better={"x": "higher", "y": "lower", "z": "near 1", "w": "near 1"})
 
     at = AppTest.from_function(page, default_timeout=60)
     at.run()
     assert not at.exception
-    assert _marked(at, 0) == {(0, "x"), (1, "x"), (1, "y"), (2, "y")}
+    # 0.95 and 1.05 are as near 1; a column where all tie has no best
+    assert _marked(at, 0) == {(0, "x"), (1, "x"), (1, "y"), (2, "y"), (0, "z"), (1, "z")}

@@ -91,7 +91,7 @@ def test_score_histogram_keeps_close_labels_apart():
 
 def test_side_by_side_wraps_many_panels_into_rows_of_equal_panels():
     img = np.zeros((300, 500), dtype=np.float32)
-    panels = [(f"error diffusion (jarvis-judice-ninke) {i}", img) for i in range(6)]
+    panels = [(f"Jarvis-Judice-Ninke diffusion, serpentine {i}", img) for i in range(6)]  # long: shortened
     fig = plots.side_by_side(panels, height=420, scale=2)
     layout = fig["layout"]
     panel_px = 420 - 40 - 10
@@ -111,7 +111,7 @@ def test_side_by_side_wraps_many_panels_into_rows_of_equal_panels():
 def test_text_columns_are_as_wide_as_their_longest_text():
     from dither_lab.ui.widgets import text_width
 
-    assert text_width(["output", "error diffusion (floyd-steinberg)"]) > text_width(["output", "Sign"])
+    assert text_width(["output", "Floyd-Steinberg diffusion"]) > text_width(["output", "Sign"])
     assert text_width(["x" * 500]) == 360  # a very long one is capped and scrolls
 
 
@@ -120,7 +120,7 @@ def test_threshold_histogram_keeps_the_data_visible():
     # of a flat background flattened every other one
     rng = np.random.default_rng(0)
     values = np.concatenate([rng.normal(0, 1, 500), np.full(3000, 0.01)])
-    fig = plots.threshold_histogram(values, thresholds=np.linspace(-1.5, 1.5, 64), shift=0.0)
+    fig = plots.threshold_histogram(values, thresholds=np.linspace(-1.5, 1.5, 64), shift=None)  # a centred kernel
     bars = fig.data[0]
     assert bars.type == "bar" and sum(bars.y) == values.size
     second = sorted(bars.y)[-2]
