@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from dither_lab.imaging.compare import error_scale, metrics_csv, metrics_json, metrics_table, takeaway, tone_shifts
+from dither_lab.imaging.compare import error_scale, metrics_csv, metrics_json, metrics_table, takeaway
 from dither_lab.imaging.dither import DIFFUSION_KERNELS
 from dither_lab.imaging.metrics import KEPT, OTHERS
 from dither_lab.io import image_png_bytes
@@ -33,7 +33,7 @@ kernels = widgets.kernel_choice("Kernels to compare with Sign", "lab_kernels")
 with st.expander("Make a kernel: any generator, size, seed and strength"):
     widgets.kernel_maker("lab_make", "lab_kernels")
 diffusion = st.multiselect("Error diffusion, as the sequential reference", list(DIFFUSION_KERNELS),
-                           **widgets.kept("lab_diffusion", []),
+                           **widgets.kept("lab_diffusion", []), format_func=str.title,  # as the outputs name them
                            help="Error diffusion is sequential: good quality, but it cannot run inside a parallel network layer.")
 ppd, viewing = widgets.viewing_choice("lab_view")
 
@@ -52,8 +52,6 @@ else:
     st.info(takeaway(outputs), icon=":material/lightbulb:")
 panels = [(f"input: {label}", cached.png_uri(image))] + [(o.label, cached.png_uri(o.binary)) for o in outputs]
 st.plotly_chart(plots.side_by_side(panels, scale=scale), config={"scrollZoom": True, "displaylogo": False}, key="lab_panels")
-for sentence in tone_shifts(outputs):  # beside the darker (or lighter) panels, where the shift is seen
-    st.warning(sentence, icon=":material/contrast:")
 
 st.subheader("Metrics against the input")
 mean = outputs[0].metrics["reference_mean"]

@@ -56,9 +56,9 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
         "matched** (a whole-map statistic) by a constant kernel (every level equal: Sign moved), which the results "
         "say."
     )
-    o1, o2, o3 = st.columns([3, 2, 2])
-    objective = o1.selectbox("Objective", list(TABLE_OBJECTIVES), format_func=OBJECTIVE_LABELS.get,
-                             **widgets.kept("des_obj", DEFAULT_OBJECTIVE))
+    objective = st.selectbox("Objective", list(TABLE_OBJECTIVES), format_func=OBJECTIVE_LABELS.get,
+                             **widgets.kept("des_obj", DEFAULT_OBJECTIVE))  # a row of its own: its labels are long
+    o2, o3 = st.columns(2)
     size = o2.radio("Size", [2, 3, 4, 8], horizontal=True, **widgets.kept("des_size", 2),
                     format_func=lambda k: f"{k}x{k} ({6 ** (k * k):,})" if k <= 3 else f"{k}x{k} (local search)")
     count = o3.select_slider("Images (held-out subset)", [200, 500, 1000, 2000], **widgets.kept("des_count", 500))
@@ -66,9 +66,9 @@ with st.expander("Design by search: the DeSign procedure, exhaustive and exact")
                                 help="F > 1: a DeSign3D kernel whose slice f thresholds channels c = f mod F. Each "
                                      "slice is the best kernel for its own channels' responses (one random "
                                      "convolution per channel).")
-    beyond = size > 3 or slices3d > 1
-    if beyond:
-        st.caption("Past 3x3 every candidate cannot be scored (6^16 for 4x4): a coordinate descent on the same exact "
+    beyond = size > 3 or slices3d > 1  # past the one exhaustive table: the library's design_kernel
+    if size > 3:  # a 3-D search of 2x2 or 3x3 slices still scores every candidate of each slice
+        st.caption("Past 3x3 not every candidate can be scored (6^16 for 4x4): a coordinate descent on the same exact "
                    "tables tries all six levels of one entry at a time, from 8 random starts (and the 2x2 optimum "
                    "tiled up), until no single change helps. A local optimum, not a proven global one.")
     if st.button("Search", key="des_search"):

@@ -134,7 +134,9 @@ else:
     st.info(lesson["text"], icon=":material/lightbulb:")
 if lesson is not None:
     try:
-        st.markdown("**Trained with each** (the kernel study, full test set). " + finding("fashion-mnist")["text"])
+        st.markdown("**Trained with each, seed against seed** (the Sign/DeSign campaigns, full test set: the runs "
+                    "above are one 4-epoch run per kernel, these compare pairs against the spread between seeds). "
+                    + finding("fashion-mnist")["text"])
     except ValueError as exc:  # a damaged results file says which
         st.caption(str(exc))
 try:
@@ -161,7 +163,7 @@ st.page_link("app_pages/accuracy.py", label="Accuracy: the DeSign model with Sig
              icon=":material/arrow_forward:", query_params={"kernel": "sign", "model": "fashion-mnist-design"})
 if gained is not None:
     st.page_link("app_pages/feature_maps.py", label=f"Feature maps: channel {gained['channel']} of layer "
-                 f"{gained['index']}, one where the kernel keeps more than Sign, shifted or not",
+                 f"{gained['index']}, where the kernel beats both",
                  icon=":material/arrow_forward:",
                  query_params={"kernel": "preset:design-2x2-a", "model": "fashion-mnist-design",
                                "layer": str(gained["index"]), "channel": str(gained["channel"]), "index": "0"})

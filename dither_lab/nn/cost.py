@@ -191,9 +191,11 @@ def timing_note(rows: list[dict[str, Any]], noise: int) -> str:
             f"so they are noisy: in this run Sign timed against itself (row *{floor['kernel']}*), 1.00 without noise, "
             f"came out at {floor['float / Sign']:.2f} on float and {floor['packed / Sign']:.2f} packed; ratios within "
             f"{band:.0%} of 1.00 are noise here, and no time column is marked best. "
-            + (f"Further from 1.00 in this run: {and_list(far)}; time again, or measure on a quiet machine with "
-               if far else "On a quiet machine, ")
-            + "`dither-lab cost --model NAME --kernel SPEC --time` measures the same.")
+            "Each ratio is against Sign timed beside it in its own row, so under load a row's time and ratio may not "
+            "match another row's. "
+            + (f"Further from 1.00 in this run: {and_list(far)}; time again, or measure on a quiet machine. "
+               if far else "")
+            + "On a quiet machine, `dither-lab cost --model NAME --kernel SPEC --time` measures the same.")
 
 
 def cost_rows(costs: list[tuple[str, str | None, dict[str, Any]]]) -> dict[str, Any]:
