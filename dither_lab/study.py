@@ -354,7 +354,7 @@ def finding(dataset: str, *, folder: Path | None = None) -> dict[str, Any]:
         text += (" Batch norm's learned shift moves each channel against its threshold, which is what a kernel's "
                  "thresholds do too; the paper reports DeSign as less sensitive to those parameters.")
     if any(p["seeds"] == 1 for p in pairs):
-        text += (" Chance (the table's ±: two standard deviations of the difference) comes from each campaign's own "
+        text += (" Chance (± two standard deviations of the difference) comes from each campaign's own "
                  "seed-to-seed spread where it ran several seeds, else from the spread measured on this dataset "
                  f"({100 * seed_sd:.2f} points a run)."
                  if seed_sd else " Chance: each run is one seed, so the band covers test-set sampling only (no "
