@@ -127,3 +127,5 @@ def test_dither_lab_app_serves_from_another_folder(installed):
     finally:
         proc.terminate()
         proc.wait(10)
+    with pytest.raises(OSError):  # stopping the command stops the server: no server is left behind
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from typing import Any
 
@@ -15,12 +14,11 @@ def _cmd_app(a: argparse.Namespace) -> None:
     cmd = [sys.executable, "-m", "streamlit", "run", str(main_script()), "--server.port", str(a.port),
            "--server.address", a.address, "--server.fileWatcherType", "none",
            "--browser.gatherUsageStats", "false", "--server.headless", "true" if a.headless else "false"]
-    try:
-        code = subprocess.call(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    except KeyboardInterrupt:
-        code = 0
-    if code:
-        sys.exit(code)
+    os.environ["PYTHONUNBUFFERED"] = "1"
+    sys.stdout.flush()
+    # Streamlit takes this process's place: a signal to it (a supervisor's SIGTERM) stops the server itself, where
+    # a child server outlived its parent
+    os.execv(sys.executable, cmd)
 
 
 def add_app(sub: Any) -> None:
