@@ -50,6 +50,27 @@ def print_table(rows: dict[str, dict[str, Any]]) -> None:
           f"({first['reference_mean']:.4f}); PSNR and SSIM count any binary texture as error")
 
 
+# -------------------------------------------------------------------------------------------- shared options
+
+
+def add_model_options(p: argparse.ArgumentParser, *, kernel: bool = True, layers: bool = True,
+                      required: bool = True) -> None:
+    """``--model`` and, for the commands that swap a kernel in, ``--kernel`` (default: the trained kernels) and
+    ``--layers``, said alike by every command."""
+    p.add_argument("--model", required=required, default=None,
+                   help="pretrained name (e.g. fashion-mnist-design) or .safetensors file")
+    if kernel:
+        p.add_argument("--kernel", default="trained", help="kernel spec, or 'trained' (its own kernels; the default)")
+    if layers:
+        p.add_argument("--layers", default="all", help="'all' or a comma list of binary-layer indices or names")
+
+
+def add_output_options(p: argparse.ArgumentParser, *, what: str | None = None, json_help: str | None = None) -> None:
+    """``--force`` (overwrite ``what``, the file a command writes) and ``--json``."""
+    p.add_argument("--force", action="store_true", help=f"overwrite {what} if it exists" if what else None)
+    p.add_argument("--json", action="store_true", help=json_help)
+
+
 # ------------------------------------------------------------------------------------------------- commands
 
 

@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dither_lab.cli.common import CliError, load_eval_model, parse_layers, print_json, test_images
+from dither_lab.cli.common import (
+    CliError,
+    add_model_options,
+    add_output_options,
+    load_eval_model,
+    parse_layers,
+    print_json,
+    test_images,
+)
 from dither_lab.nn.catalog import ARCHS
 
 
@@ -240,9 +248,7 @@ def _cmd_learn_kernel(a: argparse.Namespace) -> None:
 def add_evaluate(sub: Any) -> None:
     """The ``evaluate`` command."""
     ep = sub.add_parser("evaluate", help="accuracy of a BNN with a kernel swapped in at test time")
-    ep.add_argument("--model", required=True, help="pretrained name (e.g. fashion-mnist-design) or .safetensors file")
-    ep.add_argument("--kernel", default="trained", help="kernel spec, or 'trained' (the kernels it was trained with)")
-    ep.add_argument("--layers", default="all", help="'all' or a comma list of binary-layer indices or names")
+    add_model_options(ep)
     ep.add_argument("--count", type=int, default=None,
                     help="N test images, the same number of each class (of the embedded subset: its first N)")
     ep.add_argument("--full", action="store_true", help="the full test set instead of the embedded subset")
@@ -260,7 +266,7 @@ def add_evaluate(sub: Any) -> None:
 def add_maps(sub: Any) -> None:
     """The ``maps`` command."""
     mp = sub.add_parser("maps", help="feature maps of a BNN on one image: +1s and flipped bits per layer, a PNG")
-    mp.add_argument("--model", required=True, help="pretrained name (e.g. cifar10-design) or .safetensors file")
+    add_model_options(mp, kernel=False, layers=False)
     mp.add_argument("--kernel", required=True, help="kernel spec (batch-norm units) to compare with Sign")
     mp.add_argument("--image", default=None, help="an image file, resized to the model's input")
     mp.add_argument("--index", type=int, default=None, help="a held-out test image instead (default: image 0)")
@@ -269,15 +275,14 @@ def add_maps(sub: Any) -> None:
                     "or name")
     mp.add_argument("--out", default=None, metavar="FILE.png",
                     help="write the layer's channels side by side: batch-norm output, Sign, the kernel")
-    mp.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    mp.add_argument("--json", action="store_true")
+    add_output_options(mp, what="--out")
     mp.set_defaults(func=_cmd_maps)
 
 
 def add_cost(sub: Any) -> None:
     """The ``cost`` command."""
     cp = sub.add_parser("cost", help="what kernels cost a BNN at inference against Sign: thresholds, compares, bytes, time")
-    cp.add_argument("--model", default=None, help="pretrained name (e.g. cifar10-design) or .safetensors file")
+    add_model_options(cp, kernel=False, layers=False, required=False)
     cp.add_argument("--arch", choices=list(ARCHS), default=None,
                     help="an untrained architecture instead (counts are the architecture's; 'trained' is Sign)")
     cp.add_argument("--width", type=float, default=1.0, help="width multiplier of --arch")
@@ -298,19 +303,16 @@ def add_export(sub: Any) -> None:
     """The ``export`` command."""
     xp = sub.add_parser("export", help="compile a BNN with a kernel into a packed 1-bit program file (runs without "
                                        "PyTorch)")
-    xp.add_argument("--model", required=True, help="pretrained name (e.g. cifar10-design) or .safetensors file")
-    xp.add_argument("--kernel", default="trained", help="kernel spec, or 'trained' (its own kernels; the default)")
-    xp.add_argument("--layers", default="all", help="'all' or a comma list of binary-layer indices or names")
+    add_model_options(xp)
     xp.add_argument("--out", required=True, metavar="FILE.safetensors", help="the program file to write")
-    xp.add_argument("--force", action="store_true", help="overwrite --out if it exists")
-    xp.add_argument("--json", action="store_true")
+    add_output_options(xp, what="--out")
     xp.set_defaults(func=_cmd_export)
 
 
 def add_learn_kernel(sub: Any) -> None:
     """The ``learn-kernel`` command."""
     lp = sub.add_parser("learn-kernel", help="learn the threshold kernel of a pretrained model (others frozen)")
-    lp.add_argument("--model", required=True, help="pretrained name or .safetensors file")
+    add_model_options(lp, kernel=False, layers=False)
     lp.add_argument("--init", default="preset:design-2x2-a", help="starting kernel spec (batch-norm units)")
     lp.add_argument("--steps", type=int, default=300)
     lp.add_argument("--lr", type=float, default=0.02)
@@ -321,6 +323,5 @@ def add_learn_kernel(sub: Any) -> None:
     lp.add_argument("--count", type=int, default=10000, help="test images for the before/after accuracy")
     lp.add_argument("--data", default=None)
     lp.add_argument("--out", required=True, help="kernel file to write (.json, .npy, .mat)")
-    lp.add_argument("--force", action="store_true")
-    lp.add_argument("--json", action="store_true")
+    add_output_options(lp, what="--out")
     lp.set_defaults(func=_cmd_learn_kernel)
