@@ -59,7 +59,7 @@ def main(repeats: int = 9) -> int:
     ok = res["ratio_to_import_torch"]["dither-lab --help"] <= TARGET
     print(f"help within {TARGET:.2f}x of import torch: {'yes' if ok else 'NO'}")
     write_results(Path(__file__).parent / "results" / "cli.json", res)
-    return 0
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

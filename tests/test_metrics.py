@@ -287,12 +287,13 @@ def test_dithering_a_photo_is_well_ahead_of_sign_to_the_eye_at_the_default_condi
 
     img = sample_image("camera")
     sign, blue = ordered_dither(img, "sign"), ordered_dither(img, "blue-noise:64")
-    at_default = M.csf_psnr(img, blue, data_range=1.0) - M.csf_psnr(img, sign, data_range=1.0)
-    assert at_default >= 3.0
-    # on a screen seen 1:1 the texture is still resolved: the lead shrinks
+    # the figures README.md and docs/python-api.md give
+    printed = [M.csf_psnr(img, b, data_range=1.0) for b in (blue, sign)]
+    assert printed == pytest.approx([17.3, 11.7], abs=0.05) and printed[0] - printed[1] >= 3.0
+    # on a screen seen 1:1 the texture is still resolved: blue noise falls behind Sign
     screen = M.viewing_ppd("screen")
-    assert (M.csf_psnr(img, blue, data_range=1.0, pixels_per_degree=screen)
-            - M.csf_psnr(img, sign, data_range=1.0, pixels_per_degree=screen)) < at_default - 3.0
+    seen = [M.csf_psnr(img, b, data_range=1.0, pixels_per_degree=screen) for b in (blue, sign)]
+    assert seen == pytest.approx([10.0, 11.3], abs=0.05)
 
 
 def test_local_correlation_ignores_a_shift_but_not_lost_detail():
