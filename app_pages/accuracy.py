@@ -75,8 +75,10 @@ if held_out is not None:  # live: every change of model, kernels, layers or coun
     st.caption(f"On the first {changes[0]['images']:,} held-out images, measured in "
                f"{sum(r['seconds'] for r in results.values()):.2f} s on the packed engine. Green: the best of each column.")
     with st.expander("The packed engine against the float model", icon=":material/memory:"):
-        floating = cached.accuracy(name, None, None, count, engine="float")
-        st.markdown(engine_comparison(floating, results["trained kernels"]))
+        # on request: a collapsed expander still runs, and the float model takes several times the packed one
+        if st.toggle("Run the float model on the same images", **widgets.kept("acc_float", False)):
+            floating = cached.accuracy(name, None, None, count, engine="float")
+            st.markdown(engine_comparison(floating, results["trained kernels"]))
     classes = results["trained kernels"]["classes"]
     st.plotly_chart(plots.grouped_bars(classes, {k: list(r["per_class"].values()) for k, r in results.items()},
                                        title="Per-class accuracy"), key="acc_bars")

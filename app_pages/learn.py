@@ -144,8 +144,6 @@ try:
     image = np.asarray(data.images[0:1])
     gained = cached.detail_gained("fashion-mnist-design", image, "preset:design-2x2-a")
     summary = cached.summary("fashion-mnist-design", image, "preset:design-2x2-a")
-    bn = cached.maps("fashion-mnist-design", image, None)[gained["layer"]]["bn"][0]
-    clearest = cached.activation_compare(bn[gained["channel"]], "preset:design-2x2-a", gained["channel"])["metrics"]
 except ValueError as exc:  # the shipped model or images missing: the other links still work
     st.caption(f"The DeSign model's feature maps cannot be shown here: {exc}")
     gained = None
@@ -156,9 +154,9 @@ if gained is not None:
                 + f" Channel by channel it varies: in layer {gained['index']}, {paper} keeps more than both Sign and "
                 f"Sign at its mean in {gained['ahead']} of {gained['channels']} channels. The clearest of them is "
                 f"channel {gained['channel']}: {paper} keeps a local "
-                f"correlation of {clearest['dithered']['local_correlation']:.3f} (higher is better) where Sign keeps "
-                f"{clearest['Sign']['local_correlation']:.3f} and Sign at the kernel's mean "
-                f"{clearest['shifted Sign']['local_correlation']:.3f}.")
+                f"correlation of {gained['detail']['dithered']:.3f} (higher is better) where Sign keeps "
+                f"{gained['detail']['Sign']:.3f} and Sign at the kernel's mean "
+                f"{gained['detail']['shifted Sign']:.3f}.")
 st.page_link("app_pages/accuracy.py", label="Accuracy: the DeSign model with Sign swapped in",
              icon=":material/arrow_forward:", query_params={"kernel": "sign", "model": "fashion-mnist-design"})
 if gained is not None:

@@ -60,7 +60,7 @@ st.subheader("Every kernel")
 if comp is None:
     st.info(f"No comparison yet: run `python scripts/kernel_study.py --dataset {dataset}` (docs/studies.md).")
     st.stop()
-names = {spec: name for name, spec in state.library().items()}
+names = state.names_by_spec()
 st.info(kernel_takeaway(comp, names=names), icon=":material/lightbulb:")
 subset = comp["test_images"] < TEST_IMAGES  # then the shipped models' figures differ from the runs' above
 st.markdown(f"Test accuracy on {comp['test_images']:,} test images"

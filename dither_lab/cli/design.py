@@ -53,7 +53,7 @@ def _cmd_design(a: argparse.Namespace) -> None:
         from dither_lab.kernels import LEVEL_TO_BN
         from dither_lab.study import measured_levels
 
-        model, dataset = load_eval_model(a.scale_from)
+        model, dataset = load_eval_model(a.scale_from, "design")
         if dataset != "fashion-mnist":
             raise CliError("dither-lab design: --scale-from measures on the embedded Fashion-MNIST subset; "
                            "give a Fashion-MNIST model")

@@ -228,7 +228,7 @@ def _cmd_learn_kernel(a: argparse.Namespace) -> None:
 
     if Path(a.out).exists() and not a.force:
         raise CliError(f"{a.out} already exists; pass --force to overwrite it")
-    model, dataset = load_eval_model(a.model)
+    model, dataset = load_eval_model(a.model, "learn-kernel")
     train_set = load_dataset(dataset, "train", path=a.data)
     test_set = balanced_subset(load_dataset(dataset, "test", path=a.data), a.count)  # each class alike
     tuned, kernels, losses = learn_kernel(model, train_set, init=a.init, steps=a.steps, lr=a.lr, seed=a.seed,

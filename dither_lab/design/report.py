@@ -82,7 +82,7 @@ def search_takeaway(result: dict[str, Any]) -> str:
         text += (f"; the starts ended at scores from {_score(min(scores))} to {_score(max(scores))}." if scores else ".")
     if is_constant(best["levels"]):
         text += f" It is constant: {_constant_note(best['levels'])}"
-        varying = next((e for e in result["best"] if not is_constant(e["levels"])), None)
+        varying = best_varying(result)
         if varying is not None and "rank" in varying:
             text += (f"; the best kernel that varies is {_levels(varying['levels'])} (rank {varying['rank']:,}, "
                      f"score {_score(varying['score'])}).")

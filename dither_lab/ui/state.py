@@ -150,12 +150,19 @@ def add_to_library(name: str, spec: str) -> str:
     return final
 
 
+def names_by_spec() -> dict[str, str]:
+    """Each spec of the library under the first name it has there (the name every page gives it)."""
+    names: dict[str, str] = {}
+    for name, spec in library().items():
+        names.setdefault(spec, name)
+    return names
+
+
 def name_for(spec: str) -> str:
-    """The name ``spec`` has in the library, else the name :func:`ensure_in_library` would add it under (the
-    kernel's own name, or "current kernel"; a name another kernel holds gets a number when added)."""
-    for name, s in library().items():
-        if s == spec:
-            return name
+    """The name ``spec`` has in the library (:func:`names_by_spec`), else the name :func:`ensure_in_library` would
+    add it under (the kernel's own name, or "current kernel"; a name another kernel holds gets a number when added)."""
+    if (name := names_by_spec().get(spec)) is not None:
+        return name
     try:
         own = make_kernel(spec, allow_files=False).name
     except ValueError:

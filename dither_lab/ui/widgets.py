@@ -42,8 +42,10 @@ def bound(key: str, value: Any, on_pick: Callable[[Any], None]) -> dict[str, Any
     """Keyword arguments that make a widget a view of a value shared by the pages: it shows ``value`` (set before
     it is drawn, so neither another page's change nor a run that stopped before drawing it leaves it showing
     something else: a browser resets a widget a run did not draw to its default), and what the user picks goes
-    through ``on_pick`` before the page runs."""
-    st.session_state[key] = value
+    through ``on_pick`` before the page runs. As with :func:`kept`, the value is set only where the widget does not
+    hold it already (an overlapping rerun then never sets it back)."""
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
     return {"key": key, "on_change": lambda: on_pick(st.session_state[key])}
 
 
@@ -131,7 +133,7 @@ def named_specs(kernels: list[tuple[str, str]]) -> tuple[tuple[str, ...], dict[s
     names: dict[str, str] = {}
     for name, spec in kernels:
         names.setdefault(spec, name)
-    sign = next((n for n, s in state.library().items() if s == "sign"), None)
+    sign = state.names_by_spec().get("sign")
     return tuple(names), ({"sign": sign} if sign else {}) | names
 
 
@@ -243,18 +245,6 @@ def photo_choice(container: Any, key: str, *, help: str | None = None) -> str:
 def layer_channels(model: Any) -> dict[str, int]:
     """The model's binary layers, in order, with their channel counts."""
     return {n: m.bn.num_features for n, m in binary_layers(model).items()}
-
-
-def layer_name(index: int, name: str) -> str:
-    """How the app names a binary layer: its index, counted from 0 as the CLI's --layers and Python do, and its
-    module name ("0: features.0")."""
-    return f"{index}: {name}"
-
-
-def layer_label(names: Any) -> Callable[[str], str]:
-    """A select box's format_func for binary layers given by name (:func:`layer_name`)."""
-    index = {n: i for i, n in enumerate(names)}
-    return lambda n: layer_name(index[n], n)
 
 
 def layer_titles(model_name: str) -> dict[str, str]:
