@@ -168,7 +168,7 @@ if st.button("Learn the kernel", key="acc_learn"):
     bar = st.progress(0.0, text="Learning...")
     try:
         st.session_state["acc_learned"] = {"start": init_name, "asked": steps, "model": name, **learn_and_compare(
-            cached.private_model(name), held_out, init=lib[init_name], steps=steps, time_limit=30.0, seed=int(seed),
+            cached.model(name)[0], held_out, init=lib[init_name], steps=steps, time_limit=30.0, seed=int(seed),
             progress=lambda f, loss: bar.progress(f, text=f"Learning... loss {loss:.3f}"))}
     except ValueError as exc:
         widgets.show_error(exc)

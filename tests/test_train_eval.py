@@ -441,3 +441,19 @@ def test_swap_takeaway_is_computed_from_the_numbers():
     assert text == "DeSign 2x2 (paper) is the kernel this network was trained with: the same prediction on every image."
     text = say(("C", "bayer:8", _right(list(range(170)))))  # -5 points, chance 2 sqrt(10) / 200: behind, not broken
     assert text == "C falls behind the trained kernels beyond chance (-5.00 points, chance ±3.16)."
+
+
+def test_running_a_model_leaves_the_callers_model_untouched():
+    # Running a model changes it (folded-threshold caches, taps, train/eval mode): the library runs copies, so a
+    # model shared between threads (the app's) can be handed to any of these.
+    from dither_lab.nn.cost import layer_shapes
+    from dither_lab.nn.feature_maps import layer_maps
+    from dither_lab.nn.models import binary_layers, build_model
+
+    torch.manual_seed(0)
+    model = build_model("fmnist-net", in_channels=1, image_size=28, width=0.25).train()
+    data = embedded_subset().subset(np.arange(20))
+    evaluate(model, data)
+    layer_maps(model, data.images[:2], "fashion-mnist")
+    layer_shapes(model)
+    assert model.training and all(layer._folded is None for layer in binary_layers(model).values())

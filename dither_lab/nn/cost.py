@@ -38,20 +38,16 @@ from dither_lab.nn.models import binary_layers, model_nbytes
 THRESHOLD_BYTES = 4
 
 
-@torch.inference_mode()
 def layer_shapes(model: nn.Module) -> dict[str, tuple[int, int, int]]:
-    """(C, H, W) of the map each binary layer thresholds, from one forward pass of a blank input."""
+    """(C, H, W) of the map each binary layer thresholds, from one forward pass of a blank input on a copy of
+    ``model`` (a model shared between threads stays untouched)."""
+    model = copy.deepcopy(model).eval()
     cfg = model.config
     shapes: dict[str, tuple[int, int, int]] = {}
-    hooks = [m.register_forward_hook(lambda mod, inp, out, n=n: shapes.__setitem__(n, tuple(inp[0].shape[1:])))
-             for n, m in binary_layers(model).items()]
-    was_training = model.training
-    try:
-        model.eval()(torch.zeros(1, cfg["in_channels"], cfg["image_size"], cfg["image_size"]))
-    finally:
-        for h in hooks:
-            h.remove()
-        model.train(was_training)
+    for n, m in binary_layers(model).items():
+        m.register_forward_hook(lambda mod, inp, out, n=n: shapes.__setitem__(n, tuple(inp[0].shape[1:])))
+    with torch.inference_mode():  # the copy is made outside: inference tensors would not track versions
+        model(torch.zeros(1, cfg["in_channels"], cfg["image_size"], cfg["image_size"]))
     return shapes
 
 
@@ -63,7 +59,7 @@ def threshold_tables(model: nn.Module, kernel: Any = None, *, layers: Any = None
     gamma is negative), such that the layer's output at (c, i, j) is ``high[c]`` where its input is
     ``>= theta[c, i mod m', j mod n']`` and ``-high[c]`` elsewhere; ``shape`` is the (C, H, W) it applies to.
     """
-    m = copy.deepcopy(model) if kernel is None else with_kernel(model, kernel, layers=layers)[0]
+    m = with_kernel(model, kernel, layers=layers)[0]
     shapes = layer_shapes(m)
     out = {}
     for name, layer in binary_layers(m).items():
@@ -142,7 +138,7 @@ def inference_time(model: nn.Module, kernel: Any = None, *, layers: Any = None, 
                 for k in (kernel, "sign")]
         x_in: Any = x.numpy()
     else:
-        with_k = copy.deepcopy(model) if kernel is None else with_kernel(model, kernel, layers=layers)[0]
+        with_k = with_kernel(model, kernel, layers=layers)[0]
         with_sign = with_kernel(model, "sign", layers=layers)[0]
         runs = [n.eval().to(memory_format=torch.channels_last) for n in (with_k, with_sign)]
         x_in = x.contiguous(memory_format=torch.channels_last)

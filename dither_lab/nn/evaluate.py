@@ -21,9 +21,11 @@ from dither_lab.nn.models import set_kernel
 
 
 def with_kernel(model: nn.Module, kernel: Any, *, layers: Any = None) -> tuple[nn.Module, list[str]]:
-    """A copy of ``model`` whose binary layers (all, or ``layers``) use ``kernel``; the original is untouched."""
+    """A copy of ``model`` whose binary layers (all, or ``layers``) use ``kernel`` (None: its trained kernels), in
+    eval mode, to run: running a model changes it (inference fills its folded-threshold caches, ``eval()`` and
+    recording taps switch state), so the library runs copies and a model shared between threads stays untouched."""
     m = copy.deepcopy(model)
-    names = set_kernel(m, kernel, layers=layers)
+    names = [] if kernel is None else set_kernel(m, kernel, layers=layers)
     return m.eval(), names
 
 
@@ -99,8 +101,7 @@ def evaluate(model: nn.Module, data: Dataset, *, kernel: Any = None, layers: Any
         t0 = time.perf_counter()
         pred = predict_packed(program, data.images, data.name, batch_size=batch_size, progress=progress)
     else:
-        if kernel is not None:
-            model, swapped = with_kernel(model, kernel, layers=layers)
+        model, swapped = with_kernel(model, kernel, layers=layers)  # a copy to run, the caller's left untouched
         t0 = time.perf_counter()
         pred = predict(model, data.images, data.name, batch_size=batch_size, progress=progress)
     secs = time.perf_counter() - t0

@@ -5,6 +5,7 @@ The app's Feature maps page and ``dither-lab maps`` are thin views over these fu
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -24,8 +25,9 @@ ACTIVATION_RANGE = (-3.0, 3.0)
 
 @torch.inference_mode()
 def layer_maps(model: nn.Module, images: np.ndarray, dataset: str) -> dict[str, dict[str, np.ndarray]]:
-    """Batch-norm outputs and binary outputs of every binary layer for uint8 images (N, C, H, W)."""
-    model.eval()
+    """Batch-norm outputs and binary outputs of every binary layer for uint8 images (N, C, H, W), recorded on a copy
+    of ``model`` (recording switches taps on and off: a model shared between threads stays untouched)."""
+    model = copy.deepcopy(model).eval()
     with record_taps(model) as taps:
         model(normalize(np.asarray(images), dataset))
     return {n: {"bn": t["bn"].numpy(), "binary": t["binary"].numpy()} for n, t in taps.items()}

@@ -134,7 +134,8 @@ def learn_and_compare(model: nn.Module, data: Dataset, *, init: Any, steps: int 
     k = next(iter(kernels.values()))
     labels = np.asarray(held.labels)
     right = {name: predict(net, held.images, held.name) == labels
-             for name, net in (("trained", model), ("before", with_kernel(model, init)[0]), ("after", tuned))}
+             for name, net in (("trained", with_kernel(model, None)[0]), ("before", with_kernel(model, init)[0]),
+                               ("after", tuned))}
     return {"spec": k.to_spec_values(), "values": k.values.tolist(), "start_values": as_kernel(init).values.tolist(),
             "steps": len(losses), "seed": seed,
             **{name: float(r.mean()) for name, r in right.items()}, "held_out": len(held),

@@ -1,12 +1,10 @@
 """Cached wrappers of core calls: ``st.cache_data`` for arrays and tables (copied per session, so no session
 can change another's), ``st.cache_resource`` for models and evaluation sets only (shared, so never run: running a model
-changes it, and every session and every overlapping rerun reads the same one; kernel swaps run on copies, see
-:func:`dither_lab.nn.evaluate.with_kernel`, and so does everything else, see :func:`private_model`; datasets are
-read-only memory maps)."""
+changes it, and every session and every overlapping rerun reads the same one: the library runs copies, see
+:func:`dither_lab.nn.evaluate.with_kernel`; datasets are read-only memory maps)."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
@@ -82,14 +80,6 @@ def model(name: str) -> tuple[Any, dict[str, Any]]:
     return load_pretrained(name)
 
 
-def private_model(name: str) -> Any:
-    """A copy of the shared model ``name``, to run. Running a model changes it (recording taps switches them on
-    and off, inference fills its folded-threshold caches and ``eval()`` empties them), and sessions and
-    overlapping reruns (Streamlit's fastReruns) run at once: on the shared model one run took another's maps, and
-    a copy taken while another thread ran it failed ("dictionary changed size during iteration")."""
-    return copy.deepcopy(model(name)[0])
-
-
 @st.cache_resource(max_entries=2, show_spinner="Loading the test images...")
 def eval_set(dataset: str) -> Dataset:
     """Held-out images of a dataset: the embedded Fashion-MNIST subset, or a balanced, shuffled 2,000 of the
@@ -109,8 +99,7 @@ def accuracy(model_name: str, kernel: str | None, layers: tuple[int, ...] | None
     if engine == "packed":
         return evaluate(model(model_name)[0], data, kernel=kernel, layers=layer_list, count=count, per_image=True,
                         engine="packed", program=program(model_name, kernel, layers))
-    m = model(model_name)[0] if kernel is not None else private_model(model_name)  # a swap runs on a copy
-    return evaluate(m, data, kernel=kernel, layers=layer_list, count=count, per_image=True)
+    return evaluate(model(model_name)[0], data, kernel=kernel, layers=layer_list, count=count, per_image=True)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -159,10 +148,9 @@ def cost(model_name: str, kernel: str | None, layers: tuple[int, ...] | None) ->
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def maps(model_name: str, image: np.ndarray, kernel: str | None) -> dict[str, dict[str, np.ndarray]]:
-    """Every binary layer's maps on ``image``, recorded on a copy of the model (:func:`private_model`)."""
+    """Every binary layer's maps on ``image`` (the library records them on a copy of the shared model)."""
     shared, meta = model(model_name)
-    m = private_model(model_name) if kernel is None else with_kernel(shared, kernel)[0]
-    return layer_maps(m, image, meta["dataset"])
+    return layer_maps(shared if kernel is None else with_kernel(shared, kernel)[0], image, meta["dataset"])
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -195,7 +183,7 @@ def layer_descriptions(model_name: str) -> dict[str, str]:
     from dither_lab.nn.cost import layer_shapes
     from dither_lab.nn.models import describe_layers
 
-    m = private_model(model_name)  # a forward pass runs the model: on a copy
+    m = model(model_name)[0]  # layer_shapes runs a copy
     return describe_layers(m, layer_shapes(m))
 
 
