@@ -11,11 +11,13 @@ threshold row ``r % T``: (N*C, H*W) rows against (C or 1, H*W) for channels-firs
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import numba
 import numpy as np
+
+from dither_lab._threads import run_all
 
 #: Straight-through estimators by code, as the loops take them.
 STE_CODES = {"hardtanh": 0, "approxsign": 1, "identity": 2}
@@ -59,14 +61,8 @@ def ste_rows(grad: np.ndarray, x: np.ndarray, thr: np.ndarray, out: np.ndarray, 
 
 
 def run_rows(loop: Callable[..., None], rows: int, threads: int, *args: Any) -> None:
-    """Run ``loop(*args, start, stop)`` over ``rows`` rows split among ``threads`` threads (this one included)."""
+    """Run ``loop(*args, start, stop)`` over ``rows`` rows split among ``threads`` threads (this one and the shared
+    pool's)."""
     threads = max(1, min(threads, rows))
     bounds = np.linspace(0, rows, threads + 1).astype(np.int64)
-    if threads == 1:
-        loop(*args, 0, rows)
-        return
-    with ThreadPoolExecutor(max_workers=threads - 1) as pool:
-        futures = [pool.submit(loop, *args, int(bounds[i]), int(bounds[i + 1])) for i in range(1, threads)]
-        loop(*args, int(bounds[0]), int(bounds[1]))
-        for f in futures:
-            f.result()
+    run_all([partial(loop, *args, int(bounds[i]), int(bounds[i + 1])) for i in range(threads)])

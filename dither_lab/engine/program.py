@@ -24,11 +24,13 @@ from __future__ import annotations
 import json
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from dither_lab._threads import run_all
 
 FORMAT = "dither_lab.packed_program"
 VERSION = 1
@@ -38,32 +40,11 @@ STEP_BYTES = 1 << 20  # images per step: as many as keep the largest real-valued
 #: summation orders of a real convolution: loops from outer to inner over kernel rows (h), columns (w), channels (c)
 CONV_ORDERS = ("hwc", "whc", "chw", "cwh", "hcw", "wch")
 
-_POOL: list[ThreadPoolExecutor] = []  # one shared pool of worker threads, made at first use
-_POOL_LOCK = threading.Lock()
-
-
-def _workers() -> ThreadPoolExecutor:
-    """The shared worker pool (as many threads as CPUs; each starts when first needed). Starting and joining
-    threads on every call cost about 0.6 ms, as much as a small layer's whole batch."""
-    with _POOL_LOCK:
-        if not _POOL:
-            _POOL.append(ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1),
-                                            thread_name_prefix="dither_lab-engine"))
-        return _POOL[0]
-
-
-if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads: it starts its own pool
-    os.register_at_fork(after_in_child=_POOL.clear)
-
-
 def _in_chunks(fn: Any, x: np.ndarray, chunks: list[np.ndarray], *args: Any) -> list[Any]:
-    """``fn(x[chunk], *args)`` for each batch chunk: the first on the calling thread, the others on the shared
-    pool at the same time (numba's loops release the GIL); the results in chunk order."""
-    parts = [x[c[0] : c[-1] + 1] for c in chunks]
-    if len(parts) == 1:
-        return [fn(parts[0], *args)]
-    futures = [_workers().submit(fn, part, *args) for part in parts[1:]]
-    return [fn(parts[0], *args)] + [f.result() for f in futures]
+    """``fn(x[chunk], *args)`` for each batch chunk, at the same time on the shared worker pool
+    (:func:`dither_lab._threads.run_all`; numba's loops release the GIL); the results in chunk order."""
+    return run_all([partial(fn, x[c[0] : c[-1] + 1], *args) for c in chunks])
+
 
 #: op name -> the array fields it may name (each must then exist in the program's arrays)
 _ARRAY_FIELDS = {

@@ -68,15 +68,25 @@ def test_thread_setting(program):
 def test_threads_share_one_pool_and_keep_the_batch_order(program):
     # A pool started and joined on every call cost about 0.6 ms: as much as a small layer's batch, so two threads
     # ran no faster than one
+    import torch
+
+    from dither_lab import _threads
+    from dither_lab.activation.dithered import dithered_sign
     from dither_lab.engine import program as P
+    from dither_lab.kernels import as_kernel, tile
 
     x = np.random.default_rng(2).standard_normal((7, 1, 28, 28)).astype(np.float32)
     one = program.predict(x, threads=1)
     np.testing.assert_array_equal(program.predict(x, threads=3), one)
-    pool = P._workers()
+    pool = _threads.workers()
     np.testing.assert_array_equal(program.predict(x, threads=2), one)
-    assert P._workers() is pool
+    assert _threads.workers() is pool
     assert P._in_chunks(lambda part: part.sum(), np.arange(10), np.array_split(np.arange(10), 3)) == [6, 15, 24]
+    # the float path's fused dithered Sign splits its rows on the same pool
+    t = torch.from_numpy(np.random.default_rng(3).standard_normal((64, 8, 32, 32)).astype(np.float32))
+    thr = torch.from_numpy(tile(as_kernel("bayer:4").values, 32, 32).astype(np.float32))
+    torch.testing.assert_close(dithered_sign(t, "bayer:4"), torch.where(t >= thr, 1.0, -1.0), rtol=0, atol=0)
+    assert _threads.workers() is pool
 
 
 def test_the_arrays_the_loops_read_start_on_a_cache_line(program):
