@@ -148,6 +148,13 @@ def test_search_3d_slices_are_each_groups_optimum():
         assert sl["levels"] == D.search(pooled, 2, 2, objective="psnr", top=1)["best"][0]["levels"]
     local = D.search_3d(imgs, 2, 2, 2, objective="psnr", channels=4, seed=3, method="local", restarts=4)
     assert [s["score"] for s in local["slices"]] == pytest.approx([s["score"] for s in res["slices"]])
+    # the method asked for is the method that runs in every slice (simulate was run as the tables, and said so)
+    assert {s["method"] for s in res["slices"]} == {"table"}
+    few = D.gray_images(embedded_subset().images[:4])
+    sim = D.design_kernel(few, 2, 2, objective="csf_psnr", slices=2, method="simulate")
+    assert sim["method"] == "simulate" and {s["method"] for s in sim["slices"]} == {"simulate"}
+    with pytest.raises(ValueError, match="method must be one of"):
+        D.search_3d(imgs, 2, 2, 2, method="exhaustive")
     with pytest.raises(ValueError, match="channels must be an integer >= slices"):
         D.search_3d(imgs, 4, 2, 2, channels=2)
     with pytest.raises(ValueError, match="slices must be"):

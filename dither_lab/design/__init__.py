@@ -42,7 +42,7 @@ _EXPORTS = {
     **dict.fromkeys(("score_simulated",), "objectives"),
     **dict.fromkeys(("LEVEL_VALUES", "binarize_levels", "binarize_response", "gray_images", "levels_from_data",
                      "reference_tv", "response_image", "simulate_responses"), "responses"),
-    **dict.fromkeys(("design_kernel", "resolve_method"), "methods"),
+    "design_kernel": "methods", "resolve_method": "local",
     **dict.fromkeys(("best_varying", "compared_kernels", "is_constant", "ranking_rows", "search_rows", "result_kernel",
                      "search_takeaway"), "report"),
 }

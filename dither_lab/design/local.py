@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import time
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 
 from dither_lab._checks import check_choice
-from dither_lab.design import DEFAULT_OBJECTIVE, MAX_LOCAL_SIDE, MAXIMIZE, TABLE_OBJECTIVES
+from dither_lab.design import (
+    DEFAULT_OBJECTIVE,
+    MAX_EXHAUSTIVE_ENTRIES,
+    MAX_LOCAL_SIDE,
+    MAXIMIZE,
+    METHODS,
+    TABLE_OBJECTIVES,
+)
 from dither_lab.design.exhaustive import build_tables, score_tables, search
 from dither_lab.design.responses import LEVEL_VALUES, simulate_responses
 from dither_lab.kernels import LEVELS
@@ -89,6 +97,25 @@ def tiled_start(levels: np.ndarray, m: int, n: int, *, objective: str = DEFAULT_
     return np.tile(np.array(search(levels, 2, 2, objective=objective, top=1)["best"][0]["levels"]), (m // 2, n // 2))
 
 
+def resolve_method(m: int, n: int, method: str = "auto") -> str:
+    """The search method for an m x n kernel: ``auto`` is ``table`` (exhaustive, exact) up to 3x3 and ``local``
+    past it.
+
+    Raises:
+        ValueError: an unknown method, a side outside 1..``MAX_LOCAL_SIDE``, or an exhaustive method past 3x3.
+    """
+    check_choice("method", method, METHODS)
+    for name, v in (("m", m), ("n", n)):
+        if not (isinstance(v, Integral) and 1 <= v <= MAX_LOCAL_SIDE):
+            raise ValueError(f"kernel sides must be 1..{MAX_LOCAL_SIDE}, got {name}={v!r}")
+    if method == "auto":
+        return "table" if m * n <= MAX_EXHAUSTIVE_ENTRIES else "local"
+    if method != "local" and m * n > MAX_EXHAUSTIVE_ENTRIES:
+        raise ValueError(f"exhaustive search covers kernels up to 3x3 (6^9 candidates), got {m}x{n}; "
+                         "use the local method for larger kernels")
+    return method
+
+
 def search_3d(images: np.ndarray, slices: int, m: int, n: int, *, objective: str = DEFAULT_OBJECTIVE,
               channels: int | None = None, seed: int = 0, method: str = "auto", **local: Any) -> dict[str, Any]:
     """Channel-cycled (3-D) kernels, as the authors' DeSign3D: slice ``f`` thresholds channels ``c = f mod F``.
@@ -96,8 +123,8 @@ def search_3d(images: np.ndarray, slices: int, m: int, n: int, *, objective: str
     The simulation gets ``channels`` response channels (default ``2 F``), channel ``c`` from its own random
     {-1, +1} 3x3 convolution (seed ``seed + c``). Because every table objective is a sum over pixels of one channel,
     a slice only changes the score of its own channels: the best 3-D kernel is the best 2-D kernel of each channel
-    group, searched on that group's responses pooled. Each slice is found exhaustively (``method="exhaustive"``,
-    up to 3x3) or by :func:`local_search` (``"local"``); ``"auto"`` picks exhaustive up to 3x3.
+    group, searched on that group's responses pooled. Each slice is found by ``method`` (one of ``METHODS``, as
+    :func:`resolve_method` reads it: exhaustive, ``table`` or ``simulate``, up to 3x3, or :func:`local_search`).
 
     Args:
         images: float gray images in [0, 1], (N, H, W).
@@ -106,7 +133,7 @@ def search_3d(images: np.ndarray, slices: int, m: int, n: int, *, objective: str
     Returns:
         JSON-ready dict: the (F, m, n) kernel in levels, each slice's score and search, seconds.
     """
-    check_choice("method", method, ("auto", "exhaustive", "local"))
+    used = resolve_method(m, n, method)
     if not (isinstance(slices, (int, np.integer)) and 1 <= slices <= 64):
         raise ValueError(f"slices must be an integer in 1..64, got {slices!r}")
     channels = 2 * slices if channels is None else channels
@@ -114,11 +141,11 @@ def search_3d(images: np.ndarray, slices: int, m: int, n: int, *, objective: str
         raise ValueError(f"channels must be an integer >= slices ({slices}), got {channels!r}")
     t0 = time.perf_counter()
     responses = [simulate_responses(images, seed=seed + c) for c in range(channels)]
-    exhaustive = method == "exhaustive" or (method == "auto" and m * n <= 9)
     out = []
     for f in range(slices):
         pooled = np.concatenate(responses[f::slices])
-        res = search(pooled, m, n, objective=objective, top=1) if exhaustive else local_search(pooled, m, n, objective=objective, **local)
+        res = (local_search(pooled, m, n, objective=objective, **local) if used == "local"
+               else search(pooled, m, n, objective=objective, top=1, method=used))
         out.append({"slice": f, "channels": list(range(f, channels, slices)), "levels": res["best"][0]["levels"],
                     "score": res["best"][0]["score"], "method": res["method"]})
     return {"size": [slices, m, n], "objective": objective, "maximize": MAXIMIZE[objective], "channels": channels,

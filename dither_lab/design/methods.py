@@ -7,30 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from dither_lab._checks import check_choice
-from dither_lab.design import DEFAULT_OBJECTIVE, MAX_EXHAUSTIVE_ENTRIES, MAX_LOCAL_SIDE, METHODS
+from dither_lab.design import DEFAULT_OBJECTIVE
 from dither_lab.design.exhaustive import search
-from dither_lab.design.local import local_search, search_3d, tiled_start
+from dither_lab.design.local import local_search, resolve_method, search_3d, tiled_start
 from dither_lab.design.responses import simulate_responses
-
-
-def resolve_method(m: int, n: int, method: str = "auto") -> str:
-    """The search method for an m x n kernel: ``auto`` is ``table`` (exhaustive, exact) up to 3x3 and ``local``
-    past it.
-
-    Raises:
-        ValueError: an unknown method, a side outside 1..``MAX_LOCAL_SIDE``, or an exhaustive method past 3x3.
-    """
-    check_choice("method", method, METHODS)
-    for name, v in (("m", m), ("n", n)):
-        if not (isinstance(v, Integral) and 1 <= v <= MAX_LOCAL_SIDE):
-            raise ValueError(f"kernel sides must be 1..{MAX_LOCAL_SIDE}, got {name}={v!r}")
-    if method == "auto":
-        return "table" if m * n <= MAX_EXHAUSTIVE_ENTRIES else "local"
-    if method != "local" and m * n > MAX_EXHAUSTIVE_ENTRIES:
-        raise ValueError(f"exhaustive search covers kernels up to 3x3 (6^9 candidates), got {m}x{n}; "
-                         "use the local method for larger kernels")
-    return method
 
 
 def design_kernel(images: np.ndarray, m: int, n: int, *, objective: str = DEFAULT_OBJECTIVE, slices: int = 1,
@@ -56,8 +36,7 @@ def design_kernel(images: np.ndarray, m: int, n: int, *, objective: str = DEFAUL
         raise ValueError(f"slices must be a whole number >= 1, got {slices!r}")
     if slices > 1:
         local = {"restarts": restarts} if used == "local" else {}
-        res = search_3d(images, slices, m, n, objective=objective, seed=seed,
-                        method="local" if used == "local" else "exhaustive", **local)
+        res = search_3d(images, slices, m, n, objective=objective, seed=seed, method=used, **local)
         return {**res, "method": used, "kernel_levels": res["levels"]}
     levels = simulate_responses(images, seed=seed)
     if used == "local":
