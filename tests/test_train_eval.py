@@ -247,7 +247,9 @@ def test_evaluate_counts_the_images_whose_largest_logit_is_their_label():
         assert res["per_class"][cls] == pytest.approx(confusion[i][i] / sum(confusion[i]))
 
 
-def test_shipped_design_model_reaches_its_card_accuracy(tmp_path, monkeypatch, fashion_full_dir):
+@pytest.mark.parametrize("card_name, name", [("fashion-mnist-fmnist-net-design", "fashion-mnist-design"),
+                                              ("fashion-mnist-fmnist-net-sign", "fashion-mnist-sign")])
+def test_shipped_model_reaches_its_card_accuracy(tmp_path, monkeypatch, fashion_full_dir, card_name, name):
     # The model card (written when the model was trained, and listed in the assets manifest) records the accuracy on
     # the full 10,000-image test set; evaluating the shipped weights here must give it again. Up to 2 images may
     # differ: the card was measured on the training GPU, and a threshold within float rounding can flip elsewhere.
@@ -255,26 +257,39 @@ def test_shipped_design_model_reaches_its_card_accuracy(tmp_path, monkeypatch, f
     from dither_lab.io import ASSETS_DIR, read_manifest
     from dither_lab.nn.models import load_pretrained
 
-    card = json.loads((ASSETS_DIR / "models" / "fashion-mnist-fmnist-net-design.card.json").read_text())
+    card = json.loads((ASSETS_DIR / "models" / f"{card_name}.card.json").read_text())
     manifest = read_manifest()["files"]
-    assert manifest["models/fashion-mnist-fmnist-net-design.safetensors"]["test_accuracy"] == card["test_accuracy"]
+    assert manifest[f"models/{card_name}.safetensors"]["test_accuracy"] == card["test_accuracy"]
     assert card["test_split"] == "test (10000 images)"
     monkeypatch.setenv("DITHER_LAB_DATA", str(tmp_path))  # the decoded copy goes to a scratch folder
     test = load_dataset("fashion-mnist", "test", path=fashion_full_dir)
-    model, _ = load_pretrained("fashion-mnist-design")
+    model, _ = load_pretrained(name)
     res = evaluate(model, test)
     assert res["count"] == 10_000
     assert res["accuracy"] == pytest.approx(card["test_accuracy"], abs=2e-4)
 
 
 def test_shipped_sign_model_on_the_embedded_subset():
-    # The README's strength-sweep table ("into the Sign model (trained with Sign: 91.95%)") records the Sign
-    # model with its own kernels on the 2,000 embedded images: 1,839 of them right.
+    # The strength-sweep table of docs/studies.md ("into the Sign model (trained with Sign: 91.95%)") records the
+    # Sign model with its own kernels on the 2,000 embedded images: 1,839 of them right.
     from dither_lab.nn.models import load_pretrained
 
     model, _ = load_pretrained("fashion-mnist-sign")
     res = evaluate(model, embedded_subset())
     assert res["count"] == 2000 and res["accuracy"] == 1839 / 2000
+
+
+def test_the_strength_sweep_table_of_the_docs():
+    # docs/studies.md's strength sweep, row by row (the packed engine gives the float model's predictions)
+    from dither_lab.nn.evaluate import strength_sweep
+    from dither_lab.nn.models import load_pretrained
+
+    table = {"fashion-mnist-design": [44.80, 53.80, 68.70, 87.00, 92.60, 88.45, 62.05, 26.50, 20.15],
+             "fashion-mnist-sign": [91.95, 90.20, 76.75, 36.80, 19.20, 16.85, 10.90, 10.00, 10.05]}
+    for name, row in table.items():
+        sweep = strength_sweep(load_pretrained(name)[0], embedded_subset(), "preset:design-2x2-a", engine="packed")
+        assert [r["strength"] for r in sweep] == [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2]
+        assert [round(100 * r["accuracy"], 2) for r in sweep] == row
 
 
 def test_evaluate_per_image_and_paired_change():
