@@ -4,7 +4,6 @@ one name per kernel, one error scale, and kernels made in place."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from dither_lab.imaging.compare import compare, takeaway
 from dither_lab.imaging.metrics import METRICS, VIEWING
 from dither_lab.imaging.samples import sample_image
 from dither_lab.ui.widgets import download_name
+from tests.app.app_helpers import marked as _marked
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 NAMES = {"sign": "Sign", "bayer:4": "Bayer 4x4", "preset:design-2x2-a": "DeSign 2x2 (paper)"}
@@ -26,13 +26,6 @@ def _lab(**query) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def _marked(table) -> set[tuple[int, str]]:
-    """(row, column) of the cells a table marks as the best of their column."""
-    cols = list(table.value.columns)
-    styles = table.proto.arrow_data.styler.styles
-    return {(int(r), cols[int(c)]) for r, c in re.findall(r"row(\d+)_col(\d+)", styles)}
 
 
 def test_the_viewing_condition_drives_the_eye_weighted_metric():

@@ -15,6 +15,7 @@ from dither_lab.imaging.compare import compare, metrics_table
 from dither_lab.imaging.samples import sample_image
 from dither_lab.kernels import make_kernel
 from dither_lab.ui import widgets
+from tests.app.app_helpers import marked
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -264,13 +265,8 @@ def test_teaching_examples_are_drawn_larger_than_their_pixels():
 
 
 def _marked(at: AppTest, i: int) -> set[tuple[int, str]]:
-    """(row, column name) of the cells a table marks as best (green)."""
-    import re
-
-    table = at.dataframe[i]
-    columns = list(table.value.columns)
-    css = table.proto.arrow_data.styler.styles
-    return {(int(r), columns[int(c)]) for r, c in re.findall(r"_row(\d+)_col(\d+)", css)}
+    """(row, column name) of the cells table ``i`` marks as best (green)."""
+    return marked(at.dataframe[i])
 
 
 def test_feature_maps_page():

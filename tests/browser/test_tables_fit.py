@@ -3,26 +3,19 @@ browser lays the columns out), and the takeaway heads the results."""
 
 from __future__ import annotations
 
-import time
-
-
-def _settle(pg) -> None:
-    pg.wait_for_selector("[data-testid='stMain'] h1", timeout=90_000)
-    for _ in range(3):  # the running indicator can blink between reruns
-        time.sleep(0.7)
-        pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
+from tests.browser.browser_helpers import settle
 
 
 def test_six_outputs_fit_the_image_labs_tables_at_1400_pixels(page, server, shots):
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(f"{server}/")
-    _settle(page)
+    settle(page)
     for name in ["Blue noise 64", "Cluster-dot 4x4", "DeSign 2x2 (paper)", "DeSign 3x3 (paper)", "Sign"]:
         page.locator("[data-testid='stMain'] [data-testid='stMultiSelect'] input").first.click()
         page.keyboard.type(name)
         page.keyboard.press("Enter")
         page.keyboard.press("Escape")
-        _settle(page)
+        settle(page)
     assert page.locator("[data-testid='stException']").count() == 0
     widths = page.evaluate("""() => [...document.querySelectorAll("[data-testid='stMain'] [data-testid='stDataFrame']")]
         .map(d => d.querySelector('.dvn-scroller')).map(s => [s.scrollWidth, s.clientWidth, s.scrollHeight, s.clientHeight])""")
