@@ -24,3 +24,9 @@ def percent(fraction: float | None) -> float | None:
         (92.77, None)
     """
     return None if fraction is None else round(100 * fraction, 2)
+
+
+def trained_with_header(epochs: Sequence[int]) -> str:
+    """The header of a column of accuracies of networks trained with each kernel (in percent, higher is better):
+    their epochs where they agree, so a shorter run says it is one."""
+    return f"trained with it ({epochs[0]} epochs, %) ↑" if len(epochs) == 1 else "trained with it (%) ↑"

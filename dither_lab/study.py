@@ -24,9 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from dither_lab._text import percent
+from dither_lab._text import percent, trained_with_header
 from dither_lab.data import Dataset
 from dither_lab.kernels import PRESETS, Kernel
+from dither_lab.kernels.levels import levels_to_bn
 
 
 @dataclass(frozen=True)
@@ -149,12 +150,7 @@ def measured_levels(model: Any, images: np.ndarray, dataset: str, *, levels: np.
 
 def levels_kernel(levels: Any, table: dict[int, float], *, name: str = "levels, data-scaled") -> Kernel:
     """A kernel of DeSign levels (``[[1, 1], [0, 3]]``) mapped to batch-norm units through ``table``."""
-    lv = np.asarray(levels)
-    try:
-        values = np.vectorize(lambda v: table[int(v)], otypes=[float])(lv)
-    except KeyError as exc:
-        raise ValueError(f"level {exc.args[0]} is not in the table ({sorted(table)})") from None
-    return Kernel(values, spec="custom", domain="bn", name=name)
+    return Kernel(levels_to_bn(levels, table), spec="custom", domain="bn", name=name)
 
 
 def run_kernel_study(model: Any, test: Dataset, *, train: Dataset | None = None, metric_images: int = 8,
@@ -437,7 +433,7 @@ def kernel_rows(comp: dict[str, Any], *, names: dict[str, str] | None = None) ->
     names = names or {}
     rows_in = comp["rows"]
     epochs = sorted({r["trained_with"]["epochs"] for r in rows_in if r["trained_with"]})
-    trained = f"trained with it ({epochs[0]} epochs, %) ↑" if len(epochs) == 1 else "trained with it (%) ↑"
+    trained = trained_with_header(epochs)
 
     rows = []
     for r in rows_in:

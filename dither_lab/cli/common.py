@@ -71,6 +71,12 @@ def add_output_options(p: argparse.ArgumentParser, *, what: str | None = None, j
     p.add_argument("--json", action="store_true", help=json_help)
 
 
+def refuse_overwrite(out: str | None, force: bool) -> None:
+    """The one-line error for an output file that exists, unless ``--force`` (nothing to check without a file)."""
+    if out is not None and Path(out).exists() and not force:
+        raise CliError(f"{out} already exists; pass --force to overwrite it")
+
+
 # ------------------------------------------------------------------------------------------------- commands
 
 

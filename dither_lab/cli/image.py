@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from dither_lab.cli.common import CliError, print_json, print_table
+from dither_lab.cli.common import CliError, print_json, print_table, refuse_overwrite
 
 #: The viewing conditions of dither_lab.imaging.metrics.VIEWING, said here so that help imports no NumPy.
 VIEWING_HELP = ("viewing condition of the eye-weighted metric: print (the default: 300 dpi seen from 30 cm, 61.8 "
@@ -19,8 +19,7 @@ def _cmd_dither(a: argparse.Namespace) -> None:
     from dither_lab.io import load_image, save_image
 
     ppd = viewing_ppd(a.viewing)
-    if Path(a.out).exists() and not a.force:
-        raise CliError(f"{a.out} already exists; pass --force to overwrite it")
+    refuse_overwrite(a.out, a.force)
     img = load_image(a.image, mode=a.mode)
     outputs = compare(img, [a.kernel], pixels_per_degree=ppd, allow_files=True)  # Sign first, then the kernel
     save_image(outputs[-1].binary, a.out, force=a.force)

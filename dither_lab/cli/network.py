@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from dither_lab.cli.common import (
@@ -14,6 +13,7 @@ from dither_lab.cli.common import (
     load_eval_model,
     parse_layers,
     print_json,
+    refuse_overwrite,
     test_images,
 )
 from dither_lab.nn.catalog import ARCHS
@@ -79,8 +79,7 @@ def _cmd_maps(a: argparse.Namespace) -> None:
     from dither_lab.nn.models import resolve_layers
 
     model, dataset = load_eval_model(a.model, "maps")
-    if a.out is not None and Path(a.out).exists() and not a.force:
-        raise CliError(f"{a.out} already exists; pass --force to overwrite it")
+    refuse_overwrite(a.out, a.force)
     if a.image is not None and a.index is not None:
         raise CliError("dither-lab maps: give --image or --index, not both")
     if a.image is not None:
@@ -120,8 +119,7 @@ def _cmd_maps(a: argparse.Namespace) -> None:
 def _cmd_export(a: argparse.Namespace) -> None:
     from dither_lab.engine import compile_model, save_program
 
-    if Path(a.out).exists() and not a.force:
-        raise CliError(f"{a.out} already exists; pass --force to overwrite it")
+    refuse_overwrite(a.out, a.force)
     model, dataset = load_eval_model(a.model, "export")
     kernel = None if a.kernel == "trained" else a.kernel
     layers = parse_layers(a.layers, kernel is not None, "export")
@@ -226,8 +224,7 @@ def _cmd_learn_kernel(a: argparse.Namespace) -> None:
     from dither_lab.nn.evaluate import evaluate
     from dither_lab.nn.learned import learn_kernel
 
-    if Path(a.out).exists() and not a.force:
-        raise CliError(f"{a.out} already exists; pass --force to overwrite it")
+    refuse_overwrite(a.out, a.force)
     model, dataset = load_eval_model(a.model, "learn-kernel")
     train_set = load_dataset(dataset, "train", path=a.data)
     test_set = balanced_subset(load_dataset(dataset, "test", path=a.data), a.count)  # each class alike

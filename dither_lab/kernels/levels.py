@@ -64,16 +64,15 @@ def quantiles_to_thresholds(u: np.ndarray, *, domain: str, strength: float = 1.0
     return strength * ndtri(u)
 
 
-def levels_to_bn(levels: Any) -> np.ndarray:
-    """Map DeSign levels {0, 1, 3, 5, 7, 9} to the authors' batch-norm units."""
+def levels_to_bn(levels: Any, table: dict[int, float] | None = None) -> np.ndarray:
+    """Map DeSign levels {0, 1, 3, 5, 7, 9} to batch-norm units: the authors' (``LEVEL_TO_BN``), or ``table``'s
+    (levels scaled from data, for example)."""
+    table = LEVEL_TO_BN if table is None else table
     arr = np.asarray(levels)
-    bad = sorted({float(v) for v in np.unique(arr)} - set(LEVEL_TO_BN))
+    bad = sorted({float(v) for v in np.unique(arr)} - {float(k) for k in table})
     if bad:
-        raise ValueError(f"levels must be in {list(LEVELS)}, got {bad}")
-    table = np.zeros(10)
-    for k, v in LEVEL_TO_BN.items():
-        table[k] = v
-    return table[arr.astype(np.int64)]
+        raise ValueError(f"levels must be in {sorted(table)}, got {bad}")
+    return np.vectorize(lambda v: float(table[int(v)]), otypes=[float])(arr) if arr.size else arr.astype(float)
 
 
 def levels_to_thresholds(levels: Any, *, domain: str, strength: float = 1.0) -> np.ndarray:

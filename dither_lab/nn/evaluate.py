@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from dither_lab._text import trained_with_header
 from dither_lab.data import Dataset, normalize
 from dither_lab.nn.models import set_kernel
 
@@ -238,7 +239,7 @@ def swap_rows(changes: list[dict[str, Any]]) -> dict[str, Any]:
         :class:`dither_lab.imaging.metrics.MetricInfo`'s).
     """
     epochs = sorted({c["epochs"] for c in changes if c["epochs"] is not None})
-    trained = f"trained with it ({epochs[0]} epochs, %) ↑" if len(epochs) == 1 else "trained with it (%) ↑"
+    trained = trained_with_header(epochs)
     rows = []
     for i, c in enumerate(changes):
         row = {"kernel": c["name"], "accuracy (%) ↑": round(100 * c["accuracy"], 2),
